@@ -1,0 +1,200 @@
+//! Command-line types (clap derive). Doc comments are the `--help` text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Render and cross-check a PostgreSQL + PgBouncer + SQLAlchemy pooling stack from one manifest.
+#[derive(Debug, Parser)]
+#[command(name = "poolstack", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Interactive wizard that writes a commented stack.toml.
+    Init(InitArgs),
+    /// Write every configuration file of the stack (pgbouncer.ini, userlist.txt, PostgreSQL fragment, roles.sql, .env).
+    Render(RenderArgs),
+    /// Lint a manifest, or hand-written config files linted together as one stack.
+    Check(CheckArgs),
+    /// Create or update userlist.txt entries (replaces generate_userlist.sh).
+    Userlist(UserlistArgs),
+    /// Recommended PostgreSQL settings for a machine, each with its reason.
+    Tune(TuneArgs),
+    /// Read existing configs and write the manifest that renders them.
+    Import(ImportArgs),
+    /// A rule's documentation, or where a setting's effective value comes from.
+    Explain(ExplainArgs),
+    /// Connect to a running stack and compare it with the manifest.
+    Doctor(DoctorArgs),
+    /// List every rule: code, name, severity, summary.
+    Rules,
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+    /// Print the JSON Schema of stack.toml (for editor completion).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the manifest.
+    #[arg(short, long, default_value = "stack.toml")]
+    pub output: PathBuf,
+    /// Accept every default without asking (no terminal needed).
+    #[arg(long)]
+    pub yes: bool,
+    /// Offer (with --yes: use) this machine's memory and CPUs, from cgroup limits or /proc.
+    #[arg(long)]
+    pub detect: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The manifest.
+    #[arg(default_value = "stack.toml")]
+    pub manifest: PathBuf,
+    /// Write the files under DIR instead of next to the manifest.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write nothing; exit 1 with a diff when a file on disk differs from what would be rendered.
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite hand-edited files and drop userlist users the manifest does not know.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// stack.toml, or config files (pgbouncer.ini, *.conf, .env, userlist.txt). Default: ./stack.toml
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// PostgreSQL major version of hand-written files.
+    #[arg(long, value_name = "N")]
+    pub pg_version: Option<u32>,
+    /// PgBouncer version of hand-written files (e.g. 1.21).
+    #[arg(long, value_name = "X.Y")]
+    pub pgbouncer_version: Option<String>,
+    /// Only these rule codes.
+    #[arg(long, value_name = "CODE", num_args = 1..)]
+    pub select: Vec<String>,
+    /// Skip these rule codes.
+    #[arg(long, value_name = "CODE", num_args = 1..)]
+    pub ignore: Vec<String>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HashArg {
+    Md5,
+    #[value(name = "scram-sha-256")]
+    ScramSha256,
+    Plain,
+}
+
+#[derive(Debug, Args)]
+pub struct UserlistArgs {
+    /// The userlist to create or merge into.
+    #[arg(short, long, default_value = "userlist.txt")]
+    pub output: PathBuf,
+    /// Secret type (default: the manifest's, else scram-sha-256).
+    #[arg(long, value_enum)]
+    pub hash: Option<HashArg>,
+    /// Take users and their password sources from a manifest.
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// One user (password from --password-env, --password-file, --password-stdin, or a prompt).
+    #[arg(long)]
+    pub user: Option<String>,
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// `user<TAB>password` lines from FILE, or - for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub batch: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// RAM, e.g. 16GB.
+    #[arg(long)]
+    pub memory: Option<String>,
+    #[arg(long)]
+    pub workload: Option<String>,
+    #[arg(long, value_name = "N")]
+    pub pg_version: Option<u32>,
+    #[arg(long)]
+    pub cpus: Option<u32>,
+    #[arg(long)]
+    pub storage: Option<String>,
+    #[arg(long)]
+    pub connections: Option<u32>,
+    #[arg(long)]
+    pub os: Option<String>,
+    #[arg(long)]
+    pub data_size: Option<String>,
+    /// Read memory and CPUs from this machine.
+    #[arg(long)]
+    pub detect: bool,
+    #[arg(long, default_value = "human")]
+    pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Config files to import.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(short, long, default_value = "stack.toml")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule code (CON002) or a setting name (max_connections).
+    pub target: String,
+    /// The manifest, for a setting.
+    pub manifest: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    pub manifest: Option<PathBuf>,
+    /// PgBouncer admin console URL (password from the environment or a prompt).
+    #[arg(long)]
+    pub pgbouncer: Option<String>,
+    /// PostgreSQL URL (password from the environment or a prompt).
+    #[arg(long)]
+    pub postgres: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,334 @@
+//! `poolstack render [MANIFEST] [--out DIR] [--check] [--force]`.
+
+use crate::auth::{self, SecretKind};
+use crate::cli::RenderArgs;
+use crate::diag::{Diagnostic, InputError, Severity};
+use crate::formats::header::{self, HeaderState};
+use crate::formats::userlist::Userlist;
+use crate::fsutil::{self, PendingFile};
+use crate::outcome::Outcome;
+use crate::render::{self, Existing, ExpectedSecrets, FileKind, RenderPlan, RenderedFile};
+use crate::report::human;
+use crate::secrets::{Need, Secrets};
+use crate::source::display_path;
+use crate::stack::{self, Stack};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Everything render prints goes through these two streams (tests pass buffers).
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub color: bool,
+}
+
+pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
+    let loaded = crate::manifest::load(&args.manifest)?;
+    let stack = stack::resolve::resolve(&loaded, args.out.as_deref())?;
+    let need = if args.check {
+        Need::IfAvailable
+    } else {
+        Need::All
+    };
+    let secrets = Secrets::resolve(&stack, need)?;
+    let existing = Existing::read(&stack);
+    let plan = render::plan(&stack, &secrets, &existing)?;
+
+    // Never write (or call clean) a file the target would refuse.
+    let blocking: Vec<&Diagnostic> = stack
+        .findings
+        .iter()
+        .filter(|d| d.code.starts_with("CAT") && d.severity == Severity::Error)
+        .collect();
+    if !blocking.is_empty() {
+        for d in &blocking {
+            let _ = write!(io.err, "{}", human::render(d, &stack.sources, io.color));
+        }
+        let _ = writeln!(
+            io.err,
+            "poolstack: refusing to render: {} error{} in settings the target would reject; nothing was written",
+            blocking.len(),
+            plural(blocking.len())
+        );
+        return Ok(Outcome::Refused);
+    }
+
+    if args.check {
+        return Ok(check(&plan, &secrets, io));
+    }
+    write(&stack, &plan, args.force, io)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `render --check`: compare, write nothing, exit 1 on drift.
+fn check(plan: &RenderPlan, secrets: &Secrets, io: &mut Io<'_>) -> Outcome {
+    let mut drift = 0usize;
+    for file in &plan.files {
+        let shown = display_path(&file.path);
+        let on_disk = std::fs::read(&file.path).ok();
+        match on_disk {
+            None => {
+                drift += 1;
+                let _ = writeln!(io.out, "{shown}: missing (render would create it)");
+            }
+            Some(bytes) if bytes == file.contents.as_bytes() => {}
+            Some(bytes) => {
+                drift += 1;
+                let old = String::from_utf8_lossy(&bytes);
+                if file.kind.is_secret() {
+                    let _ = write!(
+                        io.out,
+                        "{}",
+                        describe_secret_drift(&file.kind, &shown, &old, &file.contents, secrets)
+                    );
+                } else {
+                    let diff = similar::TextDiff::from_lines(old.as_ref(), file.contents.as_str());
+                    let _ = write!(
+                        io.out,
+                        "{}",
+                        diff.unified_diff().context_radius(3).header(
+                            &format!("{shown} (on disk)"),
+                            &format!("{shown} (rendered)")
+                        )
+                    );
+                }
+            }
+        }
+    }
+    drift += check_unbuilt(&plan.unbuilt_secrets, io);
+    if drift == 0 {
+        let _ = writeln!(
+            io.out,
+            "poolstack: {} files up to date",
+            plan.files.len() + count_unbuilt(&plan.unbuilt_secrets)
+        );
+        Outcome::Success
+    } else {
+        let _ = writeln!(
+            io.err,
+            "poolstack: {drift} file{} differ from the manifest; run `poolstack render` to update them",
+            plural(drift)
+        );
+        Outcome::Drift
+    }
+}
+
+fn count_unbuilt(e: &ExpectedSecrets) -> usize {
+    usize::from(e.userlist.is_some()) + usize::from(e.roles.is_some())
+}
+
+/// Users and secret types of a secret file, never the secrets.
+fn secret_types(kind: &FileKind, text: &str) -> BTreeMap<String, SecretKind> {
+    match kind {
+        FileKind::Userlist => Userlist::parse(text)
+            .entries
+            .iter()
+            .map(|e| (e.user.clone(), auth::classify(&e.secret)))
+            .collect(),
+        _ => render::existing::role_verifiers(text)
+            .into_iter()
+            .map(|(u, v)| (u, auth::classify(&v)))
+            .collect(),
+    }
+}
+
+fn describe_secret_drift(
+    kind: &FileKind,
+    shown: &str,
+    old: &str,
+    new: &str,
+    secrets: &Secrets,
+) -> String {
+    let before = secret_types(kind, old);
+    let after = secret_types(kind, new);
+    let mut out = format!("{shown}: differs (secrets are not shown)\n");
+    for (user, k) in &after {
+        match before.get(user) {
+            None => out.push_str(&format!("  + {user} ({})\n", k.as_str())),
+            Some(b) if b != k => {
+                out.push_str(&format!("  ~ {user}: {} → {}\n", b.as_str(), k.as_str()))
+            }
+            Some(_) => {
+                let verifies = match (kind, secrets.get(user)) {
+                    (FileKind::Userlist, Some(pw)) => Userlist::parse(old)
+                        .get(user)
+                        .is_some_and(|e| auth::verifies(user, pw.expose(), &e.secret)),
+                    (_, Some(pw)) => render::existing::role_verifiers(old)
+                        .get(user)
+                        .is_some_and(|v| auth::verifies(user, pw.expose(), v)),
+                    _ => true,
+                };
+                if !verifies {
+                    out.push_str(&format!(
+                        "  ~ {user}: the {} secret no longer matches the password\n",
+                        k.as_str()
+                    ));
+                }
+            }
+        }
+    }
+    for (user, k) in &before {
+        if !after.contains_key(user) {
+            out.push_str(&format!("  - {user} ({})\n", k.as_str()));
+        }
+    }
+    if matches!(kind, FileKind::RolesSql) && before == after {
+        out.push_str("  (the SQL around the verifiers differs)\n");
+    }
+    out
+}
+
+/// Secret files whose passwords are unknown: compare users and secret types only (FIL003).
+fn check_unbuilt(e: &ExpectedSecrets, io: &mut Io<'_>) -> usize {
+    let mut drift = 0;
+    for (kind, entry) in [
+        (FileKind::Userlist, &e.userlist),
+        (FileKind::RolesSql, &e.roles),
+    ] {
+        let Some((path, expected)) = entry else {
+            continue;
+        };
+        let shown = display_path(path);
+        let Ok(bytes) = std::fs::read(path) else {
+            drift += 1;
+            let _ = writeln!(io.out, "{shown}: missing (render would create it)");
+            continue;
+        };
+        let on_disk = secret_types(&kind, &String::from_utf8_lossy(&bytes));
+        let expected: BTreeMap<String, SecretKind> = expected.iter().cloned().collect();
+        if on_disk != expected {
+            drift += 1;
+            let _ = writeln!(
+                io.out,
+                "{shown}: users or secret types differ (secrets are not shown)"
+            );
+            for (user, k) in &expected {
+                match on_disk.get(user) {
+                    None => {
+                        let _ = writeln!(io.out, "  + {user} ({})", k.as_str());
+                    }
+                    Some(b) if b != k => {
+                        let _ = writeln!(io.out, "  ~ {user}: {} → {}", b.as_str(), k.as_str());
+                    }
+                    _ => {}
+                }
+            }
+            for (user, k) in &on_disk {
+                if !expected.contains_key(user) {
+                    let _ = writeln!(io.out, "  - {user} ({})", k.as_str());
+                }
+            }
+        }
+        let note = Diagnostic::new(
+            "FIL003",
+            Severity::Info,
+            format!("{shown} was compared by users and secret types only: the passwords are not available, so its secrets were not verified"),
+        )
+        .help("set the password variables to verify the secrets too");
+        let _ = writeln!(io.err, "info[{}]: {}", note.code, note.message);
+    }
+    drift
+}
+
+/// Write every file (all or nothing), after the safety checks.
+fn write(
+    stack: &Stack,
+    plan: &RenderPlan,
+    force: bool,
+    io: &mut Io<'_>,
+) -> Result<Outcome, InputError> {
+    let mut refusals = Vec::new();
+    for file in &plan.files {
+        refusals.extend(refusal(stack, file));
+    }
+    if !refusals.is_empty() && !force {
+        for r in &refusals {
+            let _ = writeln!(io.err, "poolstack: {r}");
+        }
+        let _ = writeln!(
+            io.err,
+            "poolstack: refusing to render; nothing was written. Use --force to overwrite anyway."
+        );
+        return Ok(Outcome::Refused);
+    }
+    let pending: Vec<PendingFile<'_>> = plan
+        .files
+        .iter()
+        .map(|f| PendingFile {
+            path: &f.path,
+            contents: f.contents.as_bytes(),
+            mode: f.mode,
+        })
+        .collect();
+    fsutil::write_all(&pending).map_err(|e| {
+        InputError::new(format!("cannot write the rendered files: {e}"))
+            .with_help("nothing was replaced; fix the path or permissions and run again")
+    })?;
+    for f in &plan.files {
+        let _ = writeln!(
+            io.out,
+            "wrote {}{}",
+            display_path(&f.path),
+            if f.mode == 0o600 { " (mode 0600)" } else { "" }
+        );
+    }
+    let findings = stack.findings.len();
+    if findings > 0 {
+        let _ = writeln!(
+            io.out,
+            "poolstack: rendered with {findings} finding{}; run `poolstack check` to see them",
+            plural(findings)
+        );
+    } else {
+        let _ = writeln!(
+            io.out,
+            "poolstack: rendered {} files; run `poolstack check` to cross-check the stack",
+            plan.files.len()
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+/// Why writing `file` would lose something, if it would.
+fn refusal(stack: &Stack, file: &RenderedFile) -> Vec<String> {
+    let shown = display_path(&file.path);
+    let Ok(bytes) = std::fs::read(&file.path) else {
+        return Vec::new();
+    };
+    if bytes == file.contents.as_bytes() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    match file.kind {
+        FileKind::Userlist => {
+            let existing = Userlist::parse(&text);
+            let unknown: Vec<String> = existing
+                .entries
+                .iter()
+                .map(|e| e.user.clone())
+                .filter(|u| stack.user(u).is_none())
+                .collect();
+            if unknown.is_empty() {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "{shown} has user{} the manifest does not know ({}); rendering would drop them. Add them to [[users]], or use --force",
+                    plural(unknown.len()),
+                    unknown.join(", ")
+                )]
+            }
+        }
+        _ => match header::inspect(&text) {
+            HeaderState::Intact => Vec::new(),
+            HeaderState::Edited => vec![format!(
+                "{shown} was edited by hand since poolstack wrote it (its checksum no longer matches); move the change into the manifest, or use --force"
+            )],
+            HeaderState::Foreign => vec![format!(
+                "{shown} exists and was not written by poolstack; move it away, or use --force to replace it"
+            )],
+        },
+    }
+}

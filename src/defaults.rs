@@ -1,0 +1,291 @@
+//! Every default of the manifest, in one place. The README's defaults table is generated from
+//! [`TABLE`] (and a test keeps the two equal).
+//!
+//! Where the target's own default would trip one of poolstack's rules, poolstack's default is the
+//! safe value: PgBouncer's `auth_type = md5` (AUT003) becomes `scram-sha-256`, its
+//! `pool_mode = session` becomes `transaction`, psycopg's `prepare_threshold = 5` behind
+//! transaction pooling (PRE001) becomes `none`, and libpq's unbounded connect wait becomes 10s.
+
+use crate::units::Duration;
+
+pub const POSTGRES_HOST: &str = "localhost";
+pub const POSTGRES_PORT: u16 = 5432;
+/// PostgreSQL's own default, used when there are no pools to derive max_connections from.
+pub const MAX_CONNECTIONS_WITHOUT_POOLS: u32 = 100;
+pub const SUPERUSER_RESERVED_CONNECTIONS: u32 = 3;
+/// Slots added above the connection budget when max_connections is derived: 10 % of the budget, at least this many.
+pub const MAX_CONNECTIONS_MIN_HEADROOM: u32 = 5;
+
+pub const PGBOUNCER_HOST: &str = "localhost";
+pub const LISTEN_ADDR: &str = "*";
+pub const LISTEN_PORT: u16 = 6432;
+pub const INSTANCES: u32 = 1;
+pub const AUTH_FILE: &str = "/etc/pgbouncer/userlist.txt";
+pub const MAX_CLIENT_CONN: u32 = 100;
+pub const DEFAULT_POOL_SIZE: u32 = 20;
+pub const MIN_POOL_SIZE: u32 = 0;
+pub const RESERVE_POOL_SIZE: u32 = 0;
+pub const MAX_DB_CONNECTIONS: u32 = 0;
+pub const MAX_USER_CONNECTIONS: u32 = 0;
+
+pub const APP_REPLICAS: u32 = 1;
+pub const APP_PROCESSES: u32 = 1;
+pub const APP_POOL_SIZE: u32 = 5;
+pub const APP_MAX_OVERFLOW: i32 = 10;
+pub const APP_POOL_TIMEOUT: Duration = Duration(30_000_000);
+pub const APP_PRE_PING: bool = false;
+pub const APP_CONNECT_TIMEOUT: Duration = Duration(10_000_000);
+/// asyncpg's own statement cache size, used when no transaction/statement pool sits in front.
+pub const ASYNCPG_STATEMENT_CACHE_SIZE: u32 = 100;
+
+pub const OUT_PGBOUNCER_INI: &str = "pgbouncer/pgbouncer.ini";
+pub const OUT_USERLIST: &str = "pgbouncer/userlist.txt";
+pub const OUT_POSTGRESQL_CONF: &str = "postgres/conf.d/50-poolstack.conf";
+pub const OUT_ROLES_SQL: &str = "postgres/initdb.d/10-roles.sql";
+
+/// One row of the defaults table: key, default, and where it comes from / why.
+pub struct DefaultRow {
+    pub key: &'static str,
+    pub default: &'static str,
+    pub note: &'static str,
+}
+
+pub const TABLE: &[DefaultRow] = &[
+    DefaultRow {
+        key: "postgres.host",
+        default: "\"localhost\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "postgres.port",
+        default: "5432",
+        note: "",
+    },
+    DefaultRow {
+        key: "postgres.max_connections",
+        default: "derived",
+        note: "connection budget (CON002's count, `[[clients]]` included) + superuser_reserved_connections + reserved_connections + headroom of 10 % of the budget (at least 5); with no pools, 100",
+    },
+    DefaultRow {
+        key: "postgres.superuser_reserved_connections",
+        default: "3",
+        note: "PostgreSQL's own; not written",
+    },
+    DefaultRow {
+        key: "postgres.password_encryption",
+        default: "the version's",
+        note: "scram-sha-256 from PostgreSQL 14 (md5 before); not written",
+    },
+    DefaultRow {
+        key: "pgbouncer.enabled",
+        default: "true",
+        note: "when the `[pgbouncer]` table is present",
+    },
+    DefaultRow {
+        key: "pgbouncer.host",
+        default: "\"localhost\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "pgbouncer.listen_addr",
+        default: "\"*\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "pgbouncer.listen_port",
+        default: "6432",
+        note: "",
+    },
+    DefaultRow {
+        key: "pgbouncer.client_port",
+        default: "listen_port",
+        note: "",
+    },
+    DefaultRow {
+        key: "pgbouncer.instances",
+        default: "1",
+        note: "above 1, `so_reuseport = 1` is derived",
+    },
+    DefaultRow {
+        key: "pgbouncer.pool_mode",
+        default: "\"transaction\"",
+        note: "PgBouncer's own is session",
+    },
+    DefaultRow {
+        key: "pgbouncer.auth_type",
+        default: "\"scram-sha-256\"",
+        note: "PgBouncer's own is md5 (AUT003)",
+    },
+    DefaultRow {
+        key: "pgbouncer.auth_file",
+        default: "\"/etc/pgbouncer/userlist.txt\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "pgbouncer.userlist_hash",
+        default: "\"auto\"",
+        note: "the role storage's type (password_encryption); plain for users a `[[databases]]` entry forces with `user =`, which need a plaintext secret",
+    },
+    DefaultRow {
+        key: "pgbouncer.max_client_conn",
+        default: "100",
+        note: "PgBouncer's own",
+    },
+    DefaultRow {
+        key: "pgbouncer.default_pool_size",
+        default: "20",
+        note: "PgBouncer's own",
+    },
+    DefaultRow {
+        key: "pgbouncer.min_pool_size",
+        default: "0",
+        note: "PgBouncer's own",
+    },
+    DefaultRow {
+        key: "pgbouncer.reserve_pool_size",
+        default: "0",
+        note: "PgBouncer's own",
+    },
+    DefaultRow {
+        key: "pgbouncer.max_db_connections",
+        default: "0",
+        note: "unlimited",
+    },
+    DefaultRow {
+        key: "pgbouncer.max_user_connections",
+        default: "0",
+        note: "unlimited",
+    },
+    DefaultRow {
+        key: "pgbouncer.max_prepared_statements",
+        default: "PgBouncer's",
+        note: "0 in 1.21–1.23, 200 from 1.24; not written",
+    },
+    DefaultRow {
+        key: "pgbouncer.logfile / pidfile / unix_socket_dir",
+        default: "\"\"",
+        note: "not written (PgBouncer's own applies)",
+    },
+    DefaultRow {
+        key: "databases.dbname",
+        default: "name",
+        note: "",
+    },
+    DefaultRow {
+        key: "databases.host / port",
+        default: "postgres.host / port",
+        note: "",
+    },
+    DefaultRow {
+        key: "databases.users",
+        default: "the users of the apps that use it",
+        note: "",
+    },
+    DefaultRow {
+        key: "databases.pool_size / reserve_pool_size / max_db_connections / pool_mode",
+        default: "the `[pgbouncer]` value",
+        note: "written only when set",
+    },
+    DefaultRow {
+        key: "users.role",
+        default: "true",
+        note: "roles.sql creates the role and sets its password",
+    },
+    DefaultRow {
+        key: "users.admin / stats",
+        default: "false",
+        note: "",
+    },
+    DefaultRow {
+        key: "apps.replicas / processes",
+        default: "1 / 1",
+        note: "",
+    },
+    DefaultRow {
+        key: "apps.driver",
+        default: "\"psycopg\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "apps.pool_size / max_overflow",
+        default: "5 / 10",
+        note: "SQLAlchemy's own",
+    },
+    DefaultRow {
+        key: "apps.pool_timeout",
+        default: "\"30s\"",
+        note: "SQLAlchemy's own",
+    },
+    DefaultRow {
+        key: "apps.pool_recycle",
+        default: "-1",
+        note: "SQLAlchemy's own: never",
+    },
+    DefaultRow {
+        key: "apps.pre_ping",
+        default: "false",
+        note: "SQLAlchemy's own",
+    },
+    DefaultRow {
+        key: "apps.prepare_threshold",
+        default: "\"none\"",
+        note: "psycopg's own is 5, which breaks behind transaction pooling (PRE001)",
+    },
+    DefaultRow {
+        key: "apps.statement_cache_size",
+        default: "0 or 100",
+        note: "asyncpg: 0 behind transaction/statement pooling, else asyncpg's own 100",
+    },
+    DefaultRow {
+        key: "apps.connect_timeout",
+        default: "\"10s\"",
+        note: "libpq's own is to wait forever",
+    },
+    DefaultRow {
+        key: "apps.password_env",
+        default: "the user's `env` source",
+        note: "required when the password comes from a file or a prompt",
+    },
+    DefaultRow {
+        key: "apps.env_file",
+        default: "\".env\"",
+        note: "\"<name>.env\" when there are several apps",
+    },
+    DefaultRow {
+        key: "outputs.pgbouncer_ini",
+        default: "\"pgbouncer/pgbouncer.ini\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "outputs.userlist",
+        default: "\"pgbouncer/userlist.txt\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "outputs.postgresql_conf",
+        default: "\"postgres/conf.d/50-poolstack.conf\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "outputs.roles_sql",
+        default: "\"postgres/initdb.d/10-roles.sql\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "lint.fail_on",
+        default: "\"error\"",
+        note: "",
+    },
+];
+
+/// The defaults table as Markdown, exactly as the README holds it.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| key | default | notes |\n|---|---|---|\n");
+    for row in TABLE {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            row.key, row.default, row.note
+        ));
+    }
+    out
+}

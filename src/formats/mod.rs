@@ -1,0 +1,4 @@
+//! One module per file format.
+
+pub mod header;
+pub mod userlist;

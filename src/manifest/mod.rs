@@ -1,0 +1,268 @@
+//! stack.toml: loading, located errors (exit 2), and the checks that need the whole manifest.
+
+pub mod spans;
+pub mod types;
+
+use crate::diag::InputError;
+use crate::source::{FileId, Loc, SourceMap};
+pub use spans::{Seg, SpanIndex, path};
+use std::path::{Path, PathBuf};
+pub use types::*;
+
+/// A parsed manifest with everything needed to point back into it.
+#[derive(Debug, Clone)]
+pub struct LoadedManifest {
+    pub manifest: Manifest,
+    pub index: SpanIndex,
+    pub sources: SourceMap,
+    pub file: FileId,
+    /// The manifest's path as given.
+    pub path: PathBuf,
+    /// The directory outputs are relative to by default.
+    pub dir: PathBuf,
+}
+
+impl LoadedManifest {
+    /// The location of the value at `p`, or of the key when asked, if the manifest wrote it.
+    pub fn loc(&self, p: &[Seg]) -> Option<Loc> {
+        self.index.value(p).map(|span| Loc {
+            file: self.file,
+            span,
+        })
+    }
+
+    pub fn key_loc(&self, p: &[Seg]) -> Option<Loc> {
+        self.index.key(p).map(|span| Loc {
+            file: self.file,
+            span,
+        })
+    }
+
+    fn error_at(&self, p: &[Seg], message: impl Into<String>) -> InputError {
+        match self.loc(p) {
+            Some(loc) => InputError::located(message, loc, &self.sources),
+            None => InputError::new(message),
+        }
+    }
+}
+
+/// Read and parse `path`. Every failure is an [`InputError`] with file:line:column where there is one.
+pub fn load(path: &Path) -> Result<LoadedManifest, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        InputError::new(format!("cannot read manifest {}: {e}", path.display())).with_help(
+            "pass the path of a stack.toml (poolstack init writes one), or run from its directory",
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        InputError::new(format!(
+            "{} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    parse(path, text)
+}
+
+/// Parse manifest text read from `path`.
+pub fn parse(path: &Path, text: String) -> Result<LoadedManifest, InputError> {
+    let mut sources = SourceMap::default();
+    let file = sources.add(path, text);
+    let text = &sources.get(file).text;
+    let index = SpanIndex::build(text).map_err(|e| toml_error(&e, file, &sources, None))?;
+    let manifest: Manifest =
+        toml::from_str(text).map_err(|e| toml_error(&e, file, &sources, Some(&index)))?;
+    let dir = path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        })
+        .unwrap_or_else(|| PathBuf::from("."));
+    let loaded = LoadedManifest {
+        manifest,
+        index,
+        sources,
+        file,
+        path: path.to_path_buf(),
+        dir,
+    };
+    validate(&loaded)?;
+    Ok(loaded)
+}
+
+/// Turn toml/serde's error into a located input error, with "did you mean" for unknown keys.
+fn toml_error(
+    e: &toml::de::Error,
+    file: FileId,
+    sources: &SourceMap,
+    index: Option<&SpanIndex>,
+) -> InputError {
+    let raw = e.message().trim().to_string();
+    let (message, help) = explain_serde_message(&raw);
+    let (message, help) = match (&e.span(), index) {
+        (Some(span), Some(index)) => {
+            let table = index
+                .innermost(span.start)
+                .map(|p| {
+                    let text = &sources.get(file).text;
+                    // An unknown key's span is the key itself: name the table that holds it.
+                    let is_key = index.key(p).is_some_and(|k| k == *span);
+                    let owner = if is_key { &p[..p.len() - 1] } else { &p[..] };
+                    let _ = text;
+                    spans::display(owner)
+                })
+                .filter(|t| !t.is_empty());
+            match table {
+                Some(t) => (format!("{message} (in `{t}`)"), help),
+                None => (message, help),
+            }
+        }
+        _ => (message, help),
+    };
+    let mut err = match e.span() {
+        Some(span) => InputError::located(message, Loc { file, span }, sources),
+        None => InputError {
+            message,
+            help: None,
+            loc: None,
+            sources: sources.clone(),
+        },
+    };
+    err.help = help;
+    err
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" → our wording with the closest key.
+fn explain_serde_message(raw: &str) -> (String, Option<String>) {
+    let first_line = raw.lines().next().unwrap_or(raw).to_string();
+    for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
+        if let Some(rest) = first_line.strip_prefix(prefix)
+            && let Some((name, tail)) = rest.split_once('`')
+        {
+            let expected: Vec<&str> = tail
+                .split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s)
+                .collect();
+            let suggestion = crate::catalog::closest(name, expected.iter().copied());
+            let help = match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if !expected.is_empty() => format!("expected one of: {}", expected.join(", ")),
+                None => format!("remove `{name}`"),
+            };
+            return (format!("unknown {noun} `{name}`"), Some(help));
+        }
+    }
+    if let Some(rest) = first_line.strip_prefix("missing field `")
+        && let Some((name, _)) = rest.split_once('`')
+    {
+        return (
+            format!("missing required key `{name}`"),
+            Some(format!("add `{name} = …` to this table")),
+        );
+    }
+    (first_line, None)
+}
+
+/// Checks that need more than one key: versions, names, references that make the manifest unusable.
+fn validate(m: &LoadedManifest) -> Result<(), InputError> {
+    let man = &m.manifest;
+    if !(13..=18).contains(&man.postgres.version) {
+        return Err(m
+            .error_at(
+                &path(&["postgres", "version"]),
+                format!(
+                    "PostgreSQL {} is not supported: poolstack knows majors 13 to 18",
+                    man.postgres.version
+                ),
+            )
+            .with_help("write the server's major version, e.g. `version = 16`"));
+    }
+    if let Some(pgb) = &man.pgbouncer
+        && pgb.enabled != Some(false)
+    {
+        let Some(version) = &pgb.version else {
+            return Err(m
+                .error_at(&path(&["pgbouncer"]), "missing required key `version` in [pgbouncer]")
+                .with_help("add e.g. `version = \"1.21\"` (or `enabled = false` to connect apps straight to PostgreSQL)"));
+        };
+        use crate::catalog::pgbouncer::PgbVersion;
+        let ok = PgbVersion::parse(version)
+            .filter(|v| (PgbVersion::MIN_SUPPORTED..=PgbVersion::MAX_SUPPORTED).contains(v));
+        if ok.is_none() {
+            return Err(m
+                .error_at(
+                    &path(&["pgbouncer", "version"]),
+                    format!("PgBouncer version `{version}` is not supported: poolstack knows 1.15 to 1.25"),
+                )
+                .with_help("write the major.minor version, e.g. `version = \"1.21\"`"));
+        }
+    }
+    for (i, u) in man.users.iter().enumerate() {
+        if u.name.is_empty() {
+            return Err(m.error_at(
+                &path(&["users", &i.to_string(), "name"]),
+                "a user name cannot be empty",
+            ));
+        }
+    }
+    unique(
+        m,
+        "databases",
+        man.databases.iter().map(|d| d.name.as_str()),
+    )?;
+    unique(m, "users", man.users.iter().map(|u| u.name.as_str()))?;
+    unique(m, "apps", man.apps.iter().map(|a| a.name.as_str()))?;
+    unique(m, "clients", man.clients.iter().map(|c| c.name.as_str()))?;
+    for (i, app) in man.apps.iter().enumerate() {
+        let needs_env = app.password_env.is_none()
+            && man
+                .users
+                .iter()
+                .find(|u| u.name == app.user)
+                .is_some_and(|u| !matches!(u.password, Some(PasswordSource::Env { .. }) | None));
+        if needs_env {
+            return Err(m
+                .error_at(
+                    &path(&["apps", &i.to_string(), "name"]),
+                    format!(
+                        "app `{}` needs `password_env`: user `{}` gets its password from a file or a prompt, so DATABASE_URL has no variable to refer to",
+                        app.name, app.user
+                    ),
+                )
+                .with_help("add `password_env = \"DB_PASSWORD\"` (the variable the app's environment provides)"));
+        }
+    }
+    Ok(())
+}
+
+fn unique<'a>(
+    m: &LoadedManifest,
+    table: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<(), InputError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, name) in names.enumerate() {
+        if let Some(first) = seen.iter().position(|n| *n == name) {
+            let mut err = m
+                .error_at(
+                    &path(&[table, &i.to_string(), "name"]),
+                    format!("`{name}` is defined twice in [[{table}]]"),
+                )
+                .with_help("give each entry its own name, or merge the two entries");
+            if let Some(loc) = m.loc(&path(&[table, &first.to_string(), "name"])) {
+                err.help = Some(format!(
+                    "the first definition is at {}; give each entry its own name, or merge them",
+                    m.sources.describe(&loc)
+                ));
+            }
+            return Err(err);
+        }
+        seen.push(name);
+    }
+    Ok(())
+}

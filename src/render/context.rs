@@ -1,0 +1,395 @@
+//! Template contexts: the stack spelled in each target's syntax.
+
+use super::existing::Existing;
+use crate::auth::{self, SecretKind};
+use crate::diag::InputError;
+use crate::manifest::{Driver, PasswordEncryption, PrepareThreshold, Recycle};
+use crate::secrets::Secrets;
+use crate::stack::settings::connstr_value;
+use crate::stack::{App, Origin, Setting, Stack};
+use minijinja::Value;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Line {
+    name: String,
+    value: String,
+    comments: Vec<String>,
+}
+
+fn comments(origin: &Origin) -> Vec<String> {
+    match origin {
+        Origin::Derived { formula, .. } => vec![format!("derived: {formula}")],
+        _ => Vec::new(),
+    }
+}
+
+fn line<T: ToString>(name: &str, s: &Setting<T>) -> Line {
+    Line {
+        name: name.to_string(),
+        value: s.value.to_string(),
+        comments: comments(&s.origin),
+    }
+}
+
+#[derive(Serialize)]
+struct Entry {
+    name: String,
+    connstr: String,
+    comments: Vec<String>,
+}
+
+/// A [databases]/[users] key: bare when PgBouncer's key syntax allows it, else single-quoted (1.25+;
+/// older versions cannot express it, which resolution reports as CAT008).
+fn ini_key(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.*-".contains(c))
+    {
+        name.to_string()
+    } else {
+        format!("'{name}'")
+    }
+}
+
+pub fn pgbouncer_ini(stack: &Stack) -> Value {
+    let Some(pgb) = &stack.pgbouncer else {
+        return Value::UNDEFINED;
+    };
+    let v = pgb.version.value;
+    let reserve_key = if v
+        >= (crate::catalog::pgbouncer::PgbVersion {
+            major: 1,
+            minor: 24,
+        }) {
+        "reserve_pool_size"
+    } else {
+        "reserve_pool"
+    };
+    let databases: Vec<Entry> = stack
+        .databases
+        .iter()
+        .map(|db| {
+            let mut parts = vec![
+                format!("host={}", connstr_value(&db.host.value)),
+                format!("port={}", db.port.value),
+                format!("dbname={}", connstr_value(&db.dbname.value)),
+            ];
+            if let Some(u) = &db.forced_user {
+                parts.push(format!("user={}", connstr_value(&u.value)));
+            }
+            // Per-database values are written only when the entry sets them; the rest inherit [pgbouncer].
+            let own = |s: &Setting<u32>, global: &Setting<u32>| s.origin != global.origin;
+            if own(&db.pool_size, &pgb.default_pool_size) {
+                parts.push(format!("pool_size={}", db.pool_size.value));
+            }
+            if own(&db.reserve_pool_size, &pgb.reserve_pool_size) {
+                parts.push(format!("{reserve_key}={}", db.reserve_pool_size.value));
+            }
+            if own(&db.max_db_connections, &pgb.max_db_connections) {
+                parts.push(format!(
+                    "max_db_connections={}",
+                    db.max_db_connections.value
+                ));
+            }
+            if db.pool_mode.origin != pgb.pool_mode.origin {
+                parts.push(format!("pool_mode={}", db.pool_mode.value.as_str()));
+            }
+            for o in &db.options {
+                parts.push(format!("{}={}", o.name, o.ini_text));
+            }
+            Entry {
+                name: ini_key(&db.name.value),
+                connstr: parts.join(" "),
+                comments: Vec::new(),
+            }
+        })
+        .collect();
+    let users: Vec<Entry> = stack
+        .users
+        .iter()
+        .filter_map(|u| {
+            let mut parts = Vec::new();
+            if let Some(m) = &u.pool_mode {
+                parts.push(format!("pool_mode={}", m.value.as_str()));
+            }
+            if let Some(m) = &u.max_user_connections {
+                parts.push(format!("max_user_connections={}", m.value));
+            }
+            for o in &u.options {
+                parts.push(format!("{}={}", o.name, o.ini_text));
+            }
+            (!parts.is_empty()).then(|| Entry {
+                name: ini_key(&u.name.value),
+                connstr: parts.join(" "),
+                comments: Vec::new(),
+            })
+        })
+        .collect();
+    let mut options = vec![
+        line("listen_addr", &pgb.listen_addr),
+        line("listen_port", &pgb.listen_port),
+    ];
+    if let Some(s) = &pgb.unix_socket_dir {
+        options.push(line("unix_socket_dir", s));
+    }
+    options.push(Line {
+        name: "auth_type".into(),
+        value: pgb.auth_type.value.as_str().into(),
+        comments: comments(&pgb.auth_type.origin),
+    });
+    options.push(line("auth_file", &pgb.auth_file));
+    let list = |v: &[Setting<String>]| {
+        v.iter()
+            .map(|s| s.value.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if !pgb.admin_users.is_empty() {
+        options.push(Line {
+            name: "admin_users".into(),
+            value: list(&pgb.admin_users),
+            comments: Vec::new(),
+        });
+    }
+    if !pgb.stats_users.is_empty() {
+        options.push(Line {
+            name: "stats_users".into(),
+            value: list(&pgb.stats_users),
+            comments: Vec::new(),
+        });
+    }
+    options.push(Line {
+        name: "pool_mode".into(),
+        value: pgb.pool_mode.value.as_str().into(),
+        comments: comments(&pgb.pool_mode.origin),
+    });
+    options.push(line("max_client_conn", &pgb.max_client_conn));
+    options.push(line("default_pool_size", &pgb.default_pool_size));
+    options.push(line("min_pool_size", &pgb.min_pool_size));
+    options.push(line("reserve_pool_size", &pgb.reserve_pool_size));
+    options.push(line("max_db_connections", &pgb.max_db_connections));
+    options.push(line("max_user_connections", &pgb.max_user_connections));
+    if let Some(s) = pgb
+        .max_prepared_statements
+        .as_ref()
+        .filter(|s| s.origin.is_explicit())
+    {
+        options.push(line("max_prepared_statements", s));
+    }
+    for (name, s) in [("logfile", &pgb.logfile), ("pidfile", &pgb.pidfile)] {
+        if let Some(s) = s {
+            options.push(line(name, s));
+        }
+    }
+    for o in &pgb.options {
+        options.push(Line {
+            name: o.name.clone(),
+            value: o.ini_text.clone(),
+            comments: comments(&o.origin),
+        });
+    }
+    Value::from_serialize(serde_json::json!({
+        "stack": stack.name.value,
+        "version": v.to_string(),
+        "databases": databases,
+        "users": users,
+        "options": options,
+    }))
+}
+
+pub fn postgresql_conf(stack: &Stack) -> Value {
+    let params: Vec<Line> = stack
+        .postgres
+        .params
+        .iter()
+        .filter(|p| p.rendered)
+        .map(|p| Line {
+            name: p.name.clone(),
+            value: p.conf_text.clone(),
+            comments: comments(&p.origin),
+        })
+        .collect();
+    Value::from_serialize(serde_json::json!({
+        "stack": stack.name.value,
+        "version": stack.postgres.version.value,
+        "params": params,
+    }))
+}
+
+/// Percent-encode a URL user name (RFC 3986 unreserved characters stay).
+fn url_user(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn secs(d: crate::units::Duration) -> String {
+    d.secs_text()
+}
+
+pub fn env_file(stack: &Stack, app: &App) -> Value {
+    let url = format!(
+        "postgresql+{}://{}:${{{}}}@{}:{}/{}",
+        app.driver.value.as_str(),
+        url_user(&app.user.value),
+        app.password_env.value,
+        app.url.host.value,
+        app.url.port.value,
+        url_user(&app.url.database.value),
+    );
+    let mut vars = vec![
+        Line {
+            name: "USE_PGBOUNCER".into(),
+            value: app.url.via_pgbouncer.to_string(),
+            comments: Vec::new(),
+        },
+        Line {
+            name: "DATABASE_URL".into(),
+            value: url,
+            comments: Vec::new(),
+        },
+        line("DB_POOL_SIZE", &app.pool_size),
+        line("DB_MAX_OVERFLOW", &app.max_overflow),
+        Line {
+            name: "DB_POOL_TIMEOUT".into(),
+            value: secs(app.pool_timeout.value),
+            comments: Vec::new(),
+        },
+        Line {
+            name: "DB_POOL_RECYCLE".into(),
+            value: match app.pool_recycle.value {
+                Recycle::Never => "-1".to_string(),
+                Recycle::After(d) => secs(d),
+            },
+            comments: Vec::new(),
+        },
+        line("DB_POOL_PRE_PING", &app.pre_ping),
+    ];
+    if let Some(t) = &app.prepare_threshold {
+        vars.push(Line {
+            name: "DB_PREPARE_THRESHOLD".into(),
+            value: match t.value {
+                PrepareThreshold::Disabled => "none".to_string(),
+                PrepareThreshold::After(n) => n.to_string(),
+            },
+            comments: vec!["psycopg: none disables prepared statements (connect_args prepare_threshold=None); 0 prepares every query".into()],
+        });
+    }
+    if let Some(s) = &app.statement_cache_size {
+        vars.push(Line {
+            name: "DB_STATEMENT_CACHE_SIZE".into(),
+            value: s.value.to_string(),
+            comments: comments(&s.origin),
+        });
+    }
+    let timeout = app.connect_timeout.value;
+    vars.push(Line {
+        name: "DB_CONNECT_TIMEOUT".into(),
+        value: match app.driver.value {
+            // libpq's connect_timeout is whole seconds (a fraction is CAT002 at resolution).
+            Driver::Psycopg | Driver::Psycopg2 => timeout
+                .whole_secs()
+                .map_or_else(|| secs(timeout), |s| s.to_string()),
+            Driver::Asyncpg => secs(timeout),
+        },
+        comments: Vec::new(),
+    });
+    Value::from_serialize(serde_json::json!({
+        "stack": stack.name.value,
+        "app": app.name.value,
+        "password_env": app.password_env.value,
+        "vars": vars,
+    }))
+}
+
+/// Each user's userlist secret, in manifest order: existing entries that still verify are kept.
+pub fn userlist_secrets(
+    stack: &Stack,
+    secrets: &Secrets,
+    existing: &Existing,
+) -> Result<Vec<(String, String)>, InputError> {
+    let mut out = Vec::new();
+    for u in &stack.users {
+        let name = &u.name.value;
+        let Some(pw) = secrets.get(name) else {
+            return Err(InputError::new(format!(
+                "the password of user `{name}` is not available"
+            )));
+        };
+        let secret = auth::secret_for(
+            u.userlist_secret.value,
+            name,
+            pw.expose(),
+            existing.userlist_secret(name),
+        )
+        .map_err(|e| InputError::new(format!("cannot compute the secret of user `{name}`: {e}")))?;
+        out.push((name.clone(), secret));
+    }
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct Role {
+    ident: String,
+    literal: String,
+    verifier: String,
+}
+
+/// roles.sql's context: `None` when no user is managed here (role = false for all).
+pub fn roles_sql(
+    stack: &Stack,
+    secrets: &Secrets,
+    existing: &Existing,
+    userlist: &[(String, String)],
+) -> Result<Option<Value>, InputError> {
+    let mut roles = Vec::new();
+    for u in stack.users.iter().filter(|u| u.role.value) {
+        let name = &u.name.value;
+        let Some(pw) = secrets.get(name) else {
+            return Err(InputError::new(format!(
+                "the password of user `{name}` is not available"
+            )));
+        };
+        let kind = u.stored_secret.value;
+        // The same verifier as userlist.txt whenever it holds one of the stored type (PgBouncer's
+        // SCRAM pass-through needs them byte-identical), else the one roles.sql already has.
+        let from_userlist = userlist
+            .iter()
+            .find(|(n, s)| n == name && auth::classify(s) == kind && kind != SecretKind::Plain)
+            .map(|(_, s)| s.as_str());
+        let previous =
+            from_userlist.or_else(|| existing.role_verifiers.get(name).map(String::as_str));
+        let verifier = auth::secret_for(kind, name, pw.expose(), previous).map_err(|e| {
+            InputError::new(format!("cannot compute the verifier of user `{name}`: {e}"))
+        })?;
+        roles.push(Role {
+            ident: format!("\"{}\"", name.replace('"', "\"\"")),
+            literal: sql_literal(name),
+            verifier: sql_literal(&verifier),
+        });
+    }
+    if roles.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Value::from_serialize(serde_json::json!({
+        "stack": stack.name.value,
+        "encryption": match stack.postgres.password_encryption.value {
+            PasswordEncryption::Md5 => "md5",
+            PasswordEncryption::ScramSha256 => "scram-sha-256",
+        },
+        "roles": roles,
+    }))))
+}
+
+/// An SQL string literal (standard_conforming_strings: only quotes are doubled).
+fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

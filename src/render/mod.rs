@@ -1,0 +1,252 @@
+//! Stack → files. Each file's content is laid out by a minijinja template (`templates/`, or the
+//! user's overrides from `[outputs] templates`) from a context this module builds out of the
+//! resolved stack; what to write was decided by the stack, how to spell it for the target is
+//! decided here.
+
+mod context;
+pub mod existing;
+
+use crate::auth::SecretKind;
+use crate::diag::InputError;
+use crate::formats::header::{self, CommentStyle};
+use crate::secrets::Secrets;
+use crate::stack::Stack;
+pub use existing::Existing;
+use minijinja::Environment;
+use std::path::{Path, PathBuf};
+
+pub const TEMPLATE_NAMES: &[(&str, &str)] = &[
+    (
+        "pgbouncer.ini.j2",
+        include_str!("../../templates/pgbouncer.ini.j2"),
+    ),
+    (
+        "postgresql.conf.j2",
+        include_str!("../../templates/postgresql.conf.j2"),
+    ),
+    ("roles.sql.j2", include_str!("../../templates/roles.sql.j2")),
+    ("env.j2", include_str!("../../templates/env.j2")),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    PgbouncerIni,
+    Userlist,
+    PostgresqlConf,
+    RolesSql,
+    Env { app: String },
+}
+
+impl FileKind {
+    /// Files holding passwords or password-equivalent verifiers: mode 0600, never diffed.
+    pub fn is_secret(&self) -> bool {
+        matches!(self, FileKind::Userlist | FileKind::RolesSql)
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            FileKind::PgbouncerIni => "pgbouncer.ini".to_string(),
+            FileKind::Userlist => "userlist.txt".to_string(),
+            FileKind::PostgresqlConf => "PostgreSQL fragment".to_string(),
+            FileKind::RolesSql => "roles.sql".to_string(),
+            FileKind::Env { app } => format!(".env of app {app}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RenderedFile {
+    pub kind: FileKind,
+    pub path: PathBuf,
+    pub contents: String,
+    pub mode: u32,
+}
+
+/// The users and secret types a secret file must hold (what `--check` compares without passwords).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpectedSecrets {
+    pub userlist: Option<(PathBuf, Vec<(String, SecretKind)>)>,
+    pub roles: Option<(PathBuf, Vec<(String, SecretKind)>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RenderPlan {
+    pub files: Vec<RenderedFile>,
+    /// Secret files that could not be built because passwords were missing.
+    pub unbuilt_secrets: ExpectedSecrets,
+    pub expected_secrets: ExpectedSecrets,
+}
+
+/// Build every output file in memory. Secret files are built only when every password is known;
+/// otherwise they are listed in `unbuilt_secrets` for a users-and-types comparison.
+pub fn plan(
+    stack: &Stack,
+    secrets: &Secrets,
+    existing: &Existing,
+) -> Result<RenderPlan, InputError> {
+    let env = environment(stack)?;
+    let mut files = Vec::new();
+    let manifest = stack
+        .manifest_path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("stack.toml"));
+    let stack_name = stack.name.value.clone();
+    let headed = |path: &Path, style: CommentStyle, body: String| -> String {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        header::with_header(
+            style,
+            &crate::fsutil::relative(dir, &manifest),
+            &stack_name,
+            &body,
+        )
+    };
+
+    if stack.pgbouncer.is_some() {
+        let path = stack.outputs.pgbouncer_ini.value.clone();
+        let body = render_template(&env, "pgbouncer.ini.j2", context::pgbouncer_ini(stack))?;
+        files.push(RenderedFile {
+            kind: FileKind::PgbouncerIni,
+            contents: headed(&path, CommentStyle::Semicolon, body),
+            path,
+            mode: 0o644,
+        });
+    }
+    {
+        let path = stack.outputs.postgresql_conf.value.clone();
+        let body = render_template(&env, "postgresql.conf.j2", context::postgresql_conf(stack))?;
+        files.push(RenderedFile {
+            kind: FileKind::PostgresqlConf,
+            contents: headed(&path, CommentStyle::Hash, body),
+            path,
+            mode: 0o644,
+        });
+    }
+    for app in &stack.apps {
+        let path = stack.outputs.base.join(&app.env_file.value);
+        let body = render_template(&env, "env.j2", context::env_file(stack, app))?;
+        files.push(RenderedFile {
+            kind: FileKind::Env {
+                app: app.name.value.clone(),
+            },
+            contents: headed(&path, CommentStyle::Hash, body),
+            path,
+            mode: 0o644,
+        });
+    }
+
+    let expected = expected_secrets(stack);
+    let mut unbuilt = ExpectedSecrets::default();
+    if secrets.complete_for(stack) {
+        let userlist_secrets = context::userlist_secrets(stack, secrets, existing)?;
+        if stack.pgbouncer.is_some() {
+            let path = stack.outputs.userlist.value.clone();
+            let contents = userlist_secrets
+                .iter()
+                .map(|(user, secret)| crate::formats::userlist::format_entry(user, secret))
+                .collect::<String>();
+            files.push(RenderedFile {
+                kind: FileKind::Userlist,
+                path,
+                contents,
+                mode: 0o600,
+            });
+        }
+        if let Some(ctx) = context::roles_sql(stack, secrets, existing, &userlist_secrets)? {
+            let path = stack.outputs.roles_sql.value.clone();
+            let body = render_template(&env, "roles.sql.j2", ctx)?;
+            files.push(RenderedFile {
+                kind: FileKind::RolesSql,
+                contents: headed(&path, CommentStyle::DoubleDash, body),
+                path,
+                mode: 0o600,
+            });
+        }
+    } else {
+        unbuilt = expected.clone();
+    }
+    Ok(RenderPlan {
+        files,
+        unbuilt_secrets: unbuilt,
+        expected_secrets: expected,
+    })
+}
+
+fn expected_secrets(stack: &Stack) -> ExpectedSecrets {
+    let userlist = stack.pgbouncer.as_ref().map(|_| {
+        (
+            stack.outputs.userlist.value.clone(),
+            stack
+                .users
+                .iter()
+                .map(|u| (u.name.value.clone(), u.userlist_secret.value))
+                .collect(),
+        )
+    });
+    let roles: Vec<(String, SecretKind)> = stack
+        .users
+        .iter()
+        .filter(|u| u.role.value)
+        .map(|u| (u.name.value.clone(), u.stored_secret.value))
+        .collect();
+    ExpectedSecrets {
+        userlist,
+        roles: (!roles.is_empty()).then(|| (stack.outputs.roles_sql.value.clone(), roles)),
+    }
+}
+
+/// The template environment: built-in templates, replaced by same-named files in the override folder.
+fn environment(stack: &Stack) -> Result<Environment<'static>, InputError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.set_trim_blocks(false);
+    for (name, source) in TEMPLATE_NAMES {
+        let over = stack
+            .outputs
+            .templates
+            .as_ref()
+            .map(|dir| dir.value.join(name))
+            .filter(|p| p.is_file());
+        let result = match &over {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    InputError::new(format!(
+                        "cannot read template override {}: {e}",
+                        p.display()
+                    ))
+                })?;
+                env.add_template_owned(name.to_string(), text)
+            }
+            None => env.add_template(name, source),
+        };
+        result.map_err(|e| template_error(&e, over.as_deref()))?;
+    }
+    Ok(env)
+}
+
+fn template_error(e: &minijinja::Error, file: Option<&Path>) -> InputError {
+    let place = match (file, e.line()) {
+        (Some(f), Some(l)) => format!("{}:{l}: ", f.display()),
+        (Some(f), None) => format!("{}: ", f.display()),
+        (None, _) => String::new(),
+    };
+    InputError::new(format!(
+        "{place}template error: {}",
+        e.detail().unwrap_or(&e.to_string())
+    ))
+    .with_help("fix the template override, or remove it to use poolstack's built-in template")
+}
+
+fn render_template(
+    env: &Environment<'_>,
+    name: &str,
+    ctx: minijinja::Value,
+) -> Result<String, InputError> {
+    let tmpl = env
+        .get_template(name)
+        .map_err(|e| template_error(&e, None))?;
+    tmpl.render(ctx).map_err(|e| {
+        InputError::new(format!("rendering {name} failed: {e}"))
+            .with_help("a template override refers to something the context does not have; see the README for the variables each template gets")
+    })
+}

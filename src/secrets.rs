@@ -1,0 +1,166 @@
+//! Passwords, fetched from where the manifest says (environment, file, prompt) and never shown.
+
+use crate::diag::InputError;
+use crate::manifest::PasswordSource;
+use crate::stack::Stack;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+/// A password in memory. Its Debug never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(s: String) -> Password {
+        Password(s)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<hidden>)")
+    }
+}
+
+/// Whether missing passwords are an error (render writes) or simply unknown (render --check, check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Every user's password is needed: a missing one is exit 2. Prompts are allowed on a terminal.
+    All,
+    /// Use what the environment and files give; never prompt; missing ones stay unknown.
+    IfAvailable,
+}
+
+/// The users' passwords that could be obtained.
+#[derive(Debug, Default, Clone)]
+pub struct Secrets {
+    passwords: BTreeMap<String, Password>,
+}
+
+impl Secrets {
+    pub fn get(&self, user: &str) -> Option<&Password> {
+        self.passwords.get(user)
+    }
+
+    pub fn insert(&mut self, user: &str, password: Password) {
+        self.passwords.insert(user.to_string(), password);
+    }
+
+    /// True when every user of the stack has a known password.
+    pub fn complete_for(&self, stack: &Stack) -> bool {
+        stack
+            .users
+            .iter()
+            .all(|u| self.passwords.contains_key(&u.name.value))
+    }
+
+    /// Fetch each user's password from its source.
+    pub fn resolve(stack: &Stack, need: Need) -> Result<Secrets, InputError> {
+        let base = stack
+            .manifest_path
+            .as_ref()
+            .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+            .unwrap_or_default();
+        let mut out = Secrets::default();
+        for user in &stack.users {
+            let name = &user.name.value;
+            let located = |msg: String| -> InputError {
+                let loc = user
+                    .password
+                    .as_ref()
+                    .and_then(|p| p.loc().cloned())
+                    .or_else(|| user.name.loc().cloned());
+                match loc {
+                    Some(l) => InputError::located(msg, l, &stack.sources),
+                    None => InputError::new(msg),
+                }
+            };
+            let Some(source) = &user.password else {
+                if need == Need::All {
+                    return Err(located(format!("user `{name}` has no password source"))
+                        .with_help("add `password = { env = \"VAR\" }` (or { file = \"path\" }, or { prompt = true })"));
+                }
+                continue;
+            };
+            let got = match &source.value {
+                PasswordSource::Literal(s) => Some(s.0.clone()),
+                PasswordSource::Env { env } => match std::env::var(env) {
+                    Ok(v) => Some(v),
+                    Err(std::env::VarError::NotPresent) => {
+                        if need == Need::All {
+                            return Err(located(format!("the password of user `{name}` comes from ${env}, which is not set"))
+                                .with_help(format!("set it for this command, e.g. `{env}=… poolstack render`, or export it from your secret store")));
+                        }
+                        None
+                    }
+                    Err(std::env::VarError::NotUnicode(_)) => {
+                        return Err(located(format!(
+                            "${env} (the password of user `{name}`) is not valid UTF-8"
+                        )));
+                    }
+                },
+                PasswordSource::File { file } => {
+                    let path = base.join(file);
+                    match std::fs::read(&path) {
+                        Ok(bytes) => match String::from_utf8(bytes) {
+                            Ok(mut s) => {
+                                // A password file ends with one newline, which is not part of the password.
+                                if s.ends_with('\n') {
+                                    s.pop();
+                                    if s.ends_with('\r') {
+                                        s.pop();
+                                    }
+                                }
+                                Some(s)
+                            }
+                            Err(_) => {
+                                return Err(located(format!(
+                                    "the password file {} of user `{name}` is not UTF-8 text",
+                                    path.display()
+                                )));
+                            }
+                        },
+                        Err(e) => {
+                            if need == Need::All {
+                                return Err(located(format!(
+                                    "cannot read the password file {} of user `{name}`: {e}",
+                                    path.display()
+                                )));
+                            }
+                            None
+                        }
+                    }
+                }
+                PasswordSource::Prompt { .. } => {
+                    if need == Need::All {
+                        if !std::io::stdin().is_terminal() {
+                            return Err(located(format!("the password of user `{name}` is to be typed, but there is no terminal"))
+                                .with_help("run on a terminal, or give it with { env = \"VAR\" } / { file = \"path\" }"));
+                        }
+                        let typed = rpassword::prompt_password(format!(
+                            "Password for PostgreSQL user {name}: "
+                        ))
+                        .map_err(|e| {
+                            located(format!("cannot read the password of user `{name}`: {e}"))
+                        })?;
+                        Some(typed)
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(p) = got {
+                if p.is_empty() {
+                    return Err(located(format!("the password of user `{name}` is empty"))
+                        .with_help("PgBouncer refuses empty passwords: every login would fail"));
+                }
+                out.insert(name, Password(p));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,168 @@
+//! The server-connection budget: how many connections may reach PostgreSQL at once. CON002 and
+//! CON003 compare it with the server's capacity, and max_connections is derived from it.
+//!
+//! With PgBouncer: over the (database, user) pools, pool_size + reserve each, capped per database
+//! by max_db_connections and per user by max_user_connections (the caps include the reserve),
+//! times the number of PgBouncer processes, plus the `[[clients]]` that connect directly. When both
+//! kinds of cap apply, the result is the smaller of the two cut totals — an upper bound of what
+//! PgBouncer can open, which is what a budget must be. Totals are computed per database, never by
+//! listing every pair, so hand-written files with thousands of entries stay cheap.
+
+use super::Stack;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConnectionBudget {
+    /// Number of (database, user) pools.
+    pub pools: u64,
+    /// Server connections one PgBouncer process may open.
+    pub per_instance: u64,
+    pub instances: u64,
+    /// Connections of `[[clients]]` straight to PostgreSQL.
+    pub clients: u64,
+    /// Connections of apps straight to PostgreSQL (PgBouncer disabled); `None` when unbounded.
+    pub direct_apps: Option<u64>,
+    /// Everything together; `None` when an unbounded app pool makes it infinite.
+    pub total: Option<u64>,
+    /// The arithmetic, e.g. `2 pools × (25 + 5) × 2 instances + 3 clients = 123`.
+    pub arithmetic: String,
+}
+
+impl ServerConnectionBudget {
+    pub fn of(stack: &Stack) -> ServerConnectionBudget {
+        let clients = stack.client_connections();
+        let clients_term = if clients > 0 {
+            format!(" + {clients} client{}", if clients == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        };
+        match &stack.pgbouncer {
+            Some(pgb) => {
+                let instances = u64::from(pgb.instances.value.max(1));
+                let global_user_cap = u64::from(pgb.max_user_connections.value);
+                let mut pools = 0u64;
+                let mut db_total = 0u64;
+                let mut terms: Vec<String> = Vec::new();
+                let mut per_user: HashMap<&str, u64> = HashMap::new();
+                for db in &stack.databases {
+                    let users: Vec<&str> = match &db.forced_user {
+                        Some(u) => vec![u.value.as_str()],
+                        None => db.users.iter().map(|u| u.value.as_str()).collect(),
+                    };
+                    if users.is_empty() {
+                        continue;
+                    }
+                    let each =
+                        u64::from(db.pool_size.value) + u64::from(db.reserve_pool_size.value);
+                    let n = users.len() as u64;
+                    let raw = n * each;
+                    let cap = u64::from(db.max_db_connections.value);
+                    let capped = if cap > 0 { raw.min(cap) } else { raw };
+                    pools += n;
+                    db_total += capped;
+                    let pool_word = if n == 1 { "pool" } else { "pools" };
+                    let base = format!(
+                        "{n} {pool_word} × ({} + {})",
+                        db.pool_size.value, db.reserve_pool_size.value
+                    );
+                    terms.push(if capped < raw {
+                        format!("min({base}, max_db_connections {cap})")
+                    } else {
+                        base
+                    });
+                    for u in users {
+                        // Each pair's share is bounded by its database's cap too.
+                        *per_user.entry(u).or_default() += each.min(capped);
+                    }
+                }
+                let user_caps: HashMap<&str, u64> = stack
+                    .users
+                    .iter()
+                    .filter_map(|u| {
+                        let cap = u
+                            .max_user_connections
+                            .as_ref()
+                            .map(|s| u64::from(s.value))
+                            .unwrap_or(global_user_cap);
+                        (cap > 0).then_some((u.name.value.as_str(), cap))
+                    })
+                    .collect();
+                let mut per_instance = db_total;
+                if !user_caps.is_empty() {
+                    let user_total: u64 = per_user
+                        .iter()
+                        .map(|(u, total)| match user_caps.get(u) {
+                            Some(cap) => (*total).min(*cap),
+                            None => *total,
+                        })
+                        .sum();
+                    if user_total < db_total {
+                        per_instance = user_total;
+                        terms = vec![format!("{user_total} (capped by max_user_connections)")];
+                    }
+                }
+                let total = per_instance * instances + clients;
+                let mut body = if terms.is_empty() {
+                    "0 pools".to_string()
+                } else {
+                    terms.join(" + ")
+                };
+                if terms.len() > 1 && instances > 1 {
+                    body = format!("({body})");
+                }
+                let inst = if instances > 1 {
+                    format!(" × {instances} instances")
+                } else {
+                    String::new()
+                };
+                ServerConnectionBudget {
+                    pools,
+                    per_instance,
+                    instances,
+                    clients,
+                    direct_apps: None,
+                    total: Some(total),
+                    arithmetic: format!("{body}{inst}{clients_term} = {total}"),
+                }
+            }
+            None => {
+                let mut terms = Vec::new();
+                let mut sum = Some(0u64);
+                for app in &stack.apps {
+                    match app.max_connections() {
+                        Some(n) => {
+                            sum = sum.map(|s| s + n);
+                            terms.push(format!(
+                                "{} × {} × ({} + {})",
+                                app.replicas.value,
+                                app.processes.value,
+                                app.pool_size.value,
+                                app.max_overflow.value
+                            ));
+                        }
+                        None => {
+                            sum = None;
+                            terms.push(format!("{} (unbounded)", app.name.value));
+                        }
+                    }
+                }
+                let total = sum.map(|s| s + clients);
+                let body = if terms.is_empty() {
+                    "0 app connections".to_string()
+                } else {
+                    terms.join(" + ")
+                };
+                let result = total.map_or("unbounded".to_string(), |t| t.to_string());
+                ServerConnectionBudget {
+                    pools: 0,
+                    per_instance: 0,
+                    instances: 0,
+                    clients,
+                    direct_apps: sum,
+                    total,
+                    arithmetic: format!("{body}{clients_term} = {result}"),
+                }
+            }
+        }
+    }
+}

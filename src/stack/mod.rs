@@ -1,0 +1,343 @@
+//! The resolved stack: every effective setting with its provenance. Rules and renderers read only
+//! this model; it is built from a manifest ([`resolve`]) and, later, from hand-written files.
+
+pub mod budget;
+pub mod resolve;
+pub mod settings;
+
+use crate::auth::SecretKind;
+use crate::catalog::pgbouncer::PgbVersion;
+use crate::diag::Diagnostic;
+use crate::manifest::{
+    AuthType, DataSize, Driver, FailOn, Os, PasswordEncryption, PasswordSource, PoolMode,
+    PrepareThreshold, Recycle, Storage, Workload,
+};
+use crate::source::{Loc, SourceMap};
+use crate::units::{Bytes, Duration};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Where an effective value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// Written in the manifest at this place.
+    Manifest(Loc),
+    /// poolstack's (or the target's) default; the text says which.
+    Default(&'static str),
+    /// Computed from other settings: the formula with its numbers, and the places of its inputs.
+    Derived { formula: String, inputs: Vec<Loc> },
+    /// Read from a hand-written file at this place.
+    Imported(Loc),
+}
+
+impl Origin {
+    /// The place a finding about this value should point at: the manifest or file line, or for a
+    /// derived value the first input it was derived from.
+    pub fn loc(&self) -> Option<&Loc> {
+        match self {
+            Origin::Manifest(l) | Origin::Imported(l) => Some(l),
+            Origin::Derived { inputs, .. } => inputs.first(),
+            Origin::Default(_) => None,
+        }
+    }
+
+    pub fn is_explicit(&self) -> bool {
+        matches!(self, Origin::Manifest(_) | Origin::Imported(_))
+    }
+}
+
+/// An effective value and where it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+impl<T> Setting<T> {
+    pub fn new(value: T, origin: Origin) -> Setting<T> {
+        Setting { value, origin }
+    }
+
+    pub fn loc(&self) -> Option<&Loc> {
+        self.origin.loc()
+    }
+}
+
+impl<T: Copy> Setting<T> {
+    pub fn get(&self) -> T {
+        self.value
+    }
+}
+
+/// A PostgreSQL parameter's effective value, already checked against the version's catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PgParam {
+    /// Canonical name (`DateStyle`), or the name as written for `prefix.name` extension parameters.
+    pub name: String,
+    /// The value as it is written in postgresql.conf (quoted where PostgreSQL needs it).
+    pub conf_text: String,
+    /// Numeric value in the parameter's base unit, where it has one.
+    pub base: Option<f64>,
+    /// Bytes per base unit for memory parameters, microseconds per base unit for time parameters.
+    pub unit: crate::catalog::postgres::PgUnit,
+    pub origin: Origin,
+    /// Whether the renderer writes it (explicit and derived values; not the server's own defaults).
+    pub rendered: bool,
+}
+
+impl PgParam {
+    pub fn bytes(&self) -> Option<Bytes> {
+        let per = self.unit.bytes_per_unit()?;
+        self.base.map(|b| Bytes((b.max(0.0) * per as f64) as u64))
+    }
+
+    pub fn duration(&self) -> Option<Duration> {
+        let per = self.unit.micros_per_unit()?;
+        self.base
+            .map(|b| Duration((b.max(0.0) * per as f64) as u64))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Postgres {
+    pub version: Setting<u32>,
+    pub host: Setting<String>,
+    pub port: Setting<u16>,
+    pub memory: Option<Setting<Bytes>>,
+    pub cpus: Option<Setting<u32>>,
+    pub storage: Option<Setting<Storage>>,
+    pub workload: Option<Setting<Workload>>,
+    pub data_size: Option<Setting<DataSize>>,
+    pub os: Option<Setting<Os>>,
+    pub max_connections: Setting<u32>,
+    pub superuser_reserved_connections: Setting<u32>,
+    /// PostgreSQL 16+ `reserved_connections` (0 before 16 and by default).
+    pub reserved_connections: Setting<u32>,
+    pub password_encryption: Setting<PasswordEncryption>,
+    pub hba_method: Option<Setting<String>>,
+    /// Every effective parameter poolstack knows a value for, first-class keys included, in manifest order.
+    pub params: Vec<PgParam>,
+}
+
+impl Postgres {
+    /// A parameter by name, case-insensitively (PostgreSQL names are).
+    pub fn param(&self, name: &str) -> Option<&PgParam> {
+        self.params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Connections an ordinary role may open: max_connections − superuser_reserved − reserved.
+    pub fn client_capacity(&self) -> i64 {
+        i64::from(self.max_connections.value)
+            - i64::from(self.superuser_reserved_connections.value)
+            - i64::from(self.reserved_connections.value)
+    }
+}
+
+/// A `[pgbouncer]` option other than the first-class ones, or a connection-string / [users] key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PgbOption {
+    pub name: String,
+    /// The value exactly as written into pgbouncer.ini (base unit, no suffix, 0/1 booleans).
+    pub ini_text: String,
+    /// Numeric value in the option's own unit, where it is numeric.
+    pub number: Option<f64>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pgbouncer {
+    pub version: Setting<PgbVersion>,
+    pub host: Setting<String>,
+    pub listen_addr: Setting<String>,
+    pub listen_port: Setting<u16>,
+    pub client_port: Setting<u16>,
+    pub instances: Setting<u32>,
+    pub pool_mode: Setting<PoolMode>,
+    pub auth_type: Setting<AuthType>,
+    pub auth_file: Setting<String>,
+    pub logfile: Option<Setting<String>>,
+    pub pidfile: Option<Setting<String>>,
+    pub unix_socket_dir: Option<Setting<String>>,
+    pub max_client_conn: Setting<u32>,
+    pub default_pool_size: Setting<u32>,
+    pub min_pool_size: Setting<u32>,
+    pub reserve_pool_size: Setting<u32>,
+    pub max_db_connections: Setting<u32>,
+    pub max_user_connections: Setting<u32>,
+    /// Effective max_prepared_statements; `None` when the version has no such option (< 1.21).
+    pub max_prepared_statements: Option<Setting<u32>>,
+    pub nofile_limit: Option<Setting<u64>>,
+    pub admin_users: Vec<Setting<String>>,
+    pub stats_users: Vec<Setting<String>>,
+    /// Other `[pgbouncer]` options (from `[pgbouncer.settings]`, and derived ones such as so_reuseport).
+    pub options: Vec<PgbOption>,
+}
+
+impl Pgbouncer {
+    pub fn option(&self, name: &str) -> Option<&PgbOption> {
+        self.options.iter().find(|o| o.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub name: Setting<String>,
+    pub dbname: Setting<String>,
+    pub host: Setting<String>,
+    pub port: Setting<u16>,
+    /// Who connects to it (explicit, or derived from the apps that use it).
+    pub users: Vec<Setting<String>>,
+    /// Forced server user (`user=`).
+    pub forced_user: Option<Setting<String>>,
+    pub pool_size: Setting<u32>,
+    pub reserve_pool_size: Setting<u32>,
+    pub max_db_connections: Setting<u32>,
+    pub pool_mode: Setting<PoolMode>,
+    /// Other connection-string keys.
+    pub options: Vec<PgbOption>,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub name: Setting<String>,
+    pub password: Option<Setting<PasswordSource>>,
+    pub role: Setting<bool>,
+    pub admin: Setting<bool>,
+    pub stats: Setting<bool>,
+    pub pool_mode: Option<Setting<PoolMode>>,
+    pub max_user_connections: Option<Setting<u32>>,
+    /// Other `[users]` keys.
+    pub options: Vec<PgbOption>,
+    /// The secret type written to userlist.txt for this user.
+    pub userlist_secret: Setting<SecretKind>,
+    /// How PostgreSQL stores this role's password (roles.sql for role = true, else password_encryption).
+    pub stored_secret: Setting<SecretKind>,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: Setting<String>,
+    pub replicas: Setting<u32>,
+    pub processes: Setting<u32>,
+    pub driver: Setting<Driver>,
+    pub libpq: Option<Setting<u32>>,
+    pub database: Setting<String>,
+    pub user: Setting<String>,
+    pub password_env: Setting<String>,
+    pub pool_size: Setting<u32>,
+    pub max_overflow: Setting<i32>,
+    pub pool_timeout: Setting<Duration>,
+    pub pool_recycle: Setting<Recycle>,
+    pub pre_ping: Setting<bool>,
+    /// psycopg only.
+    pub prepare_threshold: Option<Setting<PrepareThreshold>>,
+    /// asyncpg only.
+    pub statement_cache_size: Option<Setting<u32>>,
+    pub connect_timeout: Setting<Duration>,
+    pub env_file: Setting<PathBuf>,
+    /// Where DATABASE_URL points.
+    pub url: AppUrl,
+}
+
+impl App {
+    /// Connections one app deployment may hold at most; `None` when unbounded (max_overflow = -1 or pool_size = 0).
+    pub fn max_connections(&self) -> Option<u64> {
+        if self.max_overflow.value < 0 || self.pool_size.value == 0 {
+            return None;
+        }
+        let per_process = u64::from(self.pool_size.value) + self.max_overflow.value as u64;
+        Some(per_process * u64::from(self.replicas.value) * u64::from(self.processes.value))
+    }
+}
+
+/// DATABASE_URL's target.
+#[derive(Debug, Clone)]
+pub struct AppUrl {
+    pub host: Setting<String>,
+    pub port: Setting<u16>,
+    pub database: Setting<String>,
+    pub via_pgbouncer: bool,
+    /// `options=` startup parameter in the URL, where one is given (hand-written .env files).
+    pub options: Option<Setting<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub name: Setting<String>,
+    pub connections: Setting<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LintConfig {
+    pub ignore: Vec<Setting<String>>,
+    pub fail_on: Setting<FailOn>,
+    pub severity: BTreeMap<String, Setting<crate::diag::Severity>>,
+}
+
+/// Where rendered files go (absolute or relative to the working directory).
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub base: PathBuf,
+    pub pgbouncer_ini: Setting<PathBuf>,
+    pub userlist: Setting<PathBuf>,
+    pub postgresql_conf: Setting<PathBuf>,
+    pub roles_sql: Setting<PathBuf>,
+    pub templates: Option<Setting<PathBuf>>,
+}
+
+/// A (database, user) pair PgBouncer may open a pool for.
+#[derive(Debug, Clone, Copy)]
+pub struct Pool<'a> {
+    pub database: &'a Database,
+    pub user: &'a str,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub sources: SourceMap,
+    /// The manifest this stack came from, if any.
+    pub manifest_path: Option<PathBuf>,
+    pub name: Setting<String>,
+    pub outputs: Outputs,
+    pub postgres: Postgres,
+    pub pgbouncer: Option<Pgbouncer>,
+    pub databases: Vec<Database>,
+    pub users: Vec<User>,
+    pub apps: Vec<App>,
+    pub clients: Vec<Client>,
+    pub lint: LintConfig,
+    /// Findings made while resolving (catalog checks of `*.settings`), reported with the rules'.
+    pub findings: Vec<Diagnostic>,
+}
+
+impl Stack {
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name.value == name)
+    }
+
+    pub fn database(&self, name: &str) -> Option<&Database> {
+        self.databases.iter().find(|d| d.name.value == name)
+    }
+
+    /// The pools PgBouncer may open: per database its forced user, else each of its users.
+    pub fn pools(&self) -> impl Iterator<Item = Pool<'_>> {
+        self.databases.iter().flat_map(|db| {
+            let users: Vec<&str> = match &db.forced_user {
+                Some(u) => vec![u.value.as_str()],
+                None => db.users.iter().map(|u| u.value.as_str()).collect(),
+            };
+            users
+                .into_iter()
+                .map(move |user| Pool { database: db, user })
+        })
+    }
+
+    pub fn client_connections(&self) -> u64 {
+        self.clients
+            .iter()
+            .map(|c| u64::from(c.connections.value))
+            .sum()
+    }
+}
