@@ -120,7 +120,7 @@ impl fmt::Display for Bytes {
     /// The largest unit that divides the value exactly: 7516192768 → `7GB`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (unit, factor) in MEMORY_UNITS.iter().rev() {
-            if self.0 != 0 && self.0 % factor == 0 {
+            if self.0 != 0 && self.0.is_multiple_of(*factor) {
                 return write!(f, "{}{}", self.0 / factor, unit);
             }
         }
@@ -174,12 +174,14 @@ impl Duration {
 
     /// Whole seconds, when the duration is a whole number of seconds.
     pub fn whole_secs(self) -> Option<u64> {
-        (self.0 % 1_000_000 == 0).then_some(self.0 / 1_000_000)
+        self.0
+            .is_multiple_of(1_000_000)
+            .then_some(self.0 / 1_000_000)
     }
 
     /// Whole milliseconds, when exact.
     pub fn whole_millis(self) -> Option<u64> {
-        (self.0 % 1_000 == 0).then_some(self.0 / 1_000)
+        self.0.is_multiple_of(1_000).then_some(self.0 / 1_000)
     }
 
     /// Seconds as a decimal text without a unit (`600`, `0.25`): PgBouncer's float-seconds syntax.
@@ -199,7 +201,7 @@ impl fmt::Display for Duration {
     /// The largest unit that divides the value exactly: 1800 s → `30min`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (unit, factor) in TIME_UNITS.iter().rev() {
-            if self.0 != 0 && self.0 % factor == 0 {
+            if self.0 != 0 && self.0.is_multiple_of(*factor) {
                 return write!(f, "{}{}", self.0 / factor, unit);
             }
         }

@@ -75,12 +75,12 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedManifest, InputError> {
         .parent()
         .map(|p| {
             if p.as_os_str().is_empty() {
-                PathBuf::from(".")
+                PathBuf::new()
             } else {
                 p.to_path_buf()
             }
         })
-        .unwrap_or_else(|| PathBuf::from("."));
+        .unwrap_or_default();
     let loaded = LoadedManifest {
         manifest,
         index,

@@ -27,10 +27,6 @@ impl fmt::Display for Shown<'_> {
 impl std::error::Error for Shown<'_> {}
 
 impl miette::Diagnostic for Shown<'_> {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.diag.code))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
@@ -110,9 +106,17 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     if handler.render_report(&mut out, &shown).is_err() {
         out = diag.one_line(sources);
     }
+    if diag.primary.is_none() {
+        out = format!("{}[{}]\n{out}", diag.severity, diag.code);
+    }
     if let Some(primary) = &diag.primary {
         // miette shows the file name; the exact line:column is what editors jump to.
-        out = format!("{}: {}\n{out}", sources.describe(primary), diag.code);
+        out = format!(
+            "{}[{}] at {}\n{out}",
+            diag.severity,
+            diag.code,
+            sources.describe(primary)
+        );
     }
     for e in elsewhere {
         out.push_str(&e);

@@ -110,7 +110,7 @@ impl Ctx<'_> {
             return Ok(Vec::new());
         };
         let mut flat = Vec::new();
-        settings::flatten(table, "", &mut flat);
+        settings::flatten(table, &[], &mut flat);
         let mut out = Vec::new();
         for (name, segs, value) in flat {
             let mut parts: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
@@ -592,7 +592,9 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
     };
     stack.postgres.max_connections = max_connections(&cx, &stack);
     first_class_params(&cx, &mut stack);
-    stack.findings = cx.findings;
+    let mut findings = cx.findings;
+    findings.sort_by_key(|d| d.primary.as_ref().map(|l| (l.file, l.span.start)));
+    stack.findings = findings;
     Ok(stack)
 }
 

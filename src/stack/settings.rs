@@ -20,21 +20,15 @@ pub struct RawSetting<'a> {
 /// Flatten nested tables (`pg_stat_statements.max = 1` is a table in TOML) into dotted names.
 pub fn flatten<'a>(
     table: &'a toml::Table,
-    prefix: &str,
+    prefix: &[String],
     out: &mut Vec<(String, Vec<String>, &'a toml::Value)>,
 ) {
     for (k, v) in table {
-        let name = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let mut path = prefix.to_vec();
+        path.push(k.clone());
         match v {
-            toml::Value::Table(t) => flatten(t, &name, out),
-            _ => {
-                let path: Vec<String> = name.split('.').map(str::to_string).collect();
-                out.push((name, path, v));
-            }
+            toml::Value::Table(t) => flatten(t, &path, out),
+            _ => out.push((path.join("."), path, v)),
         }
     }
 }
@@ -181,12 +175,16 @@ pub fn postgres_param(catalog: &PgCatalog, raw: &RawSetting<'_>) -> Result<PgPar
         }
     };
     let parsed = postgres::parse_value(param, &text).map_err(|e| {
-        cat(
+        let d = cat(
             "CAT002",
             Severity::Error,
-            format!("invalid value for `{}`: {e}", param.name),
+            format!("PostgreSQL {major} would refuse this: {}", e.message()),
             raw.value_loc.clone(),
-        )
+        );
+        match e.hint() {
+            Some(h) => d.help(h),
+            None => d,
+        }
     })?;
     if !parsed.exact {
         return Err(cat(
@@ -354,11 +352,11 @@ pub fn pgbouncer_option(
     };
     let text = pgbouncer_text(opt, raw.value)
         .map_err(|m| cat("CAT002", Severity::Error, m, raw.value_loc.clone()))?;
-    let parsed = pgbouncer::parse_value(opt, &text).map_err(|e| {
+    let parsed = pgbouncer::parse_value_in(opt, &text, Some(version)).map_err(|e| {
         cat(
             "CAT002",
             Severity::Error,
-            format!("invalid value for `{}`: {e}", opt.name),
+            format!("PgBouncer {version} would refuse this: {e}"),
             raw.value_loc.clone(),
         )
     })?;
