@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod outcome;
 pub mod render;
 pub mod report;
+pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod stack;
