@@ -5,6 +5,7 @@ use std::fmt;
 
 #[derive(
     Debug,
+    Default,
     Clone,
     Copy,
     PartialEq,
@@ -20,6 +21,8 @@ use std::fmt;
 pub enum Severity {
     Info,
     Warning,
+    /// The default failing severity.
+    #[default]
     Error,
 }
 
