@@ -11,6 +11,8 @@ pub mod lnt;
 pub mod mem;
 pub mod net;
 pub mod pre;
+#[cfg(test)]
+pub mod testing;
 pub mod tmo;
 
 use crate::diag::{Diagnostic, Severity};
