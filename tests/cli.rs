@@ -415,3 +415,116 @@ fn readme_defaults_table_matches_the_code() {
         "README's defaults table differs from src/defaults.rs TABLE"
     );
 }
+
+#[test]
+fn template_overrides_replace_the_built_in_layout() {
+    let dir = copy_fixture("mt5");
+    let manifest = dir.path().join("stack.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "[stack]\n",
+        "[outputs]\ntemplates = \"my-templates\"\n\n[stack]\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    std::fs::create_dir_all(dir.path().join("my-templates")).unwrap();
+    std::fs::write(
+        dir.path().join("my-templates/env.j2"),
+        "# custom layout for {{ app }}\n{% for v in vars %}export {{ v.name }}={{ v.value }}\n{% endfor %}",
+    )
+    .unwrap();
+    poolstack()
+        .current_dir(dir.path())
+        .env("POSTGRES_PASSWORD", "pw")
+        .arg("render")
+        .assert()
+        .success();
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(
+        env.contains("# custom layout for api\nexport USE_PGBOUNCER=true\n"),
+        "{env}"
+    );
+    // --check uses the same templates: no drift.
+    poolstack()
+        .current_dir(dir.path())
+        .env("POSTGRES_PASSWORD", "pw")
+        .args(["render", "--check"])
+        .assert()
+        .success();
+    // A broken override is an input error that names the template.
+    std::fs::write(
+        dir.path().join("my-templates/env.j2"),
+        "{% for v in vars %}{{ v.name }",
+    )
+    .unwrap();
+    let out = poolstack()
+        .current_dir(dir.path())
+        .env("POSTGRES_PASSWORD", "pw")
+        .arg("render")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("my-templates/env.j2"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn userlist_users_hidden_after_a_hash_line_are_not_silently_dropped() {
+    let dir = copy_fixture("mt5");
+    std::fs::create_dir_all(dir.path().join("pgbouncer")).unwrap();
+    std::fs::write(
+        dir.path().join("pgbouncer/userlist.txt"),
+        "\"trader\" \"md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n# monitoring\n\"grafana\" \"secret\"\n",
+    )
+    .unwrap();
+    let out = poolstack()
+        .current_dir(dir.path())
+        .env("POSTGRES_PASSWORD", "pw")
+        .arg("render")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_of(&out).contains("grafana"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn database_names_pgbouncer_cannot_read_refuse_render() {
+    let dir = copy_fixture("mt5");
+    let manifest = dir.path().join("stack.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "name = \"mt5_trading\"\n\n[[users]]",
+        "name = \"mt5 trading\"\ndbname = \"mt5_trading\"\n\n[[users]]",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let out = poolstack()
+        .current_dir(dir.path())
+        .env("POSTGRES_PASSWORD", "pw")
+        .arg("render")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("CAT008") && err.contains("quoted names need PgBouncer 1.25"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_fractional_libpq_connect_timeout_is_refused() {
+    let dir = copy_fixture("mt5");
+    let manifest = dir.path().join("stack.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("connect_timeout = \"10s\"", "connect_timeout = \"600ms\"");
+    std::fs::write(&manifest, text).unwrap();
+    let out = poolstack()
+        .current_dir(dir.path())
+        .env("POSTGRES_PASSWORD", "pw")
+        .arg("render")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_of(&out).contains("CAT002"), "{}", stderr_of(&out));
+}

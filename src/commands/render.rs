@@ -305,12 +305,15 @@ fn refusal(stack: &Stack, file: &RenderedFile) -> Vec<String> {
     match file.kind {
         FileKind::Userlist => {
             let existing = Userlist::parse(&text);
-            let unknown: Vec<String> = existing
+            // Users PgBouncer never loads (after a `#` line) would be lost just the same.
+            let mut unknown: Vec<String> = existing
                 .entries
                 .iter()
                 .map(|e| e.user.clone())
+                .chain(existing.users_lost_after_break(&text))
                 .filter(|u| stack.user(u).is_none())
                 .collect();
+            unknown.dedup();
             if unknown.is_empty() {
                 Vec::new()
             } else {

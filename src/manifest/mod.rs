@@ -165,6 +165,34 @@ fn explain_serde_message(raw: &str) -> (String, Option<String>) {
             Some(format!("add `{name} = …` to this table")),
         );
     }
+    if let Some(rest) = first_line.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        let wanted = match expected {
+            "u16" | "u32" | "u64" | "usize" => "a whole number (without quotes)",
+            "i32" | "i64" => "an integer (without quotes)",
+            "a boolean" => "true or false (without quotes)",
+            "a string" => "a string in double quotes",
+            "a sequence" => "a list, e.g. [\"a\", \"b\"]",
+            other => other,
+        };
+        return (
+            format!("expected {wanted}, found {found}"),
+            Some(format!("write {wanted}")),
+        );
+    }
+    if first_line.starts_with("invalid value: integer") && first_line.contains("expected u") {
+        let range = if first_line.ends_with("u16") {
+            "0 to 65535"
+        } else {
+            "0 to 4294967295"
+        };
+        let value = first_line.split('`').nth(1).unwrap_or("the value");
+        return (
+            format!("{value} is out of range: expected a whole number from {range}"),
+            Some(format!("write a number from {range}")),
+        );
+    }
     (first_line, None)
 }
 

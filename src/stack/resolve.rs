@@ -549,6 +549,28 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
             .collect(),
     };
 
+    if let Some(b) = &pgbouncer {
+        cx.findings
+            .extend(ini_key_findings(b.version.value, &databases, &users));
+    }
+    for app in &apps {
+        // libpq's connect_timeout is whole seconds: "600ms" would become 0, which waits forever.
+        if app.driver.value != Driver::Asyncpg && app.connect_timeout.value.whole_secs().is_none() {
+            cx.findings.push(
+                Diagnostic::new(
+                    "CAT002",
+                    Severity::Error,
+                    format!(
+                        "connect_timeout = {} does not convert to whole seconds, the unit of libpq's connect_timeout ({} uses libpq)",
+                        app.connect_timeout.value,
+                        app.driver.value.as_str()
+                    ),
+                )
+                .at(app.connect_timeout.loc().cloned())
+                .help("write whole seconds, e.g. \"2s\" (libpq truncates, and 0 means wait forever)"),
+            );
+        }
+    }
     let placeholder_max = Setting::new(0, Origin::Default("not yet derived"));
     let mut stack = Stack {
         sources: m.sources.clone(),
@@ -1132,4 +1154,66 @@ fn first_class_params(cx: &Ctx<'_>, stack: &mut Stack) {
     let rest = std::mem::take(&mut stack.postgres.params);
     front.extend(rest);
     stack.postgres.params = front;
+}
+
+/// [databases]/[users] names PgBouncer's ini parser cannot read (CAT008): keys are
+/// `[A-Za-z0-9_.*-]+`; single-quoted keys exist only from 1.25 and have no escape; `pgbouncer`
+/// is the admin console's reserved database name (facts.md §1).
+fn ini_key_findings(
+    version: PgbVersion,
+    databases: &[Database],
+    users: &[User],
+) -> Vec<Diagnostic> {
+    let quoting = PgbVersion {
+        major: 1,
+        minor: 25,
+    };
+    let mut out = Vec::new();
+    let names = databases.iter().map(|d| ("database", &d.name)).chain(
+        users
+            .iter()
+            .filter(|u| {
+                u.pool_mode.is_some() || u.max_user_connections.is_some() || !u.options.is_empty()
+            })
+            .map(|u| ("user", &u.name)),
+    );
+    for (what, name) in names {
+        let n = &name.value;
+        let plain = !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.*-".contains(c));
+        let problem = if what == "database" && n == "pgbouncer" {
+            Some((
+                "the database name `pgbouncer` is reserved for PgBouncer's admin console"
+                    .to_string(),
+                "choose another name; clients reach the console by connecting to `pgbouncer`",
+            ))
+        } else if plain {
+            None
+        } else if version < quoting {
+            Some((
+                format!(
+                    "PgBouncer {version} cannot read the {what} name `{n}` as an ini key: it may only contain letters, digits and _ . * - (quoted names need PgBouncer 1.25)"
+                ),
+                "rename it, or declare PgBouncer 1.25 if you run it",
+            ))
+        } else if n.contains('\'') {
+            Some((
+                format!(
+                    "the {what} name `{n}` contains a single quote, which a quoted PgBouncer key cannot hold"
+                ),
+                "rename it",
+            ))
+        } else {
+            None
+        };
+        if let Some((msg, help)) = problem {
+            out.push(
+                Diagnostic::new("CAT008", Severity::Error, msg)
+                    .at(name.loc().cloned())
+                    .help(help),
+            );
+        }
+    }
+    out
 }
