@@ -166,3 +166,75 @@ impl ServerConnectionBudget {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing;
+
+    const BASE: &str = "[stack]\nname = \"b\"\n[postgres]\nversion = 16\nmax_connections = 100\n";
+
+    #[test]
+    fn pools_times_pool_plus_reserve_times_instances_plus_clients() {
+        let s = testing::stack(&format!(
+            "{BASE}[pgbouncer]\nversion = \"1.21\"\ninstances = 2\ndefault_pool_size = 25\nreserve_pool_size = 5\n\
+             [[databases]]\nname = \"a\"\nusers = [\"u\", \"v\"]\n[[users]]\nname = \"u\"\n[[users]]\nname = \"v\"\n\
+             [[clients]]\nname = \"exporter\"\nconnections = 3\n"
+        ));
+        let b = ServerConnectionBudget::of(&s);
+        assert_eq!(b.pools, 2);
+        assert_eq!(b.total, Some(123));
+        assert_eq!(
+            b.arithmetic,
+            "2 pools × (25 + 5) × 2 instances + 3 clients = 123"
+        );
+    }
+
+    #[test]
+    fn database_and_user_caps_bound_the_budget() {
+        let s = testing::stack(&format!(
+            "{BASE}[pgbouncer]\nversion = \"1.21\"\ndefault_pool_size = 25\nreserve_pool_size = 5\nmax_db_connections = 50\n\
+             [[databases]]\nname = \"a\"\nusers = [\"u\", \"v\"]\n[[databases]]\nname = \"b\"\nusers = [\"u\"]\n\
+             [[users]]\nname = \"u\"\nmax_user_connections = 20\n[[users]]\nname = \"v\"\n"
+        ));
+        // per database: a = min(60, 50) = 50, b = 30 → 80; per user: u = min(30 + 30, 20) = 20, v = 30 → 50.
+        assert_eq!(ServerConnectionBudget::of(&s).total, Some(50));
+    }
+
+    #[test]
+    fn forced_user_makes_one_pool() {
+        let s = testing::stack(&format!(
+            "{BASE}[pgbouncer]\nversion = \"1.21\"\n[[databases]]\nname = \"a\"\nuser = \"svc\"\nusers = [\"x\", \"y\", \"z\"]\npool_size = 7\n[[users]]\nname = \"svc\"\n"
+        ));
+        let b = ServerConnectionBudget::of(&s);
+        assert_eq!((b.pools, b.total), (1, Some(7)));
+    }
+
+    #[test]
+    fn direct_apps_and_unbounded_pools() {
+        let s = testing::stack(&format!(
+            "{BASE}[[users]]\nname = \"u\"\n[[apps]]\nname = \"a\"\nreplicas = 2\nprocesses = 3\ndatabase = \"d\"\nuser = \"u\"\npool_size = 5\nmax_overflow = 10\n"
+        ));
+        assert_eq!(ServerConnectionBudget::of(&s).total, Some(90));
+        let s = testing::stack(&format!(
+            "{BASE}[[users]]\nname = \"u\"\n[[apps]]\nname = \"a\"\ndatabase = \"d\"\nuser = \"u\"\nmax_overflow = -1\n"
+        ));
+        assert_eq!(ServerConnectionBudget::of(&s).total, None);
+    }
+
+    #[test]
+    fn max_connections_is_derived_from_the_budget_when_unset() {
+        let s = testing::stack(
+            "[stack]\nname = \"b\"\n[postgres]\nversion = 16\n[pgbouncer]\nversion = \"1.21\"\ndefault_pool_size = 20\n\
+             [[databases]]\nname = \"a\"\nusers = [\"u\"]\n[[users]]\nname = \"u\"\n",
+        );
+        // 20 + 3 superuser-reserved + headroom max(5, 2) = 28
+        assert_eq!(s.postgres.max_connections.value, 28);
+        assert!(matches!(
+            s.postgres.max_connections.origin,
+            crate::stack::Origin::Derived { .. }
+        ));
+        let s = testing::stack("[stack]\nname = \"b\"\n[postgres]\nversion = 16\n");
+        assert_eq!(s.postgres.max_connections.value, 100);
+    }
+}
