@@ -269,6 +269,15 @@ fn pgbouncer_text(opt: &pgbouncer::PgbOption, value: &toml::Value) -> Result<Str
                 .map(|b| b.0.to_string())
                 .map_err(|e| format!("`{name}`: {e}"))
         }
+        // Integer text as PgBouncer reads it (strtol base 0: `0777` is octal, as unix_socket_mode wants).
+        (PgbType::Int | PgbType::Uint, toml::Value::String(s))
+            if !s.is_empty()
+                && s.trim_start_matches("0x")
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit()) =>
+        {
+            Ok(s.clone())
+        }
         (PgbType::Enum, toml::Value::String(s)) => Ok(s.clone()),
         (PgbType::String | PgbType::Path, toml::Value::String(s)) => {
             if s.contains('\n') || s.contains('\r') {
