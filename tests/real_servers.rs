@@ -343,3 +343,107 @@ fn pgbouncer_reports_every_rendered_option_and_postgres_every_rendered_parameter
     }
     assert!(checked >= 6, "only {checked} parameters checked");
 }
+
+#[test]
+fn under_load_every_transaction_succeeds_within_the_connection_budget() {
+    let Some(r) = start(&SCRAM) else { return };
+    // What CON002 counts for this stack: 1 pool × (5 + 1) = 6.
+    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
+    let stack = poolstack::stack::resolve::resolve(&loaded, None).unwrap();
+    let budget = poolstack::stack::budget::ServerConnectionBudget::of(&stack)
+        .total
+        .unwrap();
+    assert_eq!(budget, 6);
+
+    let bench = r.bins.pg_bin.join("pgbench");
+    let init = Command::new(&bench)
+        .args(["-i", "-q", "-s", "1", "-h"])
+        .arg(&r.pg.socket_dir)
+        .args(["-p", &r.pg.port.to_string(), "-U", "postgres", "appdb"])
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "pgbench -i: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    r.pg.query(
+        "appdb",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app_user",
+    );
+
+    // Sample the server connections PostgreSQL sees, every 50 ms, while 50 clients hammer a pool of 5.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        let (socket, port, psql) = (
+            r.pg.socket_dir.clone(),
+            r.pg.port,
+            r.bins.pg_bin.join("psql"),
+        );
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let out = Command::new(&psql)
+                    .args(["-X", "-A", "-t", "-h"])
+                    .arg(&socket)
+                    .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres", "-c"])
+                    .arg("select count(*) from pg_stat_activity where usename = 'app_user' and backend_type = 'client backend'")
+                    .output();
+                if let Ok(o) = out
+                    && let Ok(n) = String::from_utf8_lossy(&o.stdout).trim().parse::<u64>()
+                {
+                    samples.push(n);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            samples
+        })
+    };
+    let run = Command::new(&bench)
+        .args([
+            "-n",
+            "-S",
+            "-c",
+            "50",
+            "-j",
+            "2",
+            "-T",
+            "5",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &r.pgb.port.to_string(),
+            "-U",
+            "app_user",
+            "appdb",
+        ])
+        .env("PGPASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let samples = sampler.join().unwrap();
+    let report = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "pgbench failed: {}\n{report}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        report.contains("number of failed transactions: 0"),
+        "{report}"
+    );
+    let processed: u64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("number of transactions actually processed: "))
+        .and_then(|v| v.split('/').next()?.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(processed > 100, "too few transactions: {report}");
+    assert!(samples.len() >= 20, "too few samples: {samples:?}");
+    let peak = samples.iter().copied().max().unwrap_or(0);
+    assert!(peak > 0, "never saw a server connection: {samples:?}");
+    assert!(
+        peak <= budget,
+        "PostgreSQL saw {peak} server connections, more than the budget {budget}: {samples:?}"
+    );
+}
