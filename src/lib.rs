@@ -35,6 +35,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             }
             return r.unwrap_or(Outcome::InputError);
         }
+        Command::Userlist(args) => commands::userlist::run(args, out, err, color),
         Command::Completions(a) => Ok(commands::completions(a.shell, out)),
         Command::Man => commands::man(out)
             .map_err(|e| diag::InputError::new(format!("cannot write the man page: {e}"))),
@@ -44,7 +45,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
         }
         Command::Init(_)
         | Command::Check(_)
-        | Command::Userlist(_)
         | Command::Tune(_)
         | Command::Import(_)
         | Command::Explain(_)

@@ -1,0 +1,417 @@
+//! `poolstack userlist`: create or update PgBouncer's auth_file — the replacement for
+//! `generate_userlist.sh`. Merges into an existing file (other users and lines kept, in order),
+//! keeps entries that still verify byte for byte, writes atomically with mode 0600, and never
+//! prints a secret. A file PgBouncer would misread is reported, not rewritten.
+
+use crate::auth::{self, SecretKind};
+use crate::cli::{HashArg, UserlistArgs};
+use crate::diag::{Diagnostic, InputError, Severity};
+use crate::formats::userlist::{self, BrokenReason, Userlist};
+use crate::fsutil::{self, PendingFile};
+use crate::outcome::Outcome;
+use crate::report::human;
+use crate::secrets::{Need, Password, Secrets};
+use crate::source::{Loc, SourceMap};
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::Path;
+
+/// One user to write: name, password, and the secret type wanted.
+struct Wanted {
+    user: String,
+    password: Password,
+    kind: SecretKind,
+}
+
+pub fn run(
+    args: &UserlistArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    color: bool,
+) -> Result<Outcome, InputError> {
+    let wanted = wanted_users(args)?;
+    let existing_bytes = match std::fs::read(&args.output) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(InputError::new(format!(
+                "cannot read {}: {e}",
+                args.output.display()
+            )));
+        }
+    };
+    let existing_text = existing_bytes
+        .as_deref()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let existing = Userlist::parse(&existing_text);
+
+    // Lines PgBouncer would misread: report them, change nothing.
+    let problems = misread_lines(&args.output, &existing_text, &existing);
+    if !problems.is_empty() {
+        let mut sources = SourceMap::default();
+        sources.add(&args.output, existing_text.clone());
+        for d in &problems {
+            let _ = write!(err, "{}", human::render(d, &sources, color));
+        }
+        let _ = writeln!(
+            err,
+            "poolstack: {} has {} line{} PgBouncer would misread; fix {} by hand (nothing was written)",
+            args.output.display(),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            if problems.len() == 1 { "it" } else { "them" }
+        );
+        return Ok(Outcome::Refused);
+    }
+
+    let secrets = compute_secrets(&wanted, &existing)?;
+    let (text, report) = merge(&existing_text, &existing, &wanted, &secrets);
+    fsutil::write_all(&[PendingFile {
+        path: &args.output,
+        contents: text.as_bytes(),
+        mode: 0o600,
+    }])
+    .map_err(|e| {
+        InputError::new(format!("cannot write {}: {e}", args.output.display()))
+            .with_help("nothing was changed")
+    })?;
+    for line in &report {
+        let _ = writeln!(out, "{line}");
+    }
+    let count = |w: &str| report.iter().filter(|l| l.starts_with(w)).count();
+    let _ = writeln!(
+        out,
+        "poolstack: {} (mode 0600): {} added, {} updated, {} kept",
+        args.output.display(),
+        count("added"),
+        count("updated"),
+        count("kept")
+    );
+    Ok(Outcome::Success)
+}
+
+/// AUT007-style findings for lines PgBouncer would read differently than their author meant.
+fn misread_lines(path: &Path, text: &str, list: &Userlist) -> Vec<Diagnostic> {
+    let file = crate::source::FileId(0);
+    let _ = path;
+    let mut out = Vec::new();
+    if let Some(b) = &list.broken {
+        let lost = list.users_lost_after_break(text);
+        let lost = if lost.is_empty() {
+            String::new()
+        } else {
+            format!("; PgBouncer never loads {}", lost.join(", "))
+        };
+        let help = match b.reason {
+            BrokenReason::HashComment => {
+                "PgBouncer's auth_file takes only `;` comments: write `;` instead of `#`"
+            }
+            _ => "each line must be `\"user\" \"secret\"` (a `\"` inside a field is doubled)",
+        };
+        out.push(
+            Diagnostic::new(
+                "AUT007",
+                Severity::Error,
+                format!("line {}: {}{lost}", b.line, b.reason.describe()),
+            )
+            .at(Some(Loc {
+                file,
+                span: b.span.clone(),
+            }))
+            .help(help),
+        );
+    }
+    for e in &list.entries {
+        let message = if auth::looks_like_uppercase_md5(&e.secret) {
+            Some(
+                "an md5 hash with uppercase hex (or an uppercase MD5 prefix) is taken as a plaintext password",
+            )
+        } else if auth::looks_like_unprefixed_md5(&e.secret) {
+            Some("32 hex digits without the `md5` prefix are taken as a plaintext password")
+        } else if e.secret_line != e.line {
+            Some(
+                "the secret starts on another line: PgBouncer pairs the user with the next line's text",
+            )
+        } else {
+            None
+        };
+        if let Some(m) = message {
+            out.push(
+                Diagnostic::new("AUT007", Severity::Error, format!("`{}`: {m}", e.user))
+                    .at(Some(Loc { file, span: e.secret_span.clone() }))
+                    .help("rewrite the entry (`md5` + 32 lowercase hex digits), or remove it and let poolstack userlist write it"),
+            );
+        }
+    }
+    out
+}
+
+/// Each wanted user's secret, reusing the existing entry when it still verifies. SCRAM costs one
+/// PBKDF2 run per user whether it verifies or creates, so the work is spread over every core.
+fn compute_secrets(wanted: &[Wanted], existing: &Userlist) -> Result<Vec<String>, InputError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let heavy = wanted.iter().any(|w| w.kind == SecretKind::ScramSha256)
+        || wanted.iter().any(|w| {
+            existing
+                .get(&w.user)
+                .is_some_and(|e| e.kind() == SecretKind::ScramSha256)
+        });
+    let one = |w: &Wanted| -> Result<String, InputError> {
+        let previous = existing.get(&w.user).map(|e| e.secret.as_str());
+        auth::secret_for(w.kind, &w.user, w.password.expose(), previous)
+            .map_err(|e| InputError::new(format!("cannot compute the secret of `{}`: {e}", w.user)))
+    };
+    if !heavy || threads == 1 || wanted.len() < 2 {
+        return wanted.iter().map(one).collect();
+    }
+    let chunk = wanted.len().div_ceil(threads);
+    let results: Vec<Result<Vec<String>, InputError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = wanted
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(one).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(InputError::new("a worker thread failed")))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(wanted.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// The new file text, and a line per user: added / updated / kept.
+fn merge(
+    text: &str,
+    existing: &Userlist,
+    wanted: &[Wanted],
+    secrets: &[String],
+) -> (String, Vec<String>) {
+    let mut replace: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (i, w) in wanted.iter().enumerate() {
+        for e in existing.entries.iter().filter(|e| e.user == w.user) {
+            replace.insert(e.line, i);
+        }
+    }
+    let mut report = Vec::new();
+    let mut out = String::with_capacity(text.len() + wanted.len() * 48);
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        match replace.get(&(n + 1)) {
+            Some(&i) => {
+                let entry = userlist::format_entry(&wanted[i].user, &secrets[i]);
+                let old = existing
+                    .entries
+                    .iter()
+                    .find(|e| e.line == n + 1)
+                    .map(|e| e.secret.as_str());
+                if old == Some(secrets[i].as_str()) {
+                    out.push_str(line);
+                    if !line.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    report.push(format!("kept {}", wanted[i].user));
+                } else {
+                    out.push_str(&entry);
+                    report.push(format!(
+                        "updated {} ({})",
+                        wanted[i].user,
+                        wanted[i].kind.as_str()
+                    ));
+                }
+            }
+            None => {
+                out.push_str(line);
+                if !line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    for (i, w) in wanted.iter().enumerate() {
+        if existing.get(&w.user).is_none() {
+            out.push_str(&userlist::format_entry(&w.user, &secrets[i]));
+            report.push(format!("added {} ({})", w.user, w.kind.as_str()));
+        }
+    }
+    report.dedup();
+    (out, report)
+}
+
+fn hash_kind(h: HashArg) -> SecretKind {
+    match h {
+        HashArg::Md5 => SecretKind::Md5,
+        HashArg::ScramSha256 => SecretKind::ScramSha256,
+        HashArg::Plain => SecretKind::Plain,
+    }
+}
+
+/// Who to write, from exactly one of --manifest, --user, --batch.
+fn wanted_users(args: &UserlistArgs) -> Result<Vec<Wanted>, InputError> {
+    let sources = usize::from(args.manifest.is_some())
+        + usize::from(args.user.is_some())
+        + usize::from(args.batch.is_some());
+    if sources != 1 {
+        return Err(InputError::new("say whose entries to write: exactly one of --manifest FILE, --user NAME or --batch FILE|-")
+            .with_help("e.g. `poolstack userlist --user trader --password-env TRADER_PASSWORD -o userlist.txt`"));
+    }
+    let password_flags = usize::from(args.password_env.is_some())
+        + usize::from(args.password_file.is_some())
+        + usize::from(args.password_stdin);
+    if args.user.is_none() && password_flags > 0 {
+        return Err(InputError::new(
+            "--password-env, --password-file and --password-stdin go with --user",
+        ));
+    }
+    if password_flags > 1 {
+        return Err(InputError::new(
+            "give the password one way: --password-env, --password-file or --password-stdin",
+        ));
+    }
+    let default_kind = args.hash.map(hash_kind).unwrap_or(SecretKind::ScramSha256);
+    let mut wanted = Vec::new();
+    if let Some(path) = &args.manifest {
+        let loaded = crate::manifest::load(path)?;
+        let stack = crate::stack::resolve::resolve(&loaded, None)?;
+        let secrets = Secrets::resolve(&stack, Need::All)?;
+        for u in &stack.users {
+            let Some(pw) = secrets.get(&u.name.value) else {
+                continue;
+            };
+            wanted.push(Wanted {
+                user: u.name.value.clone(),
+                password: pw.clone(),
+                kind: args.hash.map(hash_kind).unwrap_or(u.userlist_secret.value),
+            });
+        }
+    } else if let Some(user) = &args.user {
+        let password = single_password(args, user)?;
+        wanted.push(Wanted {
+            user: user.clone(),
+            password,
+            kind: default_kind,
+        });
+    } else if let Some(batch) = &args.batch {
+        for (user, password) in read_batch(batch)? {
+            wanted.push(Wanted {
+                user,
+                password,
+                kind: default_kind,
+            });
+        }
+    }
+    for w in &wanted {
+        if w.password.expose().is_empty() {
+            return Err(
+                InputError::new(format!("the password of `{}` is empty", w.user))
+                    .with_help("PgBouncer refuses empty passwords: every login would fail"),
+            );
+        }
+        userlist::check_entry(&w.user, w.password.expose()).map_err(|p| {
+            InputError::new(format!("cannot write `{}`: {p}", w.user.escape_debug()))
+        })?;
+    }
+    Ok(wanted)
+}
+
+fn single_password(args: &UserlistArgs, user: &str) -> Result<Password, InputError> {
+    if let Some(var) = &args.password_env {
+        return match std::env::var(var) {
+            Ok(v) => Ok(Password::new(v)),
+            Err(_) => Err(InputError::new(format!("${var} is not set (or not UTF-8)"))
+                .with_help(format!("set it for this command, e.g. `{var}=… poolstack userlist --user {user} --password-env {var}`"))),
+        };
+    }
+    if let Some(path) = &args.password_file {
+        return read_password_file(path).map(Password::new);
+    }
+    if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            InputError::new(format!("cannot read the password from standard input: {e}"))
+        })?;
+        return Ok(Password::new(
+            line.trim_end_matches(['\n', '\r']).to_string(),
+        ));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(
+            InputError::new("no terminal to type the password on").with_help(
+                "give it with --password-env VAR, --password-file FILE or --password-stdin",
+            ),
+        );
+    }
+    let typed = rpassword::prompt_password(format!("Password for {user}: "))
+        .map_err(|e| InputError::new(format!("cannot read the password: {e}")))?;
+    Ok(Password::new(typed))
+}
+
+fn read_password_file(path: &Path) -> Result<String, InputError> {
+    let mut s = String::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut s))
+        .map_err(|e| {
+            InputError::new(format!(
+                "cannot read the password file {}: {e}",
+                path.display()
+            ))
+        })?;
+    if s.ends_with('\n') {
+        s.pop();
+        if s.ends_with('\r') {
+            s.pop();
+        }
+    }
+    Ok(s)
+}
+
+/// `user<TAB>password` lines from a file or `-` (standard input).
+fn read_batch(path: &Path) -> Result<Vec<(String, Password)>, InputError> {
+    let mut text = String::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin().lock().read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+    };
+    read.map_err(|e| InputError::new(format!("cannot read the batch {}: {e}", path.display())))?;
+    let mut out: Vec<(String, Password)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((user, password)) = line.split_once('\t') else {
+            return Err(InputError::new(format!(
+                "{}:{}: expected `user<TAB>password`",
+                path.display(),
+                n + 1
+            ))
+            .with_help("separate the user name and the password with one tab"));
+        };
+        if user.is_empty() {
+            return Err(InputError::new(format!(
+                "{}:{}: empty user name",
+                path.display(),
+                n + 1
+            )));
+        }
+        if let Some(prev) = out.iter_mut().find(|(u, _)| u == user) {
+            prev.1 = Password::new(password.to_string());
+        } else {
+            out.push((user.to_string(), Password::new(password.to_string())));
+        }
+    }
+    if out.is_empty() {
+        return Err(InputError::new(format!(
+            "{} holds no `user<TAB>password` line",
+            path.display()
+        )));
+    }
+    Ok(out)
+}

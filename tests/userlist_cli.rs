@@ -1,0 +1,220 @@
+//! `poolstack userlist`: the generate_userlist.sh replacement, as users run it.
+
+use assert_cmd::Command;
+use poolstack::formats::userlist::Userlist;
+use std::path::Path;
+
+fn poolstack(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("poolstack").unwrap();
+    c.current_dir(dir).env("NO_COLOR", "1");
+    c
+}
+
+fn out_err(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn adds_keeps_and_updates_entries_without_printing_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = poolstack(dir.path())
+        .args([
+            "userlist",
+            "--user",
+            "trader",
+            "--password-env",
+            "TP",
+            "--hash",
+            "md5",
+        ])
+        .env("TP", "trader123")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let file = dir.path().join("userlist.txt");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "\"trader\" \"md54e8e284407a8e714c4d7c4722e72ac3f\"\n"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(String::from_utf8_lossy(&o.stdout).contains("added trader (md5)"));
+    assert!(!out_err(&o).contains("trader123") && !out_err(&o).contains("md54e8e"));
+
+    // A hand-kept file with a comment and another user: both stay, in order.
+    std::fs::write(&file, "; managed by ops\n\"grafana\" \"md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n\"trader\" \"md54e8e284407a8e714c4d7c4722e72ac3f\"\n").unwrap();
+    let o = poolstack(dir.path())
+        .args([
+            "userlist",
+            "--user",
+            "trader",
+            "--password-env",
+            "TP",
+            "--hash",
+            "md5",
+        ])
+        .env("TP", "trader123")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("kept trader"),
+        "{}",
+        out_err(&o)
+    );
+    let o = poolstack(dir.path())
+        .args(["userlist", "--user", "trader", "--password-env", "TP"])
+        .env("TP", "new-password")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("updated trader (scram-sha-256)"),
+        "{}",
+        out_err(&o)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("; managed by ops\n\"grafana\" \"md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n\"trader\" \"SCRAM-SHA-256$4096:"), "{text}");
+    let parsed = Userlist::parse(&text);
+    assert!(poolstack::auth::verifies(
+        "trader",
+        "new-password",
+        &parsed.get("trader").unwrap().secret
+    ));
+    // SCRAM entries that still verify are kept byte for byte.
+    let o = poolstack(dir.path())
+        .args(["userlist", "--user", "trader", "--password-env", "TP"])
+        .env("TP", "new-password")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("kept trader"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}
+
+#[test]
+fn batch_from_stdin_escapes_names_as_pgbouncer_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = poolstack(dir.path())
+        .args([
+            "userlist", "--batch", "-", "--hash", "md5", "-o", "list.txt",
+        ])
+        .write_stdin("alice\tpw-a\nbob \"the\" builder\tpw b\n\n")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let text = std::fs::read_to_string(dir.path().join("list.txt")).unwrap();
+    assert!(text.contains("\"bob \"\"the\"\" builder\" \"md5"), "{text}");
+    let parsed = Userlist::parse(&text);
+    assert!(poolstack::auth::verifies(
+        "bob \"the\" builder",
+        "pw b",
+        &parsed.get("bob \"the\" builder").unwrap().secret
+    ));
+    assert!(poolstack::auth::verifies(
+        "alice",
+        "pw-a",
+        &parsed.get("alice").unwrap().secret
+    ));
+    // A line without a tab is located.
+    let o = poolstack(dir.path())
+        .args(["userlist", "--batch", "-", "-o", "list.txt"])
+        .write_stdin("carol pw\n")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        out_err(&o).contains("-:1: expected `user<TAB>password`"),
+        "{}",
+        out_err(&o)
+    );
+}
+
+#[test]
+fn manifest_users_get_their_own_secret_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mt5/stack.toml");
+    let o = poolstack(dir.path())
+        .args(["userlist", "--manifest"])
+        .arg(&manifest)
+        .env("POSTGRES_PASSWORD", "trader123")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    // The MT5 manifest says userlist_hash = "md5": the same line generate_userlist.sh wrote.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("userlist.txt")).unwrap(),
+        "\"trader\" \"md54e8e284407a8e714c4d7c4722e72ac3f\"\n"
+    );
+}
+
+#[test]
+fn lines_pgbouncer_would_misread_are_reported_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("userlist.txt");
+    for text in [
+        "\"a\" \"md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n# ops users\n\"b\" \"secret\"\n",
+        "\"a\" \"md5AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"\n",
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let o = poolstack(dir.path())
+            .args(["userlist", "--user", "c", "--password-env", "TP"])
+            .env("TP", "x")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", out_err(&o));
+        assert!(out_err(&o).contains("AUT007"), "{}", out_err(&o));
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            text,
+            "the file must not change"
+        );
+    }
+}
+
+#[test]
+fn bad_password_sources_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // No terminal and no other source.
+    let o = poolstack(dir.path())
+        .args(["userlist", "--user", "q"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(out_err(&o).contains("no terminal"), "{}", out_err(&o));
+    // Empty password.
+    let o = poolstack(dir.path())
+        .args(["userlist", "--user", "q", "--password-stdin"])
+        .write_stdin("\n")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(out_err(&o).contains("empty"), "{}", out_err(&o));
+    // Unreadable password file (a directory in its place: tests run as root).
+    std::fs::create_dir(dir.path().join("pw")).unwrap();
+    let o = poolstack(dir.path())
+        .args(["userlist", "--user", "q", "--password-file", "pw"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        out_err(&o).contains("cannot read the password file pw"),
+        "{}",
+        out_err(&o)
+    );
+    // Two user sources.
+    let o = poolstack(dir.path())
+        .args(["userlist", "--user", "q", "--batch", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.path().join("userlist.txt").exists());
+}
