@@ -18,6 +18,7 @@ pub mod secrets;
 pub mod source;
 pub mod stack;
 pub mod units;
+pub mod wizard;
 
 use cli::{Cli, Command};
 use outcome::Outcome;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             }
             return r.unwrap_or(Outcome::InputError);
         }
+        Command::Init(args) => commands::init::run(args, None, out, err),
         Command::Userlist(args) => commands::userlist::run(args, out, err, color),
         Command::Completions(a) => Ok(commands::completions(a.shell, out)),
         Command::Man => commands::man(out)
@@ -43,8 +45,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             let _ = out.write_all(commands::schema_json().as_bytes());
             Ok(Outcome::Success)
         }
-        Command::Init(_)
-        | Command::Check(_)
+        Command::Check(_)
         | Command::Tune(_)
         | Command::Import(_)
         | Command::Explain(_)

@@ -1,5 +1,6 @@
 //! One module per command; each returns an [`Outcome`] or an input error.
 
+pub mod init;
 pub mod render;
 pub mod userlist;
 
