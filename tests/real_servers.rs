@@ -25,7 +25,50 @@ struct Spec<'a> {
     hba: &'a str,
     extra_pgbouncer: &'a str,
     extra_postgres: &'a str,
+    /// The [[databases]], [[users]] and [[apps]] part of the manifest.
+    entries: &'a str,
 }
+
+const ONE_USER: &str = r#"
+[[databases]]
+name = "appdb"
+
+[[users]]
+name = "app_user"
+password = { env = "IT_APP_PASSWORD" }
+admin = true
+
+[[apps]]
+name = "api"
+database = "appdb"
+user = "app_user"
+pool_size = 5
+max_overflow = 5
+"#;
+
+/// appdb forces the server user app_user; clients log in as client_user.
+const FORCED_USER: &str = r#"
+[[databases]]
+name = "appdb"
+user = "app_user"
+users = ["client_user"]
+
+[[users]]
+name = "app_user"
+password = { env = "IT_APP_PASSWORD" }
+admin = true
+
+[[users]]
+name = "client_user"
+password = { env = "IT_APP_PASSWORD" }
+
+[[apps]]
+name = "api"
+database = "appdb"
+user = "client_user"
+pool_size = 5
+max_overflow = 5
+"#;
 
 const PASSWORD: &str = "It's-a-s3cret pass";
 
@@ -72,20 +115,7 @@ log_connections = true
 unix_socket_mode = "0777"
 {extra_pgb}
 
-[[databases]]
-name = "appdb"
-
-[[users]]
-name = "app_user"
-password = {{ env = "IT_APP_PASSWORD" }}
-admin = true
-
-[[apps]]
-name = "api"
-database = "appdb"
-user = "app_user"
-pool_size = 5
-max_overflow = 5
+{entries}
 "#,
         pe = spec.password_encryption,
         auth = spec.auth_type,
@@ -93,6 +123,7 @@ max_overflow = 5
         dir = dir.display(),
         extra_pg = spec.extra_postgres,
         extra_pgb = spec.extra_pgbouncer,
+        entries = spec.entries,
     )
 }
 
@@ -174,6 +205,7 @@ const SCRAM: Spec<'static> = Spec {
     hba: "scram-sha-256",
     extra_pgbouncer: "",
     extra_postgres: "",
+    entries: ONE_USER,
 };
 
 #[test]
@@ -446,4 +478,132 @@ fn under_load_every_transaction_succeeds_within_the_connection_budget() {
         peak <= budget,
         "PostgreSQL saw {peak} server connections, more than the budget {budget}: {samples:?}"
     );
+}
+
+/// The codes poolstack's rules report on the manifest a running stack was rendered from.
+fn rule_codes(r: &Running) -> Vec<&'static str> {
+    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
+    let stack = poolstack::stack::resolve::resolve(&loaded, None).unwrap();
+    let cx = poolstack::rules::Context {
+        stack: &stack,
+        budget: poolstack::stack::budget::ServerConnectionBudget::of(&stack),
+        files: &[],
+    };
+    poolstack::rules::run(&cx).iter().map(|d| d.code).collect()
+}
+
+/// Every AUT002 case that PgBouncer 1.18 and PostgreSQL 15 can show: the rule fires, and the
+/// servers refuse the login — case by case (facts.md §4a).
+#[test]
+fn aut002_and_the_servers_agree_case_by_case() {
+    let cases: &[(&str, Spec<'static>, &str)] = &[
+        (
+            "md5 entry with auth_type scram-sha-256",
+            Spec {
+                userlist_hash: "md5",
+                ..SCRAM
+            },
+            "app_user",
+        ),
+        (
+            "md5 entry for a role stored as SCRAM",
+            Spec {
+                auth_type: "md5",
+                userlist_hash: "md5",
+                hba: "md5",
+                ..SCRAM
+            },
+            "app_user",
+        ),
+        (
+            "SCRAM entry for a role stored as md5",
+            Spec {
+                auth_type: "md5",
+                password_encryption: "md5",
+                userlist_hash: "scram-sha-256",
+                hba: "md5",
+                ..SCRAM
+            },
+            "app_user",
+        ),
+        (
+            "SCRAM entry for a forced user= pool (fresh PgBouncer)",
+            Spec {
+                userlist_hash: "scram-sha-256",
+                entries: FORCED_USER,
+                ..SCRAM
+            },
+            "client_user",
+        ),
+        (
+            "SCRAM entry with auth_type plain",
+            Spec {
+                auth_type: "plain",
+                userlist_hash: "scram-sha-256",
+                ..SCRAM
+            },
+            "app_user",
+        ),
+        (
+            "md5 storage under an hba method of scram-sha-256",
+            Spec {
+                auth_type: "md5",
+                password_encryption: "md5",
+                userlist_hash: "md5",
+                hba: "scram-sha-256",
+                ..SCRAM
+            },
+            "app_user",
+        ),
+    ];
+    for (name, spec, login_as) in cases {
+        let Some(r) = start(spec) else { return };
+        let codes = rule_codes(&r);
+        assert!(
+            codes.contains(&"AUT002"),
+            "{name}: AUT002 did not fire ({codes:?})"
+        );
+        let result = login(&r, login_as, PASSWORD, "select 1");
+        assert!(result.is_err(), "{name}: AUT002 fired but the login worked");
+    }
+}
+
+/// The combinations that work: the rule stays silent and the login succeeds.
+#[test]
+fn aut002_stays_silent_where_the_servers_accept_the_login() {
+    let cases: &[(&str, Spec<'static>, &str)] = &[
+        ("SCRAM everywhere", SCRAM, "app_user"),
+        (
+            "md5 everywhere",
+            Spec {
+                auth_type: "md5",
+                password_encryption: "md5",
+                userlist_hash: "auto",
+                hba: "md5",
+                ..SCRAM
+            },
+            "app_user",
+        ),
+        (
+            "forced user with the derived plaintext secret",
+            Spec {
+                entries: FORCED_USER,
+                ..SCRAM
+            },
+            "client_user",
+        ),
+    ];
+    for (name, spec, login_as) in cases {
+        let Some(r) = start(spec) else { return };
+        let codes = rule_codes(&r);
+        assert!(
+            !codes.contains(&"AUT002"),
+            "{name}: AUT002 fired on a working stack"
+        );
+        assert_eq!(
+            login(&r, login_as, PASSWORD, "select 1").as_deref(),
+            Ok("1"),
+            "{name}"
+        );
+    }
 }
