@@ -110,7 +110,8 @@ Facts: ../reference/postgres/crosscheck-facts.md §2 (idle_in_transaction_sessio
 const TMO005_DOC: &str = "\
 Checks, with PgBouncer, that PostgreSQL's idle_session_timeout (14+), when set (not 0), is above
 both PgBouncer's server_idle_timeout and server_lifetime (600 and 3600 seconds when not set).
-server_idle_timeout = 0 disables PgBouncer's idle close, so any idle_session_timeout is below it.
+server_idle_timeout = 0 disables PgBouncer's idle close, so any idle_session_timeout is below it;
+server_lifetime = 0 closes a server connection after each use, so it never idles that long.
 
 Why it matters: PgBouncer keeps server connections idle in its pools until server_idle_timeout
 or server_lifetime closes them. A shorter idle_session_timeout makes PostgreSQL terminate them
@@ -683,5 +684,16 @@ mod tests {
         );
         let above = with_postgres_settings("idle_session_timeout = \"2h\"");
         assert!(testing::run("TMO005", &above).is_empty());
+        // server_idle_timeout = 0 keeps idle server connections forever.
+        let kept = with_postgres_settings("idle_session_timeout = \"2h\"").replace(
+            "\n[[databases]]",
+            "\n[pgbouncer.settings]\nserver_idle_timeout = 0\n\n[[databases]]",
+        );
+        let (_, d) = only("TMO005", &kept);
+        assert!(
+            d.message.contains("server_idle_timeout 0 (disabled)"),
+            "{}",
+            d.message
+        );
     }
 }
