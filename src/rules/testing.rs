@@ -103,3 +103,22 @@ pool_size = 5
 max_overflow = 5
 pre_ping = true
 "#;
+
+/// Codes of the rules of `families` (code prefixes such as "CON") that report anything on the
+/// stack described by `toml`, in registry order; rules without a check function are skipped.
+pub fn firing(families: &[&str], toml: &str) -> Vec<&'static str> {
+    let stack = stack(toml);
+    super::registry()
+        .filter(|r| r.check.is_some() && families.iter().any(|f| r.code.starts_with(f)))
+        .filter(|r| !run_with_files(r.code, &stack, &[]).is_empty())
+        .map(|r| r.code)
+        .collect()
+}
+
+/// 1-based number of the first line of `toml` that contains `needle` (panics when none does).
+pub fn line_of(toml: &str, needle: &str) -> usize {
+    match toml.lines().position(|l| l.contains(needle)) {
+        Some(i) => i + 1,
+        None => panic!("no line contains {needle:?}"),
+    }
+}

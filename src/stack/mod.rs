@@ -44,6 +44,17 @@ impl Origin {
     pub fn is_explicit(&self) -> bool {
         matches!(self, Origin::Manifest(_) | Origin::Imported(_))
     }
+
+    /// For a message: where a value that was not written anywhere comes from, in parentheses
+    /// (` (PgBouncer's default)`, ` (derived: …)`); empty for written values, whose place a
+    /// diagnostic shows instead.
+    pub fn note(&self) -> String {
+        match self {
+            Origin::Default(why) => format!(" ({why})"),
+            Origin::Derived { formula, .. } => format!(" (derived: {formula})"),
+            Origin::Manifest(_) | Origin::Imported(_) => String::new(),
+        }
+    }
 }
 
 /// An effective value and where it comes from.
@@ -127,6 +138,27 @@ impl Postgres {
             .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
+    /// A parameter's effective value: the one set (see [`Postgres::param`]), else the declared
+    /// version's built-in default from the catalog, with an [`Origin::Default`] saying so. `None`
+    /// when the version has no such parameter.
+    pub fn param_or_default(&self, name: &str) -> Option<PgParam> {
+        if let Some(p) = self.param(name) {
+            return Some(p.clone());
+        }
+        let catalog = crate::catalog::postgres::PgCatalog::for_major(self.version.value)?;
+        let param = catalog.get(name)?;
+        let text = param.default?;
+        let parsed = crate::catalog::postgres::parse_value(param, text).ok()?;
+        Some(PgParam {
+            name: param.name.to_string(),
+            conf_text: text.to_string(),
+            base: parsed.base,
+            unit: param.unit,
+            origin: Origin::Default("not set: the server's built-in default"),
+            rendered: false,
+        })
+    }
+
     /// Connections an ordinary role may open: max_connections − superuser_reserved − reserved.
     pub fn client_capacity(&self) -> i64 {
         i64::from(self.max_connections.value)
@@ -178,6 +210,26 @@ pub struct Pgbouncer {
 impl Pgbouncer {
     pub fn option(&self, name: &str) -> Option<&PgbOption> {
         self.options.iter().find(|o| o.name == name)
+    }
+
+    /// A `[pgbouncer]` option's effective value: the one set (see [`Pgbouncer::option`]), else
+    /// the declared version's default from the catalog, with an [`Origin::Default`] saying so.
+    /// `None` when the version has no such option or no default for it.
+    pub fn option_or_default(&self, name: &str) -> Option<PgbOption> {
+        use crate::catalog::pgbouncer as cat;
+        if let Some(o) = self.option(name) {
+            return Some(o.clone());
+        }
+        let version = self.version.value;
+        let opt = cat::get(cat::Section::Pgbouncer, name)?;
+        let text = opt.default_for(version)?;
+        let parsed = cat::parse_value_in(opt, text, Some(version)).ok()?;
+        Some(PgbOption {
+            name: opt.name.to_string(),
+            ini_text: text.to_string(),
+            number: parsed.number,
+            origin: Origin::Default("not set: PgBouncer's default"),
+        })
     }
 }
 
