@@ -17,6 +17,7 @@ pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod stack;
+pub mod tune;
 pub mod units;
 
 use cli::{Cli, Command};
