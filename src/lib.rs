@@ -43,10 +43,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             let _ = out.write_all(commands::schema_json().as_bytes());
             Ok(Outcome::Success)
         }
+        Command::Tune(args) => commands::tune::run(args, tune::detect::this_machine, out, err),
         Command::Init(_)
         | Command::Check(_)
         | Command::Userlist(_)
-        | Command::Tune(_)
         | Command::Import(_)
         | Command::Explain(_)
         | Command::Doctor(_)

@@ -1,6 +1,7 @@
 //! One module per command; each returns an [`Outcome`] or an input error.
 
 pub mod render;
+pub mod tune;
 
 use crate::cli::Cli;
 use crate::outcome::Outcome;
