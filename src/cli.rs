@@ -140,28 +140,48 @@ pub struct UserlistArgs {
 
 #[derive(Debug, Args)]
 pub struct TuneArgs {
-    /// RAM, e.g. 16GB.
-    #[arg(long)]
-    pub memory: Option<String>,
-    #[arg(long)]
-    pub workload: Option<String>,
+    /// Memory PostgreSQL can use: a whole number of MB, GB or TB (16GB, 512MB, 1TB; at least
+    /// 512MB). Needed unless --detect reads it.
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<crate::tune::TotalMemory>,
+    /// Kind of application.
+    #[arg(long, value_enum)]
+    pub workload: crate::tune::Workload,
+    /// PostgreSQL major version (10 to 18).
     #[arg(long, value_name = "N")]
-    pub pg_version: Option<u32>,
-    #[arg(long)]
+    pub pg_version: crate::tune::PgVersion,
+    /// CPUs (threads per core * cores per socket * sockets); parallel settings need 4 or more.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=999_999))]
     pub cpus: Option<u32>,
-    #[arg(long)]
-    pub storage: Option<String>,
-    #[arg(long)]
+    /// Data storage.
+    #[arg(long, value_enum, default_value_t = crate::tune::Storage::Ssd)]
+    pub storage: crate::tune::Storage,
+    /// Number of connections (default: by workload).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(20..=999_999))]
     pub connections: Option<u32>,
-    #[arg(long)]
-    pub os: Option<String>,
-    #[arg(long)]
-    pub data_size: Option<String>,
-    /// Read memory and CPUs from this machine.
+    /// Operating system PostgreSQL runs on.
+    #[arg(long, value_enum, default_value_t = crate::tune::Os::Linux)]
+    pub os: crate::tune::Os,
+    /// Total data size, relative to memory.
+    #[arg(long, value_enum, default_value_t = crate::tune::DataSize::OneToThreeTimesRam)]
+    pub data_size: crate::tune::DataSize,
+    /// Read memory and CPUs from this machine (cgroup limits inside a container, else /proc);
+    /// --memory and --cpus win over what is detected.
     #[arg(long)]
     pub detect: bool,
-    #[arg(long, default_value = "human")]
-    pub format: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TuneFormat::Human)]
+    pub format: TuneFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TuneFormat {
+    /// Each setting with its formula and numbers.
+    Human,
+    /// {"version":1,"settings":{…},"reasons":{…},"warnings":[…]}
+    Json,
+    /// A postgresql.conf fragment, PgTune's warnings as comments.
+    Conf,
 }
 
 #[derive(Debug, Args)]

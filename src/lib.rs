@@ -17,6 +17,7 @@ pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod stack;
+pub mod tune;
 pub mod units;
 pub mod wizard;
 
@@ -36,7 +37,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             }
             return r.unwrap_or(Outcome::InputError);
         }
-        Command::Init(args) => commands::init::run(args, None, out, err),
+        Command::Init(args) => {
+            commands::init::run(args, commands::init::detect_machine(args.detect), out, err)
+        }
         Command::Userlist(args) => commands::userlist::run(args, out, err, color),
         Command::Completions(a) => Ok(commands::completions(a.shell, out)),
         Command::Man => commands::man(out)
@@ -45,8 +48,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             let _ = out.write_all(commands::schema_json().as_bytes());
             Ok(Outcome::Success)
         }
+        Command::Tune(args) => commands::tune::run(args, tune::detect::this_machine, out, err),
         Command::Check(_)
-        | Command::Tune(_)
         | Command::Import(_)
         | Command::Explain(_)
         | Command::Doctor(_)

@@ -131,8 +131,9 @@ impl fmt::Display for Bytes {
 impl Duration {
     pub const ZERO: Duration = Duration(0);
 
+    /// Saturates at the largest duration instead of overflowing.
     pub fn from_secs(s: u64) -> Duration {
-        Duration(s * 1_000_000)
+        Duration(s.saturating_mul(1_000_000))
     }
 
     /// Parse a duration such as `"10s"`, `"30min"`, `"600ms"`; a bare number is seconds.

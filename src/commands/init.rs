@@ -100,3 +100,25 @@ fn default_name() -> String {
         .map(|n| n.replace('-', "_"))
         .unwrap_or_else(|| "app".to_string())
 }
+
+/// This machine's memory and CPUs with where they came from, when `--detect` asks for them (the
+/// interview still offers them only when PostgreSQL runs here).
+pub fn detect_machine(wanted: bool) -> Detected {
+    if !wanted && !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let machine = crate::tune::detect::this_machine();
+    let memory = machine.memory?;
+    // Whole MB, as PgTune and the manifest's sizes take it.
+    let mb = memory.value.0 >> 20;
+    let text = if mb % 1024 == 0 {
+        format!("{}GB", mb / 1024)
+    } else {
+        format!("{mb}MB")
+    };
+    let mut source = memory.source.clone();
+    if let Some(c) = &machine.cpus {
+        source = format!("{source}; {c}");
+    }
+    Some((text, machine.cpus.map(|c| c.value), source))
+}

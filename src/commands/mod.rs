@@ -2,6 +2,7 @@
 
 pub mod init;
 pub mod render;
+pub mod tune;
 pub mod userlist;
 
 use crate::cli::Cli;

@@ -467,7 +467,11 @@ enum DurationSchema {
 fn duration_from_raw<E: serde::de::Error>(raw: RawNumber) -> Result<Duration, E> {
     match raw {
         RawNumber::Str(s) => Duration::parse(&s).map_err(E::custom),
-        RawNumber::Int(n) if n >= 0 => Ok(Duration::from_secs(n.unsigned_abs())),
+        RawNumber::Int(n) if n >= 0 => n
+            .unsigned_abs()
+            .checked_mul(1_000_000)
+            .map(Duration)
+            .ok_or_else(|| E::custom(format!("{n} seconds is too long a duration"))),
         RawNumber::Float(f) if f >= 0.0 && f.is_finite() => {
             Duration::parse(&format!("{f}")).map_err(E::custom)
         }
