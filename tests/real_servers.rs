@@ -82,6 +82,7 @@ version = 15
 host = "127.0.0.1"
 port = {pg_port}
 password_encryption = "{pe}"
+hba_method = "{hba}"
 
 [postgres.settings]
 work_mem = "8MB"
@@ -118,6 +119,7 @@ unix_socket_mode = "0777"
 {entries}
 "#,
         pe = spec.password_encryption,
+        hba = spec.hba,
         auth = spec.auth_type,
         hash = spec.userlist_hash,
         dir = dir.display(),

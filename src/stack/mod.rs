@@ -2,6 +2,7 @@
 //! this model; it is built from a manifest ([`resolve`]) and, later, from hand-written files.
 
 pub mod budget;
+pub mod handwritten;
 pub mod resolve;
 pub mod settings;
 
@@ -53,6 +54,20 @@ impl Origin {
             Origin::Default(why) => format!(" ({why})"),
             Origin::Derived { formula, .. } => format!(" (derived: {formula})"),
             Origin::Manifest(_) | Origin::Imported(_) => String::new(),
+        }
+    }
+
+    /// Where the value comes from, for a diagnostic's message: `stack.toml:12`, the default's
+    /// reason, or the derivation's formula.
+    pub fn describe(&self, sources: &SourceMap) -> String {
+        let place = |l: &Loc| {
+            let file = sources.get(l.file);
+            format!("{}:{}", file.display, file.line_col(l.span.start).line)
+        };
+        match self {
+            Origin::Manifest(l) | Origin::Imported(l) => place(l),
+            Origin::Default(why) => (*why).to_string(),
+            Origin::Derived { formula, .. } => formula.clone(),
         }
     }
 }
@@ -362,6 +377,8 @@ pub struct Stack {
     pub lint: LintConfig,
     /// Findings made while resolving (catalog checks of `*.settings`), reported with the rules'.
     pub findings: Vec<Diagnostic>,
+    /// A hand-written userlist.txt as PgBouncer reads it; `None` when the userlist is rendered.
+    pub userlist_file: Option<handwritten::HandUserlist>,
 }
 
 impl Stack {
@@ -384,6 +401,16 @@ impl Stack {
                 .into_iter()
                 .map(move |user| Pool { database: db, user })
         })
+    }
+
+    /// The pool mode PgBouncer uses for `user` connecting to `database`: the user's `[users]`
+    /// pool_mode, else the database's, else the global one (PgBouncer's own precedence).
+    /// `None` without PgBouncer.
+    pub fn pool_mode_for(&self, database: &str, user: &str) -> Option<&Setting<PoolMode>> {
+        let pgb = self.pgbouncer.as_ref()?;
+        let by_user = self.user(user).and_then(|u| u.pool_mode.as_ref());
+        let by_db = self.database(database).map(|d| &d.pool_mode);
+        Some(by_user.or(by_db).unwrap_or(&pgb.pool_mode))
     }
 
     pub fn client_connections(&self) -> u64 {

@@ -611,6 +611,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         clients,
         lint,
         findings: Vec::new(),
+        userlist_file: None,
     };
     stack.postgres.max_connections = max_connections(&cx, &stack);
     first_class_params(&cx, &mut stack);
