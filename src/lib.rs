@@ -28,13 +28,20 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
     let color = report::human::use_color();
     let result = match &cli.command {
         Command::Render(args) => {
-            let mut io = commands::render::Io { out, err, color };
+            let mut io = commands::Io { out, err, color };
             let r = commands::render::run(args, &mut io);
             if let Err(e) = &r {
                 let _ = write!(io.err, "{}", report::human::render_input_error(e, color));
             }
             return r.unwrap_or(Outcome::InputError);
         }
+        Command::Check(args) => {
+            // The report goes to stdout, so that is where colour is decided.
+            let color = report::human::use_color_stdout();
+            return commands::check::run(args, &mut commands::Io { out, err, color });
+        }
+        Command::Rules => Ok(commands::rules::list(out)),
+        Command::Explain(args) => commands::rules::explain(args, out),
         Command::Completions(a) => Ok(commands::completions(a.shell, out)),
         Command::Man => commands::man(out)
             .map_err(|e| diag::InputError::new(format!("cannot write the man page: {e}"))),
@@ -43,13 +50,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             Ok(Outcome::Success)
         }
         Command::Init(_)
-        | Command::Check(_)
         | Command::Userlist(_)
         | Command::Tune(_)
         | Command::Import(_)
-        | Command::Explain(_)
-        | Command::Doctor(_)
-        | Command::Rules => {
+        | Command::Doctor(_) => {
             let name = format!("{:?}", cli.command);
             let name = name
                 .split(['(', ' '])

@@ -1,11 +1,20 @@
 //! One module per command; each returns an [`Outcome`] or an input error.
 
+pub mod check;
 pub mod render;
+pub mod rules;
 
 use crate::cli::Cli;
 use crate::outcome::Outcome;
 use clap::CommandFactory;
 use std::io::Write;
+
+/// Everything a command prints goes through these two streams (tests pass buffers).
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub color: bool,
+}
 
 /// `poolstack completions SHELL`.
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Outcome {
