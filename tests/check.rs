@@ -354,6 +354,15 @@ fn hand_written_files_are_not_yet_supported() {
         );
         assert!(shown.contains("stack.toml"), "{shown}");
     }
+    // The version flags describe hand-written files; a manifest declares its own.
+    let r = run(&["check", MT5, "--pg-version", "15"]);
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr
+            .contains("--pg-version is for hand-written config files"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -64,7 +64,7 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
         Err(e) => return input_error(&e, args.paths.first(), args.format, io),
     };
     let subject = match &input {
-        Input::Manifest(path) => from_manifest(path),
+        Input::Manifest(path) => versions_are_for_files(args).and_then(|()| from_manifest(path)),
         Input::ConfigFiles(files) => from_config_files(files),
     };
     let subject = match subject {
@@ -117,6 +117,19 @@ fn from_manifest(path: &Path) -> Result<Subject, InputError> {
         stack,
         files,
     })
+}
+
+/// `--pg-version` / `--pgbouncer-version` describe hand-written files; a manifest declares its own.
+fn versions_are_for_files(args: &CheckArgs) -> Result<(), InputError> {
+    let flag = match (args.pg_version, &args.pgbouncer_version) {
+        (Some(_), _) => "--pg-version",
+        (None, Some(_)) => "--pgbouncer-version",
+        (None, None) => return Ok(()),
+    };
+    Err(InputError::new(format!(
+        "{flag} is for hand-written config files; a manifest declares its versions itself"
+    ))
+    .with_help("change `version` under [postgres] or [pgbouncer] in the manifest instead"))
 }
 
 /// Hand-written files: the readers that turn them into a [`Stack`] come with a later issue.
@@ -219,7 +232,9 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
 /// that whatever reads the report still gets a well-formed one with the `INPUT` diagnostic.
 fn input_error(e: &InputError, path: Option<&PathBuf>, format: Format, io: &mut Io<'_>) -> Outcome {
     let subject = path.map(|p| display_path(p));
-    let text = report::input_error(e, subject, format, io.color);
+    // Human errors go to stderr: colour follows that stream, not the report's.
+    let color = format == Format::Human && report::human::use_color();
+    let text = report::input_error(e, subject, format, color);
     let stream = if format == Format::Human {
         &mut *io.err
     } else {

@@ -1,6 +1,6 @@
 //! `poolstack render [MANIFEST] [--out DIR] [--check] [--force]`.
 
-pub use super::Io;
+use super::Io;
 use crate::auth::{self, SecretKind};
 use crate::cli::RenderArgs;
 use crate::diag::{Diagnostic, InputError, Severity};
@@ -257,7 +257,7 @@ fn write(
     }
     // Findings never change render's exit code; they are counted here and shown by `check`.
     let files = super::check::facts::gather(stack, plan);
-    let (findings, _) = super::check::findings(stack, &files, &Default::default())?;
+    let (findings, _) = super::check::findings(stack, &files, &super::check::Flags::default())?;
     let counts = report::nonzero_counts(&Summary::of(&findings));
     if counts.is_empty() {
         let _ = writeln!(
