@@ -72,3 +72,70 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
         }
     }
 }
+
+/// Arguments clap refused. `--help` and `--version` are printed as clap prints them (exit 0);
+/// anything else is an input error (exit 2) — as an `INPUT` diagnostic in the report format when
+/// `check` or `doctor` was asked for json, sarif or github, so that a CI job reading the report
+/// still gets one.
+pub fn bad_arguments(
+    e: &clap::Error,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Outcome {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let text = e.render();
+        let _ = match report::human::use_color_stdout() {
+            true => write!(out, "{}", text.ansi()),
+            false => write!(out, "{text}"),
+        };
+        return Outcome::Success;
+    }
+    let rendered = e.render().to_string();
+    let format = requested_format(args).filter(|f| *f != cli::Format::Human);
+    match format {
+        Some(format) => {
+            let mut lines = rendered
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"));
+            let first = lines.next().unwrap_or("invalid arguments");
+            let mut error =
+                diag::InputError::new(first.strip_prefix("error: ").unwrap_or(first).to_string());
+            let help: Vec<&str> = lines.collect();
+            if !help.is_empty() {
+                error = error.with_help(help.join(" "));
+            }
+            let _ = write!(out, "{}", report::input_error(&error, None, format, false));
+        }
+        None if report::human::use_color() => {
+            let _ = write!(err, "{}", e.render().ansi());
+        }
+        None => {
+            let _ = write!(err, "{rendered}");
+        }
+    }
+    Outcome::InputError
+}
+
+/// `--format X` of a `check` or `doctor` command line, read without clap (which refused it).
+fn requested_format(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<cli::Format> {
+    use clap::ValueEnum;
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if !args.iter().any(|a| a == "check" || a == "doctor") {
+        return None;
+    }
+    let value = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--format") {
+            Some("") => args.get(i + 1).cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        })?;
+    cli::Format::from_str(&value, false).ok()
+}

@@ -332,6 +332,33 @@ fn input_errors_are_printed_in_the_chosen_format() {
 }
 
 #[test]
+fn bad_flags_are_input_errors_in_the_chosen_format() {
+    let (code, report) = check_json(&[FINDINGS, "--fail-on", "eror"]);
+    assert_eq!(code, Some(2));
+    let d = &report["diagnostics"][0];
+    assert_eq!(d["code"], "INPUT");
+    assert!(d["message"].as_str().unwrap().contains("'eror'"), "{d}");
+    assert!(
+        d["help"].as_str().unwrap().contains("error, warning"),
+        "{d}"
+    );
+
+    let r = run(&["check", "--format=sarif", "--bogus"]);
+    assert_eq!(r.code, Some(2));
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "INPUT");
+
+    let r = run(&["check", "--bogus"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("--bogus"), "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+
+    let r = run(&["check", "--help"]);
+    assert_eq!(r.code, Some(0));
+    assert!(r.stdout.contains("--fail-on"));
+}
+
+#[test]
 fn hand_written_files_are_not_yet_supported() {
     for format in ["human", "json"] {
         let r = run(&[
