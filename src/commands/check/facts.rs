@@ -108,32 +108,37 @@ mod tests {
     use crate::render::{self, Existing};
     use crate::secrets::{Password, Secrets};
 
-    /// The MT5 stack in a temp dir, rendered with a password; returns the dir and a fact gatherer
-    /// that plans with or without the password.
-    fn rendered_mt5() -> (tempfile::TempDir, impl Fn(bool) -> Vec<FileFact>) {
+    /// A temp dir holding a copy of the MT5 manifest.
+    fn mt5_dir() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        let manifest = dir.path().join("stack.toml");
-        let text = std::fs::read_to_string(
+        std::fs::copy(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mt5/stack.toml"),
+            dir.path().join("stack.toml"),
         )
         .unwrap();
-        std::fs::write(&manifest, &text).unwrap();
-        let gather_with = move |password: bool| {
-            let loaded = crate::manifest::load(&manifest).unwrap();
-            let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
-            let mut secrets = Secrets::default();
-            if password {
-                secrets.insert("trader", Password::new("pw".to_string()));
-            }
-            let plan = render::plan(&stack, &secrets, &Existing::read(&stack)).unwrap();
-            gather(&stack, &plan)
-        };
-        // Render once, as `poolstack render` would.
-        let loaded = crate::manifest::load(&dir.path().join("stack.toml")).unwrap();
+        dir
+    }
+
+    /// What `check` compares: the stack and its render plan, with or without the password.
+    fn plan(dir: &Path, password: bool) -> (Stack, RenderPlan) {
+        let loaded = crate::manifest::load(&dir.join("stack.toml")).unwrap();
         let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
         let mut secrets = Secrets::default();
-        secrets.insert("trader", Password::new("pw".to_string()));
-        let plan = render::plan(&stack, &secrets, &Existing::default()).unwrap();
+        if password {
+            secrets.insert("trader", Password::new("pw".to_string()));
+        }
+        let plan = render::plan(&stack, &secrets, &Existing::read(&stack)).unwrap();
+        (stack, plan)
+    }
+
+    fn facts(dir: &Path, password: bool) -> Vec<FileFact> {
+        let (stack, plan) = plan(dir, password);
+        gather(&stack, &plan)
+    }
+
+    /// Write every file, as `poolstack render` does.
+    fn render_all(dir: &Path) {
+        let (_, plan) = plan(dir, true);
         let pending: Vec<crate::fsutil::PendingFile<'_>> = plan
             .files
             .iter()
@@ -144,7 +149,6 @@ mod tests {
             })
             .collect();
         crate::fsutil::write_all(&pending).unwrap();
-        (dir, gather_with)
     }
 
     fn by_role(facts: &[FileFact], role: FileRole) -> &FileFact {
@@ -153,38 +157,38 @@ mod tests {
 
     #[test]
     fn nothing_rendered_yet_is_no_fact_and_no_drift() {
-        let dir = tempfile::tempdir().unwrap();
-        let manifest = dir.path().join("stack.toml");
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mt5/stack.toml"),
-            &manifest,
-        )
-        .unwrap();
-        let loaded = crate::manifest::load(&manifest).unwrap();
-        let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
-        let plan = render::plan(&stack, &Secrets::default(), &Existing::default()).unwrap();
-        assert!(gather(&stack, &plan).is_empty());
+        let dir = mt5_dir();
+        assert!(facts(dir.path(), false).is_empty());
     }
 
     #[test]
     fn fresh_render_is_clean_and_secret_files_have_their_modes() {
-        let (_dir, gather_with) = rendered_mt5();
-        let facts = gather_with(true);
+        let dir = mt5_dir();
+        render_all(dir.path());
+        let facts_with_password = facts(dir.path(), true);
         assert!(
-            facts.iter().all(|f| !f.drifted && !f.hand_edited),
-            "{facts:?}"
+            facts_with_password
+                .iter()
+                .all(|f| !f.drifted && !f.hand_edited && !f.secrets_unverified),
+            "{facts_with_password:?}"
         );
         assert!(
-            facts.iter().all(|f| !f.tracked_by_git),
+            facts_with_password.iter().all(|f| !f.tracked_by_git),
             "not in a git work tree"
         );
         #[cfg(unix)]
         {
-            assert_eq!(by_role(&facts, FileRole::Userlist).mode, Some(0o600));
-            assert_eq!(by_role(&facts, FileRole::PgbouncerIni).mode, Some(0o644));
+            assert_eq!(
+                by_role(&facts_with_password, FileRole::Userlist).mode,
+                Some(0o600)
+            );
+            assert_eq!(
+                by_role(&facts_with_password, FileRole::PgbouncerIni).mode,
+                Some(0o644)
+            );
         }
         // Without the password, the userlist is compared by users and types, and says so.
-        let facts = gather_with(false);
+        let facts = facts(dir.path(), false);
         let userlist = by_role(&facts, FileRole::Userlist);
         assert!(
             userlist.secrets_unverified && !userlist.drifted,
@@ -195,33 +199,38 @@ mod tests {
 
     #[test]
     fn edits_are_drift_and_header_mismatches_are_hand_edits() {
-        let (dir, gather_with) = rendered_mt5();
-        let ini = dir.path().join("pgbouncer/pgbouncer.ini");
-        let text = std::fs::read_to_string(&ini).unwrap();
+        let dir = mt5_dir();
+        render_all(dir.path());
+        let edit = |file: &str, from: &str, to: &str| {
+            let path = dir.path().join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains(from), "{file}");
+            std::fs::write(&path, text.replace(from, to)).unwrap();
+        };
+        // A hand edit: drift, and the header checksum no longer matches.
+        edit(
+            "pgbouncer/pgbouncer.ini",
+            "max_client_conn = 1000",
+            "max_client_conn = 5",
+        );
+        // A manifest change: drift without a hand edit.
+        edit("stack.toml", "work_mem = \"32MB\"", "work_mem = \"64MB\"");
+        // Another secret type in the userlist drifts even without the password.
         std::fs::write(
-            &ini,
-            text.replace("max_client_conn = 1000", "max_client_conn = 5"),
+            dir.path().join("pgbouncer/userlist.txt"),
+            "\"trader\" \"plain-password\"\n",
         )
         .unwrap();
-        // A manifest change is drift without a hand edit.
-        let conf = dir.path().join("postgres/conf.d/50-poolstack.conf");
-        let manifest = dir.path().join("stack.toml");
-        let m = std::fs::read_to_string(&manifest).unwrap();
-        std::fs::write(
-            &manifest,
-            m.replace("work_mem = \"32MB\"", "work_mem = \"64MB\""),
-        )
-        .unwrap();
-        // A userlist with another secret type drifts even without the password.
-        let userlist = dir.path().join("pgbouncer/userlist.txt");
-        std::fs::write(&userlist, "\"trader\" \"plain-password\"\n").unwrap();
 
-        let facts = gather_with(false);
-        let ini_fact = by_role(&facts, FileRole::PgbouncerIni);
-        assert!(ini_fact.drifted && ini_fact.hand_edited, "{ini_fact:?}");
-        let conf_fact = facts.iter().find(|f| f.path == conf).unwrap();
-        assert!(conf_fact.drifted && !conf_fact.hand_edited, "{conf_fact:?}");
-        let ul = by_role(&facts, FileRole::Userlist);
-        assert!(ul.drifted && ul.secrets_unverified, "{ul:?}");
+        let facts = facts(dir.path(), false);
+        let ini = by_role(&facts, FileRole::PgbouncerIni);
+        assert!(ini.drifted && ini.hand_edited, "{ini:?}");
+        let conf = by_role(&facts, FileRole::PostgresqlConf);
+        assert!(conf.drifted && !conf.hand_edited, "{conf:?}");
+        let userlist = by_role(&facts, FileRole::Userlist);
+        assert!(
+            userlist.drifted && userlist.secrets_unverified,
+            "{userlist:?}"
+        );
     }
 }
