@@ -86,6 +86,7 @@ pub enum FailOnArg {
 pub struct CheckArgs {
     /// stack.toml, or config files (pgbouncer.ini, *.conf, .env, userlist.txt). Default: ./stack.toml
     pub paths: Vec<PathBuf>,
+    /// human (source excerpts), json (stable, for tools), sarif (GitHub code scanning), github (workflow annotations).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// PostgreSQL major version of hand-written files.
@@ -94,13 +95,13 @@ pub struct CheckArgs {
     /// PgBouncer version of hand-written files (e.g. 1.21).
     #[arg(long, value_name = "X.Y")]
     pub pgbouncer_version: Option<String>,
-    /// Only these rule codes.
-    #[arg(long, value_name = "CODE", num_args = 1..)]
+    /// Only these rule codes (repeat the flag, or separate codes with commas).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
     pub select: Vec<String>,
-    /// Skip these rule codes.
-    #[arg(long, value_name = "CODE", num_args = 1..)]
+    /// Skip these rule codes, in addition to `[lint] ignore` (repeat, or separate with commas).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Lowest severity that makes the exit code 1.
+    /// Lowest severity that makes the exit code 1 (default: `[lint] fail_on`, else error).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
 }

@@ -30,7 +30,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
     let color = report::human::use_color();
     let result = match &cli.command {
         Command::Render(args) => {
-            let mut io = commands::render::Io { out, err, color };
+            let mut io = commands::Io { out, err, color };
             let r = commands::render::run(args, &mut io);
             if let Err(e) = &r {
                 let _ = write!(io.err, "{}", report::human::render_input_error(e, color));
@@ -41,6 +41,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             commands::init::run(args, commands::init::detect_machine(args.detect), out, err)
         }
         Command::Userlist(args) => commands::userlist::run(args, out, err, color),
+        Command::Check(args) => {
+            // The report goes to stdout, so that is where colour is decided.
+            let color = report::human::use_color_stdout();
+            return commands::check::run(args, &mut commands::Io { out, err, color });
+        }
+        Command::Rules => Ok(commands::rules::list(out)),
+        Command::Explain(args) => commands::rules::explain(args, out),
         Command::Completions(a) => Ok(commands::completions(a.shell, out)),
         Command::Man => commands::man(out)
             .map_err(|e| diag::InputError::new(format!("cannot write the man page: {e}"))),
@@ -49,11 +56,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             Ok(Outcome::Success)
         }
         Command::Tune(args) => commands::tune::run(args, tune::detect::this_machine, out, err),
-        Command::Check(_)
-        | Command::Import(_)
-        | Command::Explain(_)
-        | Command::Doctor(_)
-        | Command::Rules => {
+        Command::Import(_) | Command::Doctor(_) => {
             let name = format!("{:?}", cli.command);
             let name = name
                 .split(['(', ' '])
@@ -71,4 +74,71 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             Outcome::InputError
         }
     }
+}
+
+/// Arguments clap refused. `--help` and `--version` are printed as clap prints them (exit 0);
+/// anything else is an input error (exit 2) — as an `INPUT` diagnostic in the report format when
+/// `check` or `doctor` was asked for json, sarif or github, so that a CI job reading the report
+/// still gets one.
+pub fn bad_arguments(
+    e: &clap::Error,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Outcome {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let text = e.render();
+        let _ = match report::human::use_color_stdout() {
+            true => write!(out, "{}", text.ansi()),
+            false => write!(out, "{text}"),
+        };
+        return Outcome::Success;
+    }
+    let rendered = e.render().to_string();
+    let format = requested_format(args).filter(|f| *f != cli::Format::Human);
+    match format {
+        Some(format) => {
+            let mut lines = rendered
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"));
+            let first = lines.next().unwrap_or("invalid arguments");
+            let mut error =
+                diag::InputError::new(first.strip_prefix("error: ").unwrap_or(first).to_string());
+            let help: Vec<&str> = lines.collect();
+            if !help.is_empty() {
+                error = error.with_help(help.join(" "));
+            }
+            let _ = write!(out, "{}", report::input_error(&error, None, format, false));
+        }
+        None if report::human::use_color() => {
+            let _ = write!(err, "{}", e.render().ansi());
+        }
+        None => {
+            let _ = write!(err, "{rendered}");
+        }
+    }
+    Outcome::InputError
+}
+
+/// `--format X` of a `check` or `doctor` command line, read without clap (which refused it).
+fn requested_format(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<cli::Format> {
+    use clap::ValueEnum;
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if !args.iter().any(|a| a == "check" || a == "doctor") {
+        return None;
+    }
+    let value = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--format") {
+            Some("") => args.get(i + 1).cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        })?;
+    cli::Format::from_str(&value, false).ok()
 }

@@ -4,10 +4,17 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // clap exits 2 on a bad flag, as product.md wants for unusable input.
-    let cli = poolstack::cli::Cli::parse();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    let outcome = poolstack::run(cli, &mut stdout.lock(), &mut stderr.lock());
+    let outcome = match poolstack::cli::Cli::try_parse() {
+        Ok(cli) => poolstack::run(cli, &mut stdout.lock(), &mut stderr.lock()),
+        // A bad flag is unusable input (exit 2), reported in the format asked for where there is one.
+        Err(e) => poolstack::bad_arguments(
+            &e,
+            std::env::args_os(),
+            &mut stdout.lock(),
+            &mut stderr.lock(),
+        ),
+    };
     outcome.into()
 }

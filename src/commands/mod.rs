@@ -1,7 +1,9 @@
 //! One module per command; each returns an [`Outcome`] or an input error.
 
+pub mod check;
 pub mod init;
 pub mod render;
+pub mod rules;
 pub mod tune;
 pub mod userlist;
 
@@ -9,6 +11,13 @@ use crate::cli::Cli;
 use crate::outcome::Outcome;
 use clap::CommandFactory;
 use std::io::Write;
+
+/// Everything a command prints goes through these two streams (tests pass buffers).
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub color: bool,
+}
 
 /// `poolstack completions SHELL`.
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Outcome {

@@ -1,5 +1,6 @@
 //! `poolstack render [MANIFEST] [--out DIR] [--check] [--force]`.
 
+use super::Io;
 use crate::auth::{self, SecretKind};
 use crate::cli::RenderArgs;
 use crate::diag::{Diagnostic, InputError, Severity};
@@ -7,20 +8,14 @@ use crate::formats::header::{self, HeaderState};
 use crate::formats::userlist::Userlist;
 use crate::fsutil::{self, PendingFile};
 use crate::outcome::Outcome;
+use crate::render::existing::secret_types;
 use crate::render::{self, Existing, ExpectedSecrets, FileKind, RenderPlan, RenderedFile};
-use crate::report::human;
+use crate::report::{self, human};
+use crate::rules::Summary;
 use crate::secrets::{Need, Secrets};
 use crate::source::display_path;
 use crate::stack::{self, Stack};
 use std::collections::BTreeMap;
-use std::io::Write;
-
-/// Everything render prints goes through these two streams (tests pass buffers).
-pub struct Io<'a> {
-    pub out: &'a mut dyn Write,
-    pub err: &'a mut dyn Write,
-    pub color: bool,
-}
 
 pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     let loaded = crate::manifest::load(&args.manifest)?;
@@ -118,21 +113,6 @@ fn check(plan: &RenderPlan, secrets: &Secrets, io: &mut Io<'_>) -> Outcome {
 
 fn count_unbuilt(e: &ExpectedSecrets) -> usize {
     usize::from(e.userlist.is_some()) + usize::from(e.roles.is_some())
-}
-
-/// Users and secret types of a secret file, never the secrets.
-fn secret_types(kind: &FileKind, text: &str) -> BTreeMap<String, SecretKind> {
-    match kind {
-        FileKind::Userlist => Userlist::parse(text)
-            .entries
-            .iter()
-            .map(|e| (e.user.clone(), auth::classify(&e.secret)))
-            .collect(),
-        _ => render::existing::role_verifiers(text)
-            .into_iter()
-            .map(|(u, v)| (u, auth::classify(&v)))
-            .collect(),
-    }
 }
 
 fn describe_secret_drift(
@@ -275,18 +255,20 @@ fn write(
             if f.mode == 0o600 { " (mode 0600)" } else { "" }
         );
     }
-    let findings = stack.findings.len();
-    if findings > 0 {
+    // Findings never change render's exit code; they are counted here and shown by `check`.
+    let files = super::check::facts::gather(stack, plan);
+    let (findings, _) = super::check::findings(stack, &files, &super::check::Flags::default())?;
+    let counts = report::nonzero_counts(&Summary::of(&findings));
+    if counts.is_empty() {
         let _ = writeln!(
             io.out,
-            "poolstack: rendered with {findings} finding{}; run `poolstack check` to see them",
-            plural(findings)
+            "poolstack: rendered {} files; no findings",
+            plan.files.len()
         );
     } else {
         let _ = writeln!(
             io.out,
-            "poolstack: rendered {} files; run `poolstack check` to cross-check the stack",
-            plan.files.len()
+            "poolstack: rendered with {counts}; run `poolstack check` for details"
         );
     }
     Ok(Outcome::Success)

@@ -1,7 +1,9 @@
 //! What is already on disk where render writes: the userlist and roles.sql verifiers (to keep
 //! entries that still verify byte for byte) and the state of every generated file.
 
+use crate::auth::{self, SecretKind};
 use crate::formats::userlist::Userlist;
+use crate::render::FileKind;
 use crate::stack::Stack;
 use std::collections::BTreeMap;
 
@@ -32,6 +34,22 @@ impl Existing {
             .as_ref()
             .and_then(|u| u.get(user))
             .map(|e| e.secret.as_str())
+    }
+}
+
+/// Users and secret types of a secret file (userlist.txt or roles.sql), never the secrets: what
+/// is compared when the passwords are not available.
+pub fn secret_types(kind: &FileKind, text: &str) -> BTreeMap<String, SecretKind> {
+    match kind {
+        FileKind::Userlist => Userlist::parse(text)
+            .entries
+            .iter()
+            .map(|e| (e.user.clone(), auth::classify(&e.secret)))
+            .collect(),
+        _ => role_verifiers(text)
+            .into_iter()
+            .map(|(u, v)| (u, auth::classify(&v)))
+            .collect(),
     }
 }
 

@@ -62,9 +62,26 @@ fn span(loc: &Loc) -> SourceSpan {
     )
 }
 
-/// Whether to colour: only on a terminal, and never when NO_COLOR is set.
+/// Whether to colour what goes to stderr: only on a terminal, and never when NO_COLOR is set.
 pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// The same for stdout, where `check` prints its report.
+pub fn use_color_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+/// Every diagnostic as miette draws it, then one line of counts.
+pub fn report(r: &super::Report<'_>, color: bool) -> String {
+    let mut out = String::new();
+    for d in r.diagnostics {
+        out.push_str(&render(d, r.sources, color));
+        out.push('\n');
+    }
+    out.push_str(&super::counts(&r.summary));
+    out.push('\n');
+    out
 }
 
 /// One diagnostic as miette draws it. Related places in the same file become extra labels;

@@ -136,20 +136,23 @@ pub struct Suppression {
 /// Apply the policy in one place: drop ignored/unselected findings, override severities, and
 /// report suppressions that suppressed nothing (LNT001).
 pub fn apply(diags: Vec<Diagnostic>, policy: &Policy) -> Vec<Diagnostic> {
+    let selected = |code: &str| {
+        policy.select.is_empty() || policy.select.iter().any(|c| c.eq_ignore_ascii_case(code))
+    };
     let mut used = vec![false; policy.ignore.len()];
     let mut out = Vec::new();
     for mut d in diags {
-        if !policy.select.is_empty()
-            && !policy.select.iter().any(|c| c.eq_ignore_ascii_case(d.code))
-        {
-            continue;
-        }
+        // Suppressions are matched before selection: an ignore entry for a code that fired is
+        // used, whatever `--select` shows.
         if let Some(i) = policy
             .ignore
             .iter()
             .position(|s| s.code.eq_ignore_ascii_case(d.code))
         {
             used[i] = true;
+            continue;
+        }
+        if !selected(d.code) {
             continue;
         }
         if let Some((_, sev)) = policy
@@ -162,7 +165,7 @@ pub fn apply(diags: Vec<Diagnostic>, policy: &Policy) -> Vec<Diagnostic> {
         out.push(d);
     }
     for (s, used) in policy.ignore.iter().zip(used) {
-        if !used && s.loc.is_some() {
+        if !used && s.loc.is_some() && selected("LNT001") {
             out.push(lnt::unused_suppression(s));
         }
     }

@@ -1,0 +1,88 @@
+//! JSON report, stable (product.md "Exit codes and output"): `version` 1, every key always
+//! present, `null` where a value is unknown, positions 1-based.
+
+use super::{Position, Report};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    help: Option<&'a str>,
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
+    related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: String,
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+pub fn report(r: &Report<'_>) -> String {
+    let diagnostics = r
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let at = d.primary.as_ref().map(|l| Position::of(l, r.sources));
+            JsonDiagnostic {
+                code: d.code,
+                severity: d.severity.as_str(),
+                message: &d.message,
+                help: d.help.as_deref(),
+                line: at.as_ref().map(|p| p.line),
+                column: at.as_ref().map(|p| p.column),
+                end_line: at.as_ref().map(|p| p.end_line),
+                end_column: at.as_ref().map(|p| p.end_column),
+                file: at.map(|p| p.file),
+                related: d
+                    .related
+                    .iter()
+                    .map(|rel| {
+                        let p = Position::of(&rel.loc, r.sources);
+                        JsonRelated {
+                            file: p.file,
+                            line: p.line,
+                            column: p.column,
+                            message: &rel.message,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let doc = JsonReport {
+        version: 1,
+        diagnostics,
+        summary: JsonSummary {
+            errors: r.summary.errors,
+            warnings: r.summary.warnings,
+            infos: r.summary.infos,
+        },
+    };
+    // Serialising plain structs of strings and numbers cannot fail.
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
