@@ -846,15 +846,10 @@ mod tests {
     use super::*;
     use crate::formats::userlist::Userlist;
     use crate::rules::FileFact;
-    use crate::rules::testing::{self, HEALTHY};
+    use crate::rules::testing::{self, HEALTHY, healthy_with};
     use crate::stack::Setting;
     use crate::stack::handwritten::HandUserlist;
     use std::path::{Path, PathBuf};
-
-    fn healthy_with(from: &str, to: &str) -> String {
-        assert!(HEALTHY.contains(from), "HEALTHY has no `{from}`");
-        HEALTHY.replacen(from, to, 1)
-    }
 
     /// 1-based line of the first line of `toml` starting with `key`.
     fn line_of(toml: &str, key: &str) -> usize {

@@ -976,26 +976,10 @@ fn server_will_not_start(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{self, HEALTHY};
-    use crate::diag::{Diagnostic, Severity};
-    use crate::stack::Stack;
+    use super::super::testing::{self, HEALTHY, healthy_with as healthy, only};
+    use crate::diag::Severity;
 
     const MINE: &[&str] = &["CON", "MEM", "TMO"];
-
-    /// The only finding of `code` on `toml`, with its stack.
-    fn only(code: &str, toml: &str) -> (Stack, Diagnostic) {
-        let stack = testing::stack(toml);
-        let mut found = testing::run_with_files(code, &stack, &[]);
-        assert_eq!(found.len(), 1, "{code}: {found:#?}");
-        let d = found.remove(0);
-        assert_eq!(d.code, code);
-        (stack, d)
-    }
-
-    fn healthy(from: &str, to: &str) -> String {
-        assert!(HEALTHY.contains(from), "HEALTHY has no {from:?}");
-        HEALTHY.replacen(from, to, 1)
-    }
 
     #[test]
     fn healthy_stack_is_silent_for_con_mem_tmo() {

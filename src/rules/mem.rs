@@ -563,25 +563,10 @@ fn normalized(pg: &Postgres, p: &PgParam) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{self, HEALTHY};
-    use crate::diag::{Diagnostic, Severity};
-    use crate::stack::Stack;
+    use super::super::testing::{self, HEALTHY, healthy_with as healthy, only};
+    use crate::diag::Severity;
 
     const MINE: &[&str] = &["CON", "MEM", "TMO"];
-
-    fn only(code: &str, toml: &str) -> (Stack, Diagnostic) {
-        let stack = testing::stack(toml);
-        let mut found = testing::run_with_files(code, &stack, &[]);
-        assert_eq!(found.len(), 1, "{code}: {found:#?}");
-        let d = found.remove(0);
-        assert_eq!(d.code, code);
-        (stack, d)
-    }
-
-    fn healthy(from: &str, to: &str) -> String {
-        assert!(HEALTHY.contains(from), "HEALTHY has no {from:?}");
-        HEALTHY.replacen(from, to, 1)
-    }
 
     #[test]
     fn mem_rules_are_silent_on_healthy() {

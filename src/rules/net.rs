@@ -371,15 +371,10 @@ fn unknown_database_or_user(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{self, HEALTHY};
+    use crate::rules::testing::{self, HEALTHY, healthy_with};
     use crate::source::Loc;
     use crate::stack::Origin;
     use std::path::Path;
-
-    fn healthy_with(from: &str, to: &str) -> String {
-        assert!(HEALTHY.contains(from), "HEALTHY has no `{from}`");
-        HEALTHY.replacen(from, to, 1)
-    }
 
     #[test]
     fn healthy_is_silent() {

@@ -595,12 +595,7 @@ fn startup_options_through_pgbouncer(cx: &Context<'_>, out: &mut Vec<Diagnostic>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{self, HEALTHY};
-
-    fn healthy_with(from: &str, to: &str) -> String {
-        assert!(HEALTHY.contains(from), "HEALTHY has no `{from}`");
-        HEALTHY.replacen(from, to, 1)
-    }
+    use crate::rules::testing::{self, HEALTHY, healthy_with};
 
     #[test]
     fn healthy_is_silent() {

@@ -122,3 +122,19 @@ pub fn line_of(toml: &str, needle: &str) -> usize {
         None => panic!("no line contains {needle:?}"),
     }
 }
+
+/// HEALTHY with the first `from` replaced by `to` (panics when HEALTHY has no `from`).
+pub fn healthy_with(from: &str, to: &str) -> String {
+    assert!(HEALTHY.contains(from), "HEALTHY has no `{from}`");
+    HEALTHY.replacen(from, to, 1)
+}
+
+/// The only finding of `code` on `toml`, with its stack (panics unless there is exactly one).
+pub fn only(code: &str, toml: &str) -> (Stack, Diagnostic) {
+    let stack = stack(toml);
+    let mut found = run_with_files(code, &stack, &[]);
+    assert_eq!(found.len(), 1, "{code}: {found:#?}");
+    let d = found.remove(0);
+    assert_eq!(d.code, code);
+    (stack, d)
+}
