@@ -133,6 +133,16 @@ fn set_by_manifest(stack: &Stack, name: &str) -> bool {
         .is_some_and(|p| !matches!(p.origin, Origin::Default(_)))
 }
 
+/// The setting PgTune derives this one from, where that is another setting (work_mem takes the
+/// effective shared_buffers itself).
+fn depends_on(name: &str) -> Option<&'static str> {
+    match name {
+        "wal_buffers" | "huge_pages" => Some("shared_buffers"),
+        "autovacuum_work_mem" => Some("maintenance_work_mem"),
+        _ => None,
+    }
+}
+
 /// A recommended value as a parameter of the declared version, through the catalog; `None`
 /// when the version has no such parameter or would not take the value.
 fn param(
@@ -170,6 +180,11 @@ pub(super) fn derive(stack: &mut Stack) {
     let mut work_mem_at: Option<usize> = None;
     for s in &recommendation.settings {
         if s.name == "max_connections" || set_by_manifest(stack, s.name) {
+            continue;
+        }
+        // PgTune computed these from its own value of a setting the manifest sets: its formula
+        // and reason would not hold, so the server's default stays.
+        if depends_on(s.name).is_some_and(|d| set_by_manifest(stack, d)) {
             continue;
         }
         if s.name == "work_mem" {
@@ -403,6 +418,9 @@ mod tests {
                 1
             );
         }
+        // Settings PgTune computes from shared_buffers are not derived from its own 7GB.
+        assert!(derived(&stack, "wal_buffers").is_none());
+        assert!(derived(&stack, "huge_pages").is_none());
         // PgTune sees the manifest's max_connections.
         assert_eq!(tune_inputs(&stack).unwrap().connections, Some(77));
         assert!(derived(&stack, "effective_cache_size").is_some());
