@@ -556,10 +556,78 @@ fn explain_a_rule() {
         r.stderr
     );
     assert!(r.stderr.contains("did you mean `CAT001`?"), "{}", r.stderr);
+}
 
-    let r = run(&["explain", "max_connections", MT5]);
+#[test]
+fn explain_a_setting_set_in_the_manifest() {
+    let r = run(&["explain", "Shared_Buffers", MT5]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "shared_buffers = '7GB'\nset in fixtures/mt5/stack.toml:28:18\n"
+    );
+    let r = run(&["explain", "pgbouncer.default_pool_size", MT5]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.ends_with("set in fixtures/mt5/stack.toml:43:21\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn explain_a_derived_setting() {
+    // MT5 declares memory = "28GB" and cpus = 8 but no effective_io_concurrency.
+    let r = run(&["explain", "effective_io_concurrency", MT5]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with(
+            "effective_io_concurrency = 200\nderived: ssd storage on Linux: hdd 2, ssd 200, san 300, nvme 1000\n  from fixtures/mt5/stack.toml:18:10: memory = \"28GB\"\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = run(&[
+        "explain",
+        "shared_buffers",
+        "fixtures/no-pgbouncer/stack.toml",
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("derived: 25% of"), "{}", r.stdout);
+    assert!(r.stdout.contains(": memory = "), "{}", r.stdout);
+}
+
+#[test]
+fn explain_a_default() {
+    let r = run(&["explain", "statement_timeout", MT5]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "statement_timeout = 0\ndefault: PostgreSQL 16's built-in default (neither set in the manifest nor derived)\n"
+    );
+    let r = run(&["explain", "server_check_delay", MT5]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("default: not set: PgBouncer's default"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["explain", "apps.api.replicas", MT5]);
+    assert_eq!(
+        r.stdout,
+        "apps.api.replicas = 1\nset in fixtures/mt5/stack.toml:74:12\n"
+    );
+}
+
+#[test]
+fn explain_an_unknown_name() {
+    let r = run(&["explain", "shared_bufers", MT5]);
     assert_eq!(r.code, Some(2));
-    assert!(r.stderr.contains("not yet supported"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `shared_buffers`?"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -36,8 +36,8 @@ fn table() -> String {
     text
 }
 
-/// `explain CODE`: the rule's code, name, severity and documentation. A setting name (provenance of
-/// an effective value) belongs to a later issue.
+/// `explain CODE`: the rule's code, name, severity and documentation; `explain SETTING
+/// [MANIFEST]`: where a setting's effective value comes from (see [`super::explain`]).
 pub fn explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<Outcome, InputError> {
     let target = args.target.trim();
     if let Some(rule) = rules::find(target).or_else(|| by_name(target)) {
@@ -54,10 +54,7 @@ pub fn explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<Outcome, Input
         };
         return Err(InputError::new(format!("there is no rule `{target}`")).with_help(help));
     }
-    Err(InputError::new(format!(
-        "`explain SETTING` is not yet supported: `{target}` is not a rule code"
-    ))
-    .with_help("pass a rule code such as CON002 (`poolstack rules` lists them)"))
+    super::explain::explain_setting(target, args.manifest.as_deref(), out)
 }
 
 fn by_name(name: &str) -> Option<&'static Rule> {

@@ -2,6 +2,7 @@
 //! this model; it is built from a manifest ([`resolve`]) and, later, from hand-written files.
 
 pub mod budget;
+pub mod derive;
 pub mod handwritten;
 pub mod resolve;
 pub mod settings;

@@ -615,6 +615,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
     };
     stack.postgres.max_connections = max_connections(&cx, &stack);
     first_class_params(&cx, &mut stack);
+    super::derive::derive(&mut stack);
     let mut findings = cx.findings;
     findings.sort_by_key(|d| d.primary.as_ref().map(|l| (l.file, l.span.start)));
     stack.findings = findings;

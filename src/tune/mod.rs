@@ -200,3 +200,37 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
         warnings,
     }
 }
+
+/// PgTune's work_mem formula for `inputs` with two of its terms replaced: `connections` (named
+/// `connections_text` in the reason, e.g. `30 server connections`) instead of max_connections,
+/// and `shared_buffers_kb` (the effective value) instead of PgTune's own shared_buffers.
+/// Returns the value in kB and the reason, PgTune's 4MB floor and Windows cap included.
+pub fn work_mem_for(
+    inputs: &Inputs,
+    shared_buffers_kb: u64,
+    connections: u32,
+    connections_text: &str,
+) -> (u64, String) {
+    let ram = inputs.memory.kb();
+    let parallel = workers::parallel(inputs.cpus, inputs.workload, inputs.pg_version);
+    let d = memory::work_mem(&WorkMemInputs {
+        ram,
+        shared_buffers: shared_buffers_kb.min(ram),
+        max_connections: connections,
+        workers: parallel
+            .as_ref()
+            .map_or(WorkerProcesses::PostgresDefault, |p| {
+                WorkerProcesses::Tuned(p.max_worker_processes.value)
+            }),
+        workload: inputs.workload,
+        data_size: inputs.data_size,
+        os: inputs.os,
+        version: inputs.pg_version,
+    });
+    let reason = d.reason.replacen(
+        &format!("{connections} max_connections"),
+        connections_text,
+        1,
+    );
+    (d.value, reason)
+}
