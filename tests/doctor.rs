@@ -147,6 +147,14 @@ fn a_value_changed_in_the_manifest_after_deploying_points_at_its_line() {
     assert!(wm["message"].as_str().unwrap().contains("16384 kB"), "{wm}");
     // Warnings: exit 0 under the default fail_on = error.
     assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let (pgb, pg) = urls(&r);
+    let human = doctor(&manifest, pgb, pg, PASSWORD, "human");
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("LIV001") && text.contains("max_client_conn"),
+        "{text}"
+    );
+    println!("{text}");
 }
 
 #[test]
@@ -183,6 +191,41 @@ fn a_setting_waiting_for_a_restart_is_liv002() {
         "{liv002}"
     );
     assert_eq!(liv002["severity"], "info");
+}
+
+#[test]
+fn without_a_superuser_secret_types_are_an_info_note_and_sarif_carries_the_budget() {
+    let Some(r) = started() else { return };
+    let pg = Some(format!(
+        "postgresql://app_user@127.0.0.1:{}/appdb",
+        r.pg.port
+    ));
+    let out = doctor(
+        &r.dir.join("stack.toml"),
+        None,
+        pg.clone(),
+        PASSWORD,
+        "json",
+    );
+    let report = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let note = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "LIV004")
+        .unwrap_or_else(|| panic!("no LIV004 note: {report:#}"));
+    assert_eq!(note["severity"], "info");
+    assert!(
+        note["message"].as_str().unwrap().contains("pg_authid"),
+        "{note}"
+    );
+    let sarif = doctor(&r.dir.join("stack.toml"), None, pg, PASSWORD, "sarif");
+    let sarif = json(&sarif);
+    assert_eq!(
+        sarif["runs"][0]["properties"]["budget"]["capacity"], 6,
+        "{sarif:#}"
+    );
 }
 
 #[test]

@@ -747,4 +747,99 @@ mod tests {
         assert_eq!(with_unit("100", None), "100");
         assert_eq!(format_number(8192.0), "8192");
     }
+
+    use crate::rules::testing::{HEALTHY, line, stack};
+
+    fn pg_facts(
+        connections: u64,
+        authid: Result<Vec<(String, Option<String>)>, String>,
+    ) -> PgFacts {
+        PgFacts {
+            shown: "PostgreSQL at postgres@db:5432/postgres (--postgres)".into(),
+            settings: Vec::new(),
+            connections,
+            authid,
+        }
+    }
+
+    #[test]
+    fn liv003_fires_at_three_quarters_of_the_budget() {
+        let s = stack(HEALTHY);
+        let capacity = ServerConnectionBudget::of(&s).total.unwrap_or(0);
+        assert!(capacity > 0);
+        let mut out = Vec::new();
+        let b = budget_finding(&s, &pg_facts(0, Ok(Vec::new())), &mut out);
+        assert_eq!((b.used, b.capacity, out.len()), (0, capacity, 0));
+        let used = (capacity * 3).div_ceil(4);
+        let b = budget_finding(&s, &pg_facts(used, Ok(Vec::new())), &mut out);
+        assert_eq!(b.used, used);
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert_eq!(out[0].code, "LIV003");
+        assert!(
+            out[0].message.contains("connection budget"),
+            "{}",
+            out[0].message
+        );
+    }
+
+    #[test]
+    fn liv004_compares_userlist_types_with_pg_authid_or_says_why_not() {
+        let s = stack(HEALTHY);
+        let stored = |prefix: &str| Ok(vec![("app".to_string(), Some(prefix.to_string()))]);
+        let userlist = s.user("app").map(|u| u.userlist_secret.value);
+        let mut out = Vec::new();
+        let other = match userlist {
+            Some(SecretKind::Md5) => "SCR",
+            _ => "md5",
+        };
+        secret_findings(&s, &pg_facts(0, stored(other)), &mut out);
+        if userlist != Some(SecretKind::Plain) {
+            assert_eq!(out.len(), 1, "{out:#?}");
+            assert_eq!(out[0].severity, Severity::Error);
+        }
+        out.clear();
+        secret_findings(
+            &s,
+            &pg_facts(0, Err("permission denied for table pg_authid".into())),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].code, out[0].severity), ("LIV004", Severity::Info));
+        assert!(out[0].message.contains("permission denied"));
+    }
+
+    #[test]
+    fn liv001_points_at_the_manifest_line_and_liv002_marks_options_reload_ignores() {
+        let s = stack(HEALTHY);
+        let Some(pgb) = &s.pgbouncer else {
+            panic!("no pgbouncer")
+        };
+        let live = PgbFacts {
+            shown: "PgBouncer at admin@pgbouncer:6432/pgbouncer (--pgbouncer)".into(),
+            config: vec![
+                ("max_client_conn".into(), "100".into(), true),
+                ("default_pool_size".into(), "20".into(), true),
+                ("listen_port".into(), "5432".into(), false),
+            ],
+        };
+        let mut out = Vec::new();
+        pgbouncer_findings(pgb, &live, &mut out);
+        let codes: Vec<(&str, &str)> = out
+            .iter()
+            .map(|d| (d.code, d.message.split(' ').next().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("LIV001", "listen_port"),
+                ("LIV002", "listen_port"),
+                ("LIV001", "max_client_conn")
+            ],
+            "{out:#?}"
+        );
+        assert_eq!(
+            line(&s, &out[2]),
+            crate::rules::testing::line_of(HEALTHY, "max_client_conn = 200")
+        );
+    }
 }
