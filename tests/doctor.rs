@@ -109,6 +109,16 @@ fn a_clean_stack_has_no_differences_and_reports_its_budget() {
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("budget: used "), "{text}");
     assert!(!text.contains(PASSWORD) && !String::from_utf8_lossy(&human.stderr).contains(PASSWORD));
+
+    let github = doctor(
+        &r.dir.join("stack.toml"),
+        urls(&r).0,
+        urls(&r).1,
+        PASSWORD,
+        "github",
+    );
+    let text = String::from_utf8_lossy(&github.stdout);
+    assert!(text.contains("::notice title=budget::used "), "{text}");
 }
 
 #[test]
