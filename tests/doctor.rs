@@ -239,6 +239,42 @@ fn without_a_superuser_secret_types_are_an_info_note_and_sarif_carries_the_budge
 }
 
 #[test]
+fn an_md5_userlist_in_front_of_scram_storage_is_liv004() {
+    let spec = Spec {
+        auth_type: "md5",
+        hba: "md5",
+        userlist_hash: "md5",
+        ..SCRAM
+    };
+    let Some(r) = start(&spec) else { return };
+    let quoted = PASSWORD.replace('\'', "''");
+    r.pg.query(
+        "postgres",
+        &format!("ALTER ROLE postgres PASSWORD '{quoted}'"),
+    );
+    let pg = Some(format!(
+        "postgresql://postgres@127.0.0.1:{}/postgres",
+        r.pg.port
+    ));
+    let manifest = r.dir.join("stack.toml");
+    let out = doctor(&manifest, None, pg, PASSWORD, "json");
+    let report = json(&out);
+    let liv004 = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "LIV004")
+        .unwrap_or_else(|| panic!("no LIV004: {report:#}"));
+    assert_eq!(liv004["severity"], "error", "{liv004}");
+    assert_eq!(
+        liv004["line"],
+        line_of(&manifest, "userlist_hash"),
+        "{liv004}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+}
+
+#[test]
 fn a_wrong_password_is_exit_2_naming_the_server() {
     let Some(r) = started() else { return };
     let (_, pg) = urls(&r);
