@@ -204,13 +204,17 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    /// The manifest the running stack should match. Default: ./stack.toml
     pub manifest: Option<PathBuf>,
-    /// PgBouncer admin console URL (password from the environment or a prompt).
-    #[arg(long)]
+    /// PgBouncer admin console, postgresql://ADMIN@HOST:PORT/pgbouncer (no password in the URL:
+    /// PGPASSWORD, the manifest user's password env, or a prompt).
+    #[arg(long, value_name = "URL")]
     pub pgbouncer: Option<String>,
-    /// PostgreSQL URL (password from the environment or a prompt).
-    #[arg(long)]
+    /// PostgreSQL, postgresql://USER@HOST:PORT/DB (a superuser also compares secret types; no
+    /// password in the URL).
+    #[arg(long, value_name = "URL")]
     pub postgres: Option<String>,
+    /// human, json (summary gains "budget"), sarif, github — as for check.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }

@@ -56,7 +56,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             Ok(Outcome::Success)
         }
         Command::Tune(args) => commands::tune::run(args, tune::detect::this_machine, out, err),
-        Command::Import(_) | Command::Doctor(_) => {
+        Command::Doctor(args) => {
+            let color = report::human::use_color_stdout();
+            return commands::doctor::run(args, &mut commands::Io { out, err, color });
+        }
+        Command::Import(_) => {
             let name = format!("{:?}", cli.command);
             let name = name
                 .split(['(', ' '])

@@ -6,7 +6,7 @@
 
 pub mod facts;
 mod git;
-mod policy;
+pub(crate) mod policy;
 
 use super::Io;
 use crate::cli::{CheckArgs, Format};
@@ -230,7 +230,12 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
 
 /// Exit 2, printed in the chosen format: human on stderr; json, sarif and github on stdout, so
 /// that whatever reads the report still gets a well-formed one with the `INPUT` diagnostic.
-fn input_error(e: &InputError, path: Option<&PathBuf>, format: Format, io: &mut Io<'_>) -> Outcome {
+pub(crate) fn input_error(
+    e: &InputError,
+    path: Option<&PathBuf>,
+    format: Format,
+    io: &mut Io<'_>,
+) -> Outcome {
     let subject = path.map(|p| display_path(p));
     // Human errors go to stderr: colour follows that stream, not the report's.
     let color = format == Format::Human && report::human::use_color();

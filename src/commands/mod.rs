@@ -1,6 +1,7 @@
 //! One module per command; each returns an [`Outcome`] or an input error.
 
 pub mod check;
+pub mod doctor;
 pub mod explain;
 pub mod init;
 pub mod render;

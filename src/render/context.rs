@@ -127,69 +127,18 @@ pub fn pgbouncer_ini(stack: &Stack) -> Value {
             })
         })
         .collect();
-    let mut options = vec![
-        line("listen_addr", &pgb.listen_addr),
-        line("listen_port", &pgb.listen_port),
-    ];
-    if let Some(s) = &pgb.unix_socket_dir {
-        options.push(line("unix_socket_dir", s));
-    }
-    options.push(Line {
-        name: "auth_type".into(),
-        value: pgb.auth_type.value.as_str().into(),
-        comments: comments(&pgb.auth_type.origin),
-    });
-    options.push(line("auth_file", &pgb.auth_file));
-    let list = |v: &[Setting<String>]| {
-        v.iter()
-            .map(|s| s.value.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    if !pgb.admin_users.is_empty() {
-        options.push(Line {
-            name: "admin_users".into(),
-            value: list(&pgb.admin_users),
-            comments: Vec::new(),
-        });
-    }
-    if !pgb.stats_users.is_empty() {
-        options.push(Line {
-            name: "stats_users".into(),
-            value: list(&pgb.stats_users),
-            comments: Vec::new(),
-        });
-    }
-    options.push(Line {
-        name: "pool_mode".into(),
-        value: pgb.pool_mode.value.as_str().into(),
-        comments: comments(&pgb.pool_mode.origin),
-    });
-    options.push(line("max_client_conn", &pgb.max_client_conn));
-    options.push(line("default_pool_size", &pgb.default_pool_size));
-    options.push(line("min_pool_size", &pgb.min_pool_size));
-    options.push(line("reserve_pool_size", &pgb.reserve_pool_size));
-    options.push(line("max_db_connections", &pgb.max_db_connections));
-    options.push(line("max_user_connections", &pgb.max_user_connections));
-    if let Some(s) = pgb
-        .max_prepared_statements
-        .as_ref()
-        .filter(|s| s.origin.is_explicit())
-    {
-        options.push(line("max_prepared_statements", s));
-    }
-    for (name, s) in [("logfile", &pgb.logfile), ("pidfile", &pgb.pidfile)] {
-        if let Some(s) = s {
-            options.push(line(name, s));
-        }
-    }
-    for o in &pgb.options {
-        options.push(Line {
-            name: o.name.clone(),
-            value: o.ini_text.clone(),
-            comments: comments(&o.origin),
-        });
-    }
+    let options: Vec<Line> = pgbouncer_options(pgb)
+        .into_iter()
+        .map(|o| Line {
+            comments: if matches!(o.name.as_str(), "admin_users" | "stats_users") {
+                Vec::new()
+            } else {
+                comments(&o.origin)
+            },
+            name: o.name,
+            value: o.value,
+        })
+        .collect();
     Value::from_serialize(serde_json::json!({
         "stack": stack.name.value,
         "version": v.to_string(),
@@ -197,6 +146,98 @@ pub fn pgbouncer_ini(stack: &Stack) -> Value {
         "users": users,
         "options": options,
     }))
+}
+
+/// A `[pgbouncer]` line of the rendered pgbouncer.ini: the key, the value exactly as written, and
+/// where the value comes from. `doctor` compares these with `SHOW CONFIG`.
+#[derive(Debug, Clone)]
+pub struct RenderedOption {
+    pub name: String,
+    pub value: String,
+    pub origin: Origin,
+}
+
+fn opt<T: ToString>(name: &str, s: &Setting<T>) -> RenderedOption {
+    RenderedOption {
+        name: name.to_string(),
+        value: s.value.to_string(),
+        origin: s.origin.clone(),
+    }
+}
+
+/// A list option's origin: its first entry's (every entry is written in the same place).
+fn list_origin(v: &[Setting<String>]) -> Origin {
+    v.first()
+        .map(|s| s.origin.clone())
+        .unwrap_or(Origin::Default("not set"))
+}
+
+/// Every `[pgbouncer]` line pgbouncer.ini gets, in the order it is written.
+pub fn pgbouncer_options(pgb: &crate::stack::Pgbouncer) -> Vec<RenderedOption> {
+    let mut options = vec![
+        opt("listen_addr", &pgb.listen_addr),
+        opt("listen_port", &pgb.listen_port),
+    ];
+    if let Some(s) = &pgb.unix_socket_dir {
+        options.push(opt("unix_socket_dir", s));
+    }
+    options.push(RenderedOption {
+        name: "auth_type".into(),
+        value: pgb.auth_type.value.as_str().into(),
+        origin: pgb.auth_type.origin.clone(),
+    });
+    options.push(opt("auth_file", &pgb.auth_file));
+    let list = |v: &[Setting<String>]| {
+        v.iter()
+            .map(|s| s.value.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if !pgb.admin_users.is_empty() {
+        options.push(RenderedOption {
+            name: "admin_users".into(),
+            value: list(&pgb.admin_users),
+            origin: list_origin(&pgb.admin_users),
+        });
+    }
+    if !pgb.stats_users.is_empty() {
+        options.push(RenderedOption {
+            name: "stats_users".into(),
+            value: list(&pgb.stats_users),
+            origin: list_origin(&pgb.stats_users),
+        });
+    }
+    options.push(RenderedOption {
+        name: "pool_mode".into(),
+        value: pgb.pool_mode.value.as_str().into(),
+        origin: pgb.pool_mode.origin.clone(),
+    });
+    options.push(opt("max_client_conn", &pgb.max_client_conn));
+    options.push(opt("default_pool_size", &pgb.default_pool_size));
+    options.push(opt("min_pool_size", &pgb.min_pool_size));
+    options.push(opt("reserve_pool_size", &pgb.reserve_pool_size));
+    options.push(opt("max_db_connections", &pgb.max_db_connections));
+    options.push(opt("max_user_connections", &pgb.max_user_connections));
+    if let Some(s) = pgb
+        .max_prepared_statements
+        .as_ref()
+        .filter(|s| s.origin.is_explicit())
+    {
+        options.push(opt("max_prepared_statements", s));
+    }
+    for (name, s) in [("logfile", &pgb.logfile), ("pidfile", &pgb.pidfile)] {
+        if let Some(s) = s {
+            options.push(opt(name, s));
+        }
+    }
+    for o in &pgb.options {
+        options.push(RenderedOption {
+            name: o.name.clone(),
+            value: o.ini_text.clone(),
+            origin: o.origin.clone(),
+        });
+    }
+    options
 }
 
 pub fn postgresql_conf(stack: &Stack) -> Value {

@@ -3,7 +3,7 @@
 //! resolved stack; what to write was decided by the stack, how to spell it for the target is
 //! decided here.
 
-mod context;
+pub mod context;
 pub mod existing;
 
 use crate::auth::SecretKind;

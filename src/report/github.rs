@@ -6,11 +6,20 @@ use super::{Position, Report};
 use crate::diag::{Diagnostic, Severity};
 
 pub fn report(r: &Report<'_>) -> String {
-    r.diagnostics
+    let mut out = r
+        .diagnostics
         .iter()
         .map(|d| line(r, d))
         .collect::<Vec<_>>()
-        .concat()
+        .concat();
+    // doctor: connection use against the budget, as one notice.
+    if let Some(b) = r.budget {
+        out.push_str(&format!(
+            "::notice title=budget::used {} of {} server connections\n",
+            b.used, b.capacity
+        ));
+    }
+    out
 }
 
 fn line(r: &Report<'_>, d: &Diagnostic) -> String {

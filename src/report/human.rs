@@ -81,6 +81,12 @@ pub fn report(r: &super::Report<'_>, color: bool) -> String {
     }
     out.push_str(&super::counts(&r.summary));
     out.push('\n');
+    if let Some(b) = r.budget {
+        out.push_str(&format!(
+            "budget: used {} of {} server connections\n",
+            b.used, b.capacity
+        ));
+    }
     out
 }
 

@@ -38,6 +38,14 @@ struct JsonSummary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget: Option<JsonBudget>,
+}
+
+#[derive(Serialize)]
+struct JsonBudget {
+    used: u64,
+    capacity: u64,
 }
 
 pub fn report(r: &Report<'_>) -> String {
@@ -79,6 +87,10 @@ pub fn report(r: &Report<'_>) -> String {
             errors: r.summary.errors,
             warnings: r.summary.warnings,
             infos: r.summary.infos,
+            budget: r.budget.map(|b| JsonBudget {
+                used: b.used,
+                capacity: b.capacity,
+            }),
         },
     };
     // Serialising plain structs of strings and numbers cannot fail.

@@ -21,6 +21,15 @@ pub struct Report<'a> {
     /// findings that have no place of their own there: GitHub code scanning rejects the whole
     /// upload when a single result has no location.
     pub subject: Option<String>,
+    /// `doctor` only: server connections in use against the budget.
+    pub budget: Option<Budget>,
+}
+
+/// Server connections in use right now, and the budget they are measured against (`doctor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub used: u64,
+    pub capacity: u64,
 }
 
 impl<'a> Report<'a> {
@@ -34,7 +43,14 @@ impl<'a> Report<'a> {
             summary: Summary::of(diagnostics),
             sources,
             subject,
+            budget: None,
         }
+    }
+
+    /// The same report with connection use against the budget in its summary (`doctor`).
+    pub fn with_budget(mut self, budget: Option<Budget>) -> Report<'a> {
+        self.budget = budget;
+        self
     }
 
     /// The whole report in `format`. `color` matters to `human` only.
