@@ -35,6 +35,16 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `poolstack render` in `dir`, with the MT5 fixture's password in the environment.
+fn render_in(dir: &Path) -> std::process::Output {
+    poolstack()
+        .current_dir(dir)
+        .env("POSTGRES_PASSWORD", "pw")
+        .arg("render")
+        .output()
+        .unwrap()
+}
+
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -315,12 +325,7 @@ fn a_foreign_file_in_the_way_is_not_overwritten() {
         "[pgbouncer]\nlisten_port = 6432\n",
     )
     .unwrap();
-    let out = poolstack()
-        .current_dir(dir.path())
-        .env("POSTGRES_PASSWORD", "pw")
-        .arg("render")
-        .output()
-        .unwrap();
+    let out = render_in(dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("was not written by poolstack"));
 }
@@ -344,12 +349,7 @@ fn no_file_changes_when_writing_fails_midway() {
     std::fs::write(&manifest, text).unwrap();
     std::fs::remove_dir_all(dir.path().join("postgres")).unwrap();
     std::fs::write(dir.path().join("postgres"), "not a directory").unwrap();
-    let out = poolstack()
-        .current_dir(dir.path())
-        .env("POSTGRES_PASSWORD", "pw")
-        .arg("render")
-        .output()
-        .unwrap();
+    let out = render_in(dir.path());
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert_eq!(
         std::fs::read(&ini).unwrap(),
@@ -455,12 +455,7 @@ fn template_overrides_replace_the_built_in_layout() {
         "{% for v in vars %}{{ v.name }",
     )
     .unwrap();
-    let out = poolstack()
-        .current_dir(dir.path())
-        .env("POSTGRES_PASSWORD", "pw")
-        .arg("render")
-        .output()
-        .unwrap();
+    let out = render_in(dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr_of(&out).contains("my-templates/env.j2"),
@@ -478,12 +473,7 @@ fn userlist_users_hidden_after_a_hash_line_are_not_silently_dropped() {
         "\"trader\" \"md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n# monitoring\n\"grafana\" \"secret\"\n",
     )
     .unwrap();
-    let out = poolstack()
-        .current_dir(dir.path())
-        .env("POSTGRES_PASSWORD", "pw")
-        .arg("render")
-        .output()
-        .unwrap();
+    let out = render_in(dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("grafana"), "{}", stderr_of(&out));
 }
@@ -497,12 +487,7 @@ fn database_names_pgbouncer_cannot_read_refuse_render() {
         "name = \"mt5 trading\"\ndbname = \"mt5_trading\"\n\n[[users]]",
     );
     std::fs::write(&manifest, text).unwrap();
-    let out = poolstack()
-        .current_dir(dir.path())
-        .env("POSTGRES_PASSWORD", "pw")
-        .arg("render")
-        .output()
-        .unwrap();
+    let out = render_in(dir.path());
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
     assert!(
@@ -519,12 +504,7 @@ fn a_fractional_libpq_connect_timeout_is_refused() {
         .unwrap()
         .replace("connect_timeout = \"10s\"", "connect_timeout = \"600ms\"");
     std::fs::write(&manifest, text).unwrap();
-    let out = poolstack()
-        .current_dir(dir.path())
-        .env("POSTGRES_PASSWORD", "pw")
-        .arg("render")
-        .output()
-        .unwrap();
+    let out = render_in(dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("CAT002"), "{}", stderr_of(&out));
 }
