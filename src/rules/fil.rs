@@ -33,7 +33,37 @@ pub const RULES: &[Rule] = &[
         doc: FIL003_DOC,
         check: Some(secrets_not_verified),
     },
+    Rule {
+        code: "FIL004",
+        name: "include-not-found",
+        severity: Severity::Warning,
+        summary: "A file included by a hand-written config does not exist here, so it was not checked",
+        doc: FIL004_DOC,
+        // Produced by the readers of hand-written files, which follow includes.
+        check: None,
+    },
 ];
+
+const FIL004_DOC: &str = "\
+What it checks: an `%include` in pgbouncer.ini, or an `include` / `include_dir` in a PostgreSQL
+configuration file, that names a file or directory which does not exist where poolstack runs.
+(`include_if_exists` is exempt: a missing file is what it allows.)
+
+Why it matters: poolstack cannot check what it cannot read, so the settings in that file are
+missing from every cross-check. Where the servers run, a missing include is fatal: PgBouncer logs
+`could not load file \"…\": No such file or directory` and `error processing include file in
+configuration (pgbouncer.ini:26), stopping loading`, then `FATAL cannot load config file`;
+PostgreSQL logs `could not open configuration file \"…\"` (or `could not open configuration
+directory \"…/conf.d\"`) and refuses to start. Often the path only exists on the deployed host
+(an absolute path, or a path relative to the directory PgBouncer is started from), which is why
+this is a warning and not an error.
+
+How to fix: run `poolstack check` from the directory the server starts in (PgBouncer resolves
+`%include` against its working directory; PostgreSQL against the including file's directory), or
+pass the included file too. Use `include_if_exists` in PostgreSQL for a file that may be absent.
+
+Facts: ../reference/pgbouncer/facts.md §1 (include), §6 (fly-apps, pooler-bench);
+../reference/postgres/conf-syntax.md \"Includes and precedence\".";
 
 const FIL001_DOC: &str = "\
 What it checks: every rendered output (pgbouncer.ini, userlist.txt, the PostgreSQL fragment,

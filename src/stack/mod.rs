@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod derive;
+pub mod files;
 pub mod handwritten;
 pub mod resolve;
 pub mod settings;

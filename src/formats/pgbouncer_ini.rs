@@ -1,0 +1,1 @@
+//! pgbouncer.ini: a span-keeping reader (filled in by the reader work).

@@ -1,0 +1,1 @@
+//! postgresql.conf: a span-keeping reader (filled in by the reader work).

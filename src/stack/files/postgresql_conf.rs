@@ -1,0 +1,1 @@
+//! postgresql.conf settings checked against the PostgreSQL catalog (filled in by the reader work).
