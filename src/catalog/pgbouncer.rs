@@ -233,6 +233,22 @@ impl PgbOption {
         self.step_for(v).and_then(|step| step.default)
     }
 
+    /// The default every supported release agrees on (for files that declare no version);
+    /// `None` when the key is missing from some release or its default changed in between
+    /// (`max_prepared_statements`: 0, then 200 from 1.24).
+    pub fn default_in_every_release(&self) -> Option<&'static str> {
+        if !self.exists_in(PgbVersion::MIN_SUPPORTED) {
+            return None;
+        }
+        let first = self.default_for(PgbVersion::MIN_SUPPORTED)?;
+        let changed = self.defaults.iter().any(|step| {
+            step.from > PgbVersion::MIN_SUPPORTED
+                && step.from <= PgbVersion::MAX_SUPPORTED
+                && step.default != Some(first)
+        });
+        (!changed).then_some(first)
+    }
+
     /// The key is accepted by version `v` (no key was ever removed).
     pub fn exists_in(&self, v: PgbVersion) -> bool {
         v >= self.since

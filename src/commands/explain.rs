@@ -60,8 +60,9 @@ fn postgres(stack: &Stack, name: &str) -> Option<Found> {
     let p = pg.param_or_default(name)?;
     let default_note = matches!(p.origin, Origin::Default(_)).then(|| {
         format!(
-            "PostgreSQL {}'s built-in default (neither set in the manifest nor derived{})",
-            pg.version.value,
+            "{}'s built-in default (neither set in the manifest nor derived{})",
+            pg.major()
+                .map_or("PostgreSQL".to_string(), |v| format!("PostgreSQL {v}")),
             if pg.memory.is_none() {
                 "; declare [postgres] memory to derive memory settings"
             } else {
@@ -108,7 +109,10 @@ fn pgbouncer(stack: &Stack, name: &str) -> Option<Found> {
         "listen_port" => text(b.listen_port.value.to_string(), &b.listen_port.origin),
         "listen_addr" => text(b.listen_addr.value.clone(), &b.listen_addr.origin),
         "auth_file" => text(b.auth_file.value.clone(), &b.auth_file.origin),
-        "version" => text(b.version.value.to_string(), &b.version.origin),
+        "version" => {
+            let v = b.version.as_ref()?;
+            text(v.value.to_string(), &v.origin)
+        }
         _ => b
             .option_or_default(&n)
             .map(|o| found(&o.name, o.ini_text.clone(), &o.origin)),
@@ -202,7 +206,7 @@ fn page(stack: &Stack, f: &Found) -> String {
 
 fn unknown(stack: &Stack, target: &str) -> InputError {
     let mut names: Vec<&str> = Vec::new();
-    if let Some(c) = PgCatalog::for_major(stack.postgres.version.value) {
+    if let Some(c) = stack.postgres.major().and_then(PgCatalog::for_major) {
         names.extend(c.params().map(|p| p.name));
     }
     names.extend(pgbcat::options(Section::Pgbouncer).map(|o| o.name));

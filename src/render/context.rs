@@ -57,7 +57,10 @@ pub fn pgbouncer_ini(stack: &Stack) -> Value {
     let Some(pgb) = &stack.pgbouncer else {
         return Value::UNDEFINED;
     };
-    let v = pgb.version.value;
+    // A manifest always declares the release; only hand-written files may not.
+    let v = pgb
+        .release()
+        .unwrap_or(crate::catalog::pgbouncer::PgbVersion::MAX_SUPPORTED);
     let reserve_key = if v
         >= (crate::catalog::pgbouncer::PgbVersion {
             major: 1,
@@ -254,7 +257,7 @@ pub fn postgresql_conf(stack: &Stack) -> Value {
         .collect();
     Value::from_serialize(serde_json::json!({
         "stack": stack.name.value,
-        "version": stack.postgres.version.value,
+        "version": stack.postgres.major(),
         "params": params,
     }))
 }
@@ -399,7 +402,10 @@ pub fn roles_sql(
                 "the password of user `{name}` is not available"
             )));
         };
-        let kind = u.stored_secret.value;
+        // A manifest always knows how each role is stored; hand-written files render nothing.
+        let Some(kind) = u.stored_secret.as_ref().map(|s| s.value) else {
+            continue;
+        };
         // The same verifier as userlist.txt whenever it holds one of the stored type (PgBouncer's
         // SCRAM pass-through needs them byte-identical), else the one roles.sql already has.
         let from_userlist = userlist

@@ -186,7 +186,7 @@ fn expected_secrets(stack: &Stack) -> ExpectedSecrets {
         .users
         .iter()
         .filter(|u| u.role.value)
-        .map(|u| (u.name.value.clone(), u.stored_secret.value))
+        .filter_map(|u| Some((u.name.value.clone(), u.stored_secret.as_ref()?.value)))
         .collect();
     ExpectedSecrets {
         userlist,

@@ -7,7 +7,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::formats::userlist::BrokenReason;
 use crate::manifest::{AuthType, PasswordEncryption, PasswordSource};
 use crate::source::Loc;
-use crate::stack::{Origin, Stack, User};
+use crate::stack::{Origin, Setting, Stack, User};
 
 pub const RULES: &[Rule] = &[
     Rule {
@@ -296,9 +296,9 @@ fn userlist_text(stack: &Stack, user: &User) -> String {
 }
 
 /// `PostgreSQL 16 stores the role's password as scram-sha-256 (why)`.
-fn stored_text(stack: &Stack, user: &User) -> String {
+fn stored_text(stack: &Stack, stored: &Setting<SecretKind>) -> String {
     let pg = &stack.postgres;
-    let why = match &user.stored_secret.origin {
+    let why = match &stored.origin {
         Origin::Derived { formula, .. } => {
             let pe = &pg.password_encryption;
             match &pe.origin {
@@ -308,9 +308,12 @@ fn stored_text(stack: &Stack, user: &User) -> String {
         }
         other => other.describe(&stack.sources),
     };
+    let server = pg
+        .major()
+        .map_or("PostgreSQL".to_string(), |v| format!("PostgreSQL {v}"));
     format!(
-        "PostgreSQL {} stores the role's password as {} ({why})",
-        pg.version.value, user.stored_secret.value
+        "{server} stores the role's password as {} ({why})",
+        stored.value
     )
 }
 
@@ -333,9 +336,10 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for user in &stack.users {
         let name = &user.name.value;
         let listed = user.userlist_secret.value;
-        let stored = user.stored_secret.value;
+        // Unknown for hand-written files: the comparisons with the role's storage stay silent.
+        let stored = user.stored_secret.as_ref().map(|s| s.value);
         let listed_loc = user.userlist_secret.loc();
-        let stored_loc = user.stored_secret.loc();
+        let stored_loc = user.stored_secret.as_ref().and_then(|s| s.loc());
         let role_note = if user.role.value {
             format!(
                 "set role = true ({}) so that roles.sql stores the same verifier userlist.txt holds",
@@ -365,7 +369,7 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     userlist_text(stack, user)
                 ),
                 first_loc(&[listed_loc, auth.loc()]),
-                if stored == SecretKind::ScramSha256 {
+                if stored == Some(SecretKind::ScramSha256) {
                     format!(
                         "set userlist_hash = \"auto\" (SCRAM, the role's storage type) and {role_note}"
                     )
@@ -375,12 +379,17 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 vec![(auth.loc(), "auth_type = scram-sha-256 set here".to_string())],
             );
         }
-        if listed == SecretKind::Md5 && stored == SecretKind::ScramSha256 {
+        if listed == SecretKind::Md5
+            && let Some(stored_setting) = user
+                .stored_secret
+                .as_ref()
+                .filter(|s| s.value == SecretKind::ScramSha256)
+        {
             push(
                 format!(
                     "user `{name}` has an md5 secret in userlist.txt ({}), but {}: PgBouncer cannot answer the server's SCRAM challenge with an md5 hash, and clients get `server login failed: wrong password type`",
                     userlist_text(stack, user),
-                    stored_text(stack, user)
+                    stored_text(stack, stored_setting)
                 ),
                 first_loc(&[listed_loc, stored_loc, user.role.loc()]),
                 format!(
@@ -395,12 +404,17 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 ],
             );
         }
-        if listed == SecretKind::ScramSha256 && stored == SecretKind::Md5 {
+        if listed == SecretKind::ScramSha256
+            && let Some(stored_setting) = user
+                .stored_secret
+                .as_ref()
+                .filter(|s| s.value == SecretKind::Md5)
+        {
             push(
                 format!(
                     "user `{name}` has a SCRAM secret in userlist.txt ({}), but {}: PgBouncer cannot log in to an md5-stored role with a SCRAM secret, and clients get `server login failed: wrong password type`",
                     userlist_text(stack, user),
-                    stored_text(stack, user)
+                    stored_text(stack, stored_setting)
                 ),
                 first_loc(&[listed_loc, stored_loc]),
                 "store the role as SCRAM: password_encryption = \"scram-sha-256\" (then set the password again; roles.sql does for role = true), keeping userlist_hash = \"auto\"".to_string(),
@@ -447,13 +461,16 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        if stored == SecretKind::Md5
+        if let Some(stored_setting) = user
+            .stored_secret
+            .as_ref()
+            .filter(|s| s.value == SecretKind::Md5)
             && let Some(hba) = hba_scram
         {
             push(
                 format!(
                     "for role `{name}`, {}, but hba_method = {} ({}): PostgreSQL accepts only SCRAM secrets under scram-sha-256 and refuses PgBouncer's login with `password authentication failed for user \"{name}\"`",
-                    stored_text(stack, user),
+                    stored_text(stack, stored_setting),
                     hba.value,
                     hba.origin.describe(&stack.sources)
                 ),
@@ -467,7 +484,10 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 fn md5_deprecated(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
-    let version = stack.postgres.version.value;
+    // Without a declared major this stays silent: md5 is PostgreSQL's default before 14.
+    let Some(version) = stack.postgres.major() else {
+        return;
+    };
     if version < 14 {
         return;
     }

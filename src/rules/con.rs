@@ -481,6 +481,10 @@ fn largest_fitting_pool_size(stack: &Stack, capacity: i64) -> Option<u32> {
 }
 
 fn pools_exceed_max_connections(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Hand-written files without a PostgreSQL configuration: nothing to compare against.
+    if !cx.stack.postgres.described {
+        return;
+    }
     let stack = cx.stack;
     let Some(pgb) = &stack.pgbouncer else {
         return;
@@ -601,6 +605,10 @@ fn pools_exceed_max_connections(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn direct_clients_exceed_max_connections(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Hand-written files without a PostgreSQL configuration: nothing to compare against.
+    if !cx.stack.postgres.described {
+        return;
+    }
     let stack = cx.stack;
     if stack.pgbouncer.is_some() {
         return;
@@ -907,14 +915,18 @@ fn app_pool_larger_than_server_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
 
 fn server_will_not_start(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let pg = &cx.stack.postgres;
+    if !pg.described {
+        return;
+    }
     let max = u64::from(pg.max_connections.value);
     let su = u64::from(pg.superuser_reserved_connections.value);
     let rc = u64::from(pg.reserved_connections.value);
     if su + rc < max {
         return;
     }
-    let version = pg.version.value;
-    let server_says = match version {
+    // Without a declared major, PostgreSQL 15's wording (the check is the same).
+    let version = pg.major();
+    let server_says = match version.unwrap_or(15) {
         ..=15 => format!(
             "superuser_reserved_connections ({su}) must be less than max_connections ({max})"
         ),
@@ -931,7 +943,7 @@ fn server_will_not_start(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         "superuser_reserved_connections",
         &pg.superuser_reserved_connections,
     );
-    let sum = if version >= 16 {
+    let sum = if version.is_none_or(|v| v >= 16) {
         format!(
             "superuser_reserved_connections {su} + reserved_connections {rc} = {}",
             su + rc
@@ -948,7 +960,8 @@ fn server_will_not_start(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         "CON007",
         Severity::Error,
         format!(
-            "{sum} ≥ max_connections {max}: PostgreSQL {version} refuses to start with `postgres: {server_says}`{}",
+            "{sum} ≥ max_connections {max}: {} refuses to start with `postgres: {server_says}`{}",
+            version.map_or("PostgreSQL".to_string(), |v| format!("PostgreSQL {v}")),
             notes.tail()
         ),
     )

@@ -206,8 +206,9 @@ impl Size {
 fn provenance(param: &PgParam, pg: &Postgres) -> String {
     match &param.origin {
         Origin::Default(_) => format!(
-            " (not set: PostgreSQL {}'s built-in default)",
-            pg.version.value
+            " (not set: {}'s built-in default)",
+            pg.major()
+                .map_or("PostgreSQL".to_string(), |v| format!("PostgreSQL {v}"))
         ),
         other => other.note(),
     }
@@ -554,7 +555,8 @@ fn huge_pages(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 /// An enum parameter's value as the server reads it (`'TRY'` → `try`, `true` → `on`).
 fn normalized(pg: &Postgres, p: &PgParam) -> String {
     let text = p.conf_text.trim_matches('\'');
-    crate::catalog::postgres::PgCatalog::for_major(pg.version.value)
+    pg.major()
+        .and_then(crate::catalog::postgres::PgCatalog::for_major)
         .and_then(|c| c.get(&p.name))
         .and_then(|param| crate::catalog::postgres::parse_value(param, text).ok())
         .map(|v| v.normalized)

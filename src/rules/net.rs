@@ -107,6 +107,10 @@ fn shown<T: std::fmt::Display>(stack: &Stack, name: &str, s: &Setting<T>) -> Str
 }
 
 fn pgbouncer_target_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Hand-written files without a PostgreSQL configuration: nothing to compare against.
+    if !cx.stack.postgres.described {
+        return;
+    }
     let stack = cx.stack;
     if stack.pgbouncer.is_none() {
         return;

@@ -242,17 +242,33 @@ fn prepared_statements_through_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
         let mut lacks: Vec<String> = Vec::new();
         let mut related: Vec<(Option<Loc>, String)> =
             vec![(mode.loc().cloned(), mode_text(stack, mode))];
-        if pgb.version.value < needs.min_version {
-            lacks.push(format!(
-                "PgBouncer {} ({}) is older than {}",
-                pgb.version.value,
-                pgb.version.origin.describe(&stack.sources),
-                needs.min_version
-            ));
-            related.push((
-                pgb.version.loc().cloned(),
-                format!("PgBouncer {} declared here", pgb.version.value),
-            ));
+        match &pgb.version {
+            Some(v) if v.value < needs.min_version => {
+                lacks.push(format!(
+                    "PgBouncer {} ({}) is older than {}",
+                    v.value,
+                    v.origin.describe(&stack.sources),
+                    needs.min_version
+                ));
+                related.push((
+                    v.loc().cloned(),
+                    format!("PgBouncer {} declared here", v.value),
+                ));
+            }
+            Some(_) => {}
+            // Hand-written files without a version: stated conditionally, never assumed.
+            None => {
+                lacks.push(format!(
+                    "it needs PgBouncer ≥ {}, and no version is declared",
+                    needs.min_version
+                ));
+                if pgb.max_prepared_statements.is_none() {
+                    lacks.push(
+                        "max_prepared_statements is not set (PgBouncer's default is 0 before 1.24)"
+                            .to_string(),
+                    );
+                }
+            }
         }
         if let Some(mps) = &pgb.max_prepared_statements
             && mps.value == 0
@@ -509,7 +525,14 @@ fn startup_options_through_pgbouncer(cx: &Context<'_>, out: &mut Vec<Diagnostic>
     };
     let ignore = pgb.option("ignore_startup_parameters");
     let ignored = |name: &str| list_contains(ignore.map(|o| o.ini_text.as_str()), name);
-    let supports_options = pgb.version.value >= PgbVersion::new(1, 20);
+    // Without a declared release, the rule speaks for 1.20+ (where `options` is parsed), and
+    // says so.
+    let supports_options = pgb.release().is_none_or(|v| v >= PgbVersion::new(1, 20));
+    let release = pgb
+        .release()
+        .map_or("PgBouncer (1.20 or later)".to_string(), |v| {
+            format!("PgBouncer {v}")
+        });
     let extra = pgb.option("track_extra_parameters");
     let tracked = |name: &str| {
         TRACKED_PARAMETERS
@@ -551,13 +574,12 @@ fn startup_options_through_pgbouncer(cx: &Context<'_>, out: &mut Vec<Diagnostic>
         if !refused.is_empty() {
             parts.push(if supports_options {
                 format!(
-                    "PgBouncer {} refuses the connection with `unsupported startup parameter in options: {}`",
-                    pgb.version.value, refused[0]
+                    "{release} refuses the connection with `unsupported startup parameter in options: {}`",
+                    refused[0]
                 )
             } else {
                 format!(
-                    "PgBouncer {} (before 1.20) refuses the connection with `unsupported startup parameter: options`",
-                    pgb.version.value
+                    "{release} (before 1.20) refuses the connection with `unsupported startup parameter: options`"
                 )
             });
         }

@@ -159,8 +159,9 @@ impl Timeout {
         let note = match &p.origin {
             Origin::Default(_) => {
                 format!(
-                    " (not set: PostgreSQL {}'s built-in default)",
-                    pg.version.value
+                    " (not set: {}'s built-in default)",
+                    pg.major()
+                        .map_or("PostgreSQL".to_string(), |v| format!("PostgreSQL {v}"))
                 )
             }
             other => other.note(),
@@ -285,6 +286,10 @@ fn pool_users(stack: &Stack) -> Vec<&str> {
 }
 
 fn query_timeout_not_above_statement_timeout(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Hand-written files without a PostgreSQL configuration: nothing to compare against.
+    if !cx.stack.postgres.described {
+        return;
+    }
     let stack = cx.stack;
     let Some(pgb) = &stack.pgbouncer else {
         return;
@@ -360,6 +365,10 @@ fn query_timeout_not_above_statement_timeout(cx: &Context<'_>, out: &mut Vec<Dia
 }
 
 fn idle_in_transaction_unbounded(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Hand-written files without a PostgreSQL configuration: nothing to compare against.
+    if !cx.stack.postgres.described {
+        return;
+    }
     let stack = cx.stack;
     let Some(pgb) = &stack.pgbouncer else {
         return;
@@ -405,7 +414,9 @@ fn idle_in_transaction_unbounded(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let pgb_text = bouncer_side
         .map(|t| t.described())
         .unwrap_or_else(|| "idle_transaction_timeout not set".to_string());
-    let primary = mode_loc.or(pgb.pool_mode.loc()).or(pgb.version.loc());
+    let primary = mode_loc
+        .or(pgb.pool_mode.loc())
+        .or(pgb.version.as_ref().and_then(|v| v.loc()));
     let d = Diagnostic::new(
         "TMO003",
         Severity::Warning,
@@ -420,6 +431,10 @@ fn idle_in_transaction_unbounded(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn server_closes_pooled_connections(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Hand-written files without a PostgreSQL configuration: nothing to compare against.
+    if !cx.stack.postgres.described {
+        return;
+    }
     let stack = cx.stack;
     let Some(pgb) = &stack.pgbouncer else {
         return;

@@ -58,9 +58,7 @@ pub fn tune_inputs(stack: &Stack) -> Option<Inputs> {
     let pg = &stack.postgres;
     let memory = pg.memory.as_ref()?;
     let total = TotalMemory::from_measured_bytes(memory.value.0).ok()?;
-    let version = u8::try_from(pg.version.value)
-        .ok()
-        .and_then(PgVersion::new)?;
+    let version = u8::try_from(pg.major()?).ok().and_then(PgVersion::new)?;
     let mut inputs = Inputs::new(
         version,
         pg.os.as_ref().map_or(tune::Os::Linux, |o| os(o.value)),
@@ -172,7 +170,7 @@ pub(super) fn derive(stack: &mut Stack) {
     let Some(inputs) = tune_inputs(stack) else {
         return;
     };
-    let Some(catalog) = PgCatalog::for_major(stack.postgres.version.value) else {
+    let Some(catalog) = stack.postgres.major().and_then(PgCatalog::for_major) else {
         return;
     };
     let recommendation = tune::recommend(&inputs);

@@ -128,7 +128,14 @@ impl PgParam {
 
 #[derive(Debug, Clone)]
 pub struct Postgres {
-    pub version: Setting<u32>,
+    /// The major version the settings were checked against; `None` when hand-written files
+    /// declared none (nothing is assumed then: version-dependent rules stay silent or speak
+    /// conditionally).
+    pub version: Option<Setting<u32>>,
+    /// False when the stack came from hand-written files without any PostgreSQL configuration:
+    /// every value below is then only the server's default, and rules that compare against
+    /// PostgreSQL stay silent rather than guess.
+    pub described: bool,
     pub host: Setting<String>,
     pub port: Setting<u16>,
     pub memory: Option<Setting<Bytes>>,
@@ -162,7 +169,7 @@ impl Postgres {
         if let Some(p) = self.param(name) {
             return Some(p.clone());
         }
-        let catalog = crate::catalog::postgres::PgCatalog::for_major(self.version.value)?;
+        let catalog = crate::catalog::postgres::PgCatalog::for_major(self.major()?)?;
         let param = catalog.get(name)?;
         let text = param.default?;
         let parsed = crate::catalog::postgres::parse_value(param, text).ok()?;
@@ -174,6 +181,11 @@ impl Postgres {
             origin: Origin::Default("not set: the server's built-in default"),
             rendered: false,
         })
+    }
+
+    /// The declared major version, if any.
+    pub fn major(&self) -> Option<u32> {
+        self.version.as_ref().map(|v| v.value)
     }
 
     /// Connections an ordinary role may open: max_connections − superuser_reserved − reserved.
@@ -197,7 +209,9 @@ pub struct PgbOption {
 
 #[derive(Debug, Clone)]
 pub struct Pgbouncer {
-    pub version: Setting<PgbVersion>,
+    /// The release the options were checked against; `None` when hand-written files declared
+    /// none (see [`Postgres::version`]).
+    pub version: Option<Setting<PgbVersion>>,
     pub host: Setting<String>,
     pub listen_addr: Setting<String>,
     pub listen_port: Setting<u16>,
@@ -225,6 +239,11 @@ pub struct Pgbouncer {
 }
 
 impl Pgbouncer {
+    /// The declared release, if any.
+    pub fn release(&self) -> Option<PgbVersion> {
+        self.version.as_ref().map(|v| v.value)
+    }
+
     pub fn option(&self, name: &str) -> Option<&PgbOption> {
         self.options.iter().find(|o| o.name == name)
     }
@@ -237,10 +256,13 @@ impl Pgbouncer {
         if let Some(o) = self.option(name) {
             return Some(o.clone());
         }
-        let version = self.version.value;
         let opt = cat::get(cat::Section::Pgbouncer, name)?;
-        let text = opt.default_for(version)?;
-        let parsed = cat::parse_value_in(opt, text, Some(version)).ok()?;
+        // Without a declared release, a default counts only where every release agrees.
+        let text = match self.release() {
+            Some(version) => opt.default_for(version)?,
+            None => opt.default_in_every_release()?,
+        };
+        let parsed = cat::parse_value_in(opt, text, self.release()).ok()?;
         Some(PgbOption {
             name: opt.name.to_string(),
             ini_text: text.to_string(),
@@ -281,8 +303,9 @@ pub struct User {
     pub options: Vec<PgbOption>,
     /// The secret type written to userlist.txt for this user.
     pub userlist_secret: Setting<SecretKind>,
-    /// How PostgreSQL stores this role's password (roles.sql for role = true, else password_encryption).
-    pub stored_secret: Setting<SecretKind>,
+    /// How PostgreSQL stores this role's password (roles.sql for role = true, else
+    /// password_encryption); `None` when unknown (hand-written files).
+    pub stored_secret: Option<Setting<SecretKind>>,
 }
 
 #[derive(Debug, Clone)]

@@ -255,7 +255,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
                 "the [[databases]] entry's",
             )?;
             for raw in &raws {
-                match settings::pgbouncer_option(Section::Databases, b.version.value, raw) {
+                match settings::pgbouncer_option(Section::Databases, declared(b), raw) {
                     Ok(o) => options.push(o),
                     Err(diag) => cx.findings.push(diag),
                 }
@@ -458,7 +458,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
                 "the [[users]] entry's",
             )?;
             for raw in &raws {
-                match settings::pgbouncer_option(Section::Users, b.version.value, raw) {
+                match settings::pgbouncer_option(Section::Users, declared(b), raw) {
                     Ok(o) => options.push(o),
                     Err(diag) => cx.findings.push(diag),
                 }
@@ -487,7 +487,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
             ),
             options,
             userlist_secret,
-            stored_secret,
+            stored_secret: Some(stored_secret),
         });
     }
     let mut pgbouncer = pgbouncer;
@@ -551,7 +551,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
 
     if let Some(b) = &pgbouncer {
         cx.findings
-            .extend(ini_key_findings(b.version.value, &databases, &users));
+            .extend(ini_key_findings(declared(b), &databases, &users));
     }
     for app in &apps {
         // libpq's connect_timeout is whole seconds: "600ms" would become 0, which waits forever.
@@ -578,7 +578,8 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         name,
         outputs,
         postgres: Postgres {
-            version,
+            version: Some(version),
+            described: true,
             host: cx.pick(
                 &["postgres", "host"],
                 pg.host.clone(),
@@ -662,6 +663,12 @@ fn outputs(cx: &Ctx<'_>, out_dir: Option<&Path>) -> Outputs {
             .map(|t| Setting::new(cx.m.dir.join(t), cx.origin(&["outputs", "templates"]))),
         base,
     }
+}
+
+/// The release a manifest's `[pgbouncer]` declares (resolution always sets it; only stacks read
+/// from hand-written files can lack one).
+fn declared(b: &Pgbouncer) -> PgbVersion {
+    b.release().unwrap_or(PgbVersion::MAX_SUPPORTED)
 }
 
 fn pgbouncer(
@@ -766,7 +773,7 @@ fn pgbouncer(
         });
     }
     Ok(Pgbouncer {
-        version: Setting::new(version, o(cx, "version")),
+        version: Some(Setting::new(version, o(cx, "version"))),
         host: cx.pick(
             &["pgbouncer", "host"],
             t.host.clone(),
