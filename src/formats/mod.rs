@@ -6,6 +6,7 @@
 //! `poolstack: ignore CODE reason` — are read by [`directives`].
 
 pub mod directives;
+pub mod dotenv;
 pub mod header;
 pub mod pgbouncer_ini;
 pub mod postgresql_conf;
