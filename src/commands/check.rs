@@ -93,7 +93,7 @@ pub fn findings(
     files: &[FileFact],
     flags: &Flags<'_>,
 ) -> Result<(Vec<Diagnostic>, Severity), InputError> {
-    let policy = policy::build(&stack.lint, flags)?;
+    let policy = policy::build(&stack.lint, &stack.sources, flags)?;
     let cx = Context {
         stack,
         budget: ServerConnectionBudget::of(stack),

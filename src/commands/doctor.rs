@@ -68,7 +68,7 @@ fn doctor(args: &DoctorArgs, path: &std::path::Path) -> Result<Done, InputError>
         ignore: &[],
         fail_on: None,
     };
-    let policy = policy::build(&stack.lint, &flags)?;
+    let policy = policy::build(&stack.lint, &stack.sources, &flags)?;
     let pgb = match &args.pgbouncer {
         Some(url) => {
             if stack.pgbouncer.is_none() {

@@ -107,9 +107,7 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
                 // An unquoted value ends at a `#` that follows a blank.
                 let end = rest
                     .char_indices()
-                    .find(|&(i, c)| {
-                        c == '#' && i > 0 && rest[..i].ends_with([' ', '\t'])
-                    })
+                    .find(|&(i, c)| c == '#' && i > 0 && rest[..i].ends_with([' ', '\t']))
                     .map_or(rest.len(), |(i, _)| i);
                 let value = rest[..end].trim_end();
                 Ok((value.to_string(), value.len()))

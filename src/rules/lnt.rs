@@ -66,6 +66,7 @@ mod tests {
                 .map(|s| Suppression {
                     code: s.value.clone(),
                     loc: s.loc().cloned(),
+                    scope: None,
                 })
                 .collect(),
             ..Policy::default()

@@ -131,6 +131,26 @@ pub struct Suppression {
     pub code: String,
     /// Where the suppression was written, if in a file (an unused one is LNT001 there).
     pub loc: Option<crate::source::Loc>,
+    /// For a `poolstack: ignore` comment: the line it covers. Only findings that point into
+    /// it are suppressed. `None`: the whole run (`[lint] ignore`, `--ignore`).
+    pub scope: Option<crate::source::Loc>,
+}
+
+impl Suppression {
+    fn covers(&self, d: &Diagnostic) -> bool {
+        if !self.code.eq_ignore_ascii_case(d.code) {
+            return false;
+        }
+        match (&self.scope, &d.primary) {
+            (None, _) => true,
+            (Some(line), Some(at)) => {
+                line.file == at.file
+                    && line.span.start <= at.span.start
+                    && at.span.start <= line.span.end
+            }
+            (Some(_), None) => false,
+        }
+    }
 }
 
 /// Apply the policy in one place: drop ignored/unselected findings, override severities, and
@@ -144,11 +164,7 @@ pub fn apply(diags: Vec<Diagnostic>, policy: &Policy) -> Vec<Diagnostic> {
     for mut d in diags {
         // Suppressions are matched before selection: an ignore entry for a code that fired is
         // used, whatever `--select` shows.
-        if let Some(i) = policy
-            .ignore
-            .iter()
-            .position(|s| s.code.eq_ignore_ascii_case(d.code))
-        {
+        if let Some(i) = policy.ignore.iter().position(|s| s.covers(&d)) {
             used[i] = true;
             continue;
         }

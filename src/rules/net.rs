@@ -107,6 +107,9 @@ fn shown<T: std::fmt::Display>(stack: &Stack, name: &str, s: &Setting<T>) -> Str
 }
 
 fn pgbouncer_target_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    if !cx.stack.coverage.hosts {
+        return;
+    }
     // Hand-written files without a PostgreSQL configuration: nothing to compare against.
     if !cx.stack.postgres.described {
         return;
@@ -179,6 +182,9 @@ fn url_text(stack: &Stack, app: &App) -> String {
 }
 
 fn app_bypasses_pgbouncer(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    if !cx.stack.coverage.hosts {
+        return;
+    }
     let stack = cx.stack;
     let pg = &stack.postgres;
     for app in &stack.apps {
@@ -261,7 +267,10 @@ fn unknown_database_or_user(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
     let pgb_on = stack.pgbouncer.is_some();
     for app in &stack.apps {
-        let db = stack.database(&app.database.value);
+        // `*` is PgBouncer's fallback entry: it serves every database name.
+        let db = stack
+            .database(&app.database.value)
+            .or_else(|| stack.database("*"));
         if pgb_on && db.is_none() {
             let names: Vec<String> = stack
                 .databases
@@ -305,6 +314,7 @@ fn unknown_database_or_user(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         }
         let user = &app.user.value;
         let (known, lost) = match (&stack.userlist_file, pgb_on) {
+            _ if !stack.coverage.users => (true, false),
             (Some(file), true) => (
                 file.get(user).is_some(),
                 file.broken

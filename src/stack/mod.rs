@@ -364,6 +364,8 @@ pub struct Client {
 #[derive(Debug, Clone)]
 pub struct LintConfig {
     pub ignore: Vec<Setting<String>>,
+    /// `poolstack: ignore CODE reason` comments in hand-written files, each for one line.
+    pub comments: Vec<crate::formats::directives::LineSuppression>,
     pub fail_on: Setting<FailOn>,
     pub severity: BTreeMap<String, Setting<crate::diag::Severity>>,
 }
@@ -404,6 +406,26 @@ pub struct Stack {
     pub findings: Vec<Diagnostic>,
     /// A hand-written userlist.txt as PgBouncer reads it; `None` when the userlist is rendered.
     pub userlist_file: Option<handwritten::HandUserlist>,
+    /// What the input describes at all: rules that need the rest stay silent rather than guess.
+    pub coverage: Coverage,
+}
+
+/// Parts of a stack its input may leave out (hand-written files); a manifest covers all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coverage {
+    /// Which host names and ports reach PostgreSQL and PgBouncer (NET001, NET002). Hand-written
+    /// files name hosts as each container or machine sees them, so they cannot be compared.
+    pub hosts: bool,
+    /// Every user that may log in (from the manifest or a userlist.txt); without it, NET003
+    /// cannot tell an unknown user.
+    pub users: bool,
+}
+
+impl Coverage {
+    pub const FULL: Coverage = Coverage {
+        hosts: true,
+        users: true,
+    };
 }
 
 impl Stack {

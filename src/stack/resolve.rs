@@ -523,6 +523,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         .collect();
 
     let lint = LintConfig {
+        comments: Vec::new(),
         ignore: man
             .lint
             .ignore
@@ -577,6 +578,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         manifest_path: Some(m.path.clone()),
         name,
         outputs,
+        coverage: super::Coverage::FULL,
         postgres: Postgres {
             version: Some(version),
             described: true,

@@ -2,8 +2,10 @@
 
 use crate::cli::FailOnArg;
 use crate::diag::{InputError, Severity};
+use crate::formats::directives::LineSuppression;
 use crate::manifest::FailOn;
 use crate::rules::{self, Policy, Suppression};
+use crate::source::{Loc, SourceMap};
 use crate::stack::LintConfig;
 
 /// `--select`, `--ignore`, `--fail-on` as given (empty / `None` when not).
@@ -14,7 +16,11 @@ pub struct Flags<'a> {
     pub fail_on: Option<FailOnArg>,
 }
 
-pub fn build(lint: &LintConfig, flags: &Flags<'_>) -> Result<Policy, InputError> {
+pub fn build(
+    lint: &LintConfig,
+    sources: &SourceMap,
+    flags: &Flags<'_>,
+) -> Result<Policy, InputError> {
     for (flag, codes) in [("--select", flags.select), ("--ignore", flags.ignore)] {
         for code in codes {
             known_code(flag, code)?;
@@ -27,11 +33,19 @@ pub fn build(lint: &LintConfig, flags: &Flags<'_>) -> Result<Policy, InputError>
         .map(|s| Suppression {
             code: s.value.clone(),
             loc: s.loc().cloned(),
+            scope: None,
         })
         .collect();
+    // `poolstack: ignore` comments in hand-written files: each covers one line.
+    ignore.extend(lint.comments.iter().map(|c| Suppression {
+        code: c.code.clone(),
+        loc: Some(c.loc.clone()),
+        scope: Some(line_of(sources, c)),
+    }));
     ignore.extend(flags.ignore.iter().map(|code| Suppression {
         code: code.clone(),
         loc: None,
+        scope: None,
     }));
     let fail_on = match flags.fail_on {
         Some(FailOnArg::Error) => Severity::Error,
@@ -51,6 +65,28 @@ pub fn build(lint: &LintConfig, flags: &Flags<'_>) -> Result<Policy, InputError>
             .collect(),
         fail_on,
     })
+}
+
+/// The line a suppression comment covers, as a place; an empty place at the end of the file
+/// when no setting follows the comment (it then suppresses nothing: LNT001).
+fn line_of(sources: &SourceMap, c: &LineSuppression) -> Loc {
+    let text = &sources.get(c.loc.file).text;
+    let span = match c.line {
+        Some(line) => {
+            let start = text
+                .split_inclusive('\n')
+                .take(line - 1)
+                .map(str::len)
+                .sum::<usize>();
+            let len = text[start..].find('\n').unwrap_or(text.len() - start);
+            start..start + len
+        }
+        None => text.len() + 1..text.len() + 1,
+    };
+    Loc {
+        file: c.loc.file,
+        span,
+    }
 }
 
 /// A code on the command line must exist: a typo would otherwise select or ignore nothing, silently.
@@ -94,7 +130,7 @@ mod tests {
         assert_eq!(p.ignore.len(), 2);
         assert!(p.ignore[0].loc.is_some() && p.ignore[1].loc.is_none());
         assert_eq!(p.severity, vec![("TMO003".to_string(), Severity::Error)]);
-        let p = build(&stack.lint, &Flags::default()).unwrap();
+        let p = build(&stack.lint, &stack.sources, &Flags::default()).unwrap();
         assert_eq!(p.fail_on, Severity::Warning);
     }
 
