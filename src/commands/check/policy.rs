@@ -119,6 +119,7 @@ mod tests {
         let ignore = ["CON006".to_string()];
         let p = build(
             &stack.lint,
+            &stack.sources,
             &Flags {
                 select: &[],
                 ignore: &ignore,
@@ -140,6 +141,7 @@ mod tests {
         let select = ["CON02".to_string()];
         let e = build(
             &stack.lint,
+            &stack.sources,
             &Flags {
                 select: &select,
                 ..Flags::default()
