@@ -1,6 +1,184 @@
 //! Hand-written files → the resolved [`Stack`](super::Stack): each file's settings checked
 //! against the catalog of the version it targets (CAT findings), then mapped into the same
 //! model a manifest resolves to, with `Origin::Imported(file span)` provenance.
+//!
+//! Nothing is guessed: without a declared version, version-dependent findings are stated
+//! conditionally; without a PostgreSQL configuration, `Postgres::described` is false; without a
+//! userlist, the users are unknown ([`Coverage`](super::Coverage)).
 
+mod apps;
+mod assemble;
+pub mod kind;
 pub mod pgbouncer_ini;
 pub mod postgresql_conf;
+
+pub use kind::Kind;
+
+use super::Stack;
+use crate::catalog::pgbouncer::PgbVersion;
+use crate::diag::InputError;
+use crate::formats::directives::{self, Declared, Directives};
+use crate::formats::dotenv::{self, EnvFile};
+use crate::formats::postgresql_conf::ConfDocument;
+use crate::formats::userlist::Userlist;
+use crate::formats::{pgbouncer_ini as ini_format, postgresql_conf as conf_format, text};
+use crate::source::{FileId, SourceMap, display_path};
+use std::path::{Path, PathBuf};
+
+/// One file named on the command line, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub path: PathBuf,
+    pub kind: Kind,
+}
+
+/// Versions given on the command line; they win over `poolstack:` comments in the files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Versions {
+    pub postgres: Option<u32>,
+    pub pgbouncer: Option<PgbVersion>,
+}
+
+/// Every file read, before any catalog check.
+pub struct Read {
+    pub sources: SourceMap,
+    pub ini: Option<ini_format::IniDocument>,
+    /// In the order the server reads them: postgresql.conf files first, postgresql.auto.conf last.
+    pub confs: Vec<ConfDocument>,
+    pub envs: Vec<(FileId, EnvFile)>,
+    pub userlist: Option<(FileId, Userlist)>,
+    pub directives: Vec<Directives>,
+}
+
+/// Read `inputs` (paths relative to `cwd`, which is also where PgBouncer's `%include` paths
+/// resolve). Exit-2 errors: an unreadable or binary file, two pgbouncer.ini or two userlists
+/// (PgBouncer reads one of each), a malformed `poolstack:` comment.
+pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
+    let mut sources = SourceMap::default();
+    let mut out = Read {
+        sources: SourceMap::default(),
+        ini: None,
+        confs: Vec::new(),
+        envs: Vec::new(),
+        userlist: None,
+        directives: Vec::new(),
+    };
+    let mut auto_confs = Vec::new();
+    for input in inputs {
+        one_of_a_kind(inputs, input)?;
+        match input.kind {
+            Kind::PgbouncerIni => {
+                let doc = ini_format::read(&input.path, cwd, &mut sources)?;
+                out.directives.extend(doc.directives.iter().cloned());
+                out.ini = Some(doc);
+            }
+            Kind::PostgresqlConf => {
+                let doc = conf_format::read(&input.path, &mut sources)?;
+                out.directives.extend(doc.directives.iter().cloned());
+                // ALTER SYSTEM's file is read after postgresql.conf and wins.
+                if input.path.file_name().is_some_and(|n| n == "postgresql.auto.conf") {
+                    auto_confs.push(doc);
+                } else {
+                    out.confs.push(doc);
+                }
+            }
+            Kind::Env => {
+                let file = sources.add(&input.path, text::read(&input.path)?);
+                out.directives
+                    .push(directives::scan(file, &sources, &['#'])?);
+                let env = dotenv::parse(file, &sources.get(file).text);
+                out.envs.push((file, env));
+            }
+            Kind::Userlist => {
+                let file = sources.add(&input.path, text::read(&input.path)?);
+                // `;` only: a `#` line would make PgBouncer stop reading the file.
+                out.directives
+                    .push(directives::scan(file, &sources, &[';'])?);
+                let parsed = Userlist::parse(&sources.get(file).text);
+                out.userlist = Some((file, parsed));
+            }
+        }
+    }
+    out.confs.extend(auto_confs);
+    out.sources = sources;
+    Ok(out)
+}
+
+/// PgBouncer reads one configuration and one auth_file: two of either cannot be one stack.
+fn one_of_a_kind(inputs: &[Input], input: &Input) -> Result<(), InputError> {
+    if !matches!(input.kind, Kind::PgbouncerIni | Kind::Userlist) {
+        return Ok(());
+    }
+    let same: Vec<String> = inputs
+        .iter()
+        .filter(|i| i.kind == input.kind)
+        .map(|i| display_path(&i.path))
+        .collect();
+    if same.len() < 2 {
+        return Ok(());
+    }
+    Err(InputError::new(format!(
+        "{} {} files were given ({}): one PgBouncer reads one of each",
+        same.len(),
+        input.kind.label(),
+        same.join(", ")
+    ))
+    .with_help("check each PgBouncer instance's files in a run of their own"))
+}
+
+/// The versions to check against: the command line's, else the files' `poolstack:` comments.
+/// Two files declaring different versions of the same server is an input error.
+pub fn versions(read: &Read, flags: &Versions) -> Result<Versions, InputError> {
+    let pg = agree(
+        read.directives
+            .iter()
+            .filter_map(|d| d.postgres_version.as_ref()),
+        &read.sources,
+        "PostgreSQL",
+    )?;
+    let pgb = agree(
+        read.directives
+            .iter()
+            .filter_map(|d| d.pgbouncer_version.as_ref()),
+        &read.sources,
+        "PgBouncer",
+    )?;
+    Ok(Versions {
+        postgres: flags.postgres.or(pg.map(|d| d.value)),
+        pgbouncer: flags.pgbouncer.or(pgb.map(|d| d.value)),
+    })
+}
+
+fn agree<'a, T: PartialEq + std::fmt::Display + 'a>(
+    mut declared: impl Iterator<Item = &'a Declared<T>>,
+    sources: &SourceMap,
+    server: &str,
+) -> Result<Option<&'a Declared<T>>, InputError> {
+    let Some(first) = declared.next() else {
+        return Ok(None);
+    };
+    for other in declared {
+        if other.value != first.value {
+            return Err(InputError::located(
+                format!(
+                    "this file declares {server} {}, but {} declares {server} {}",
+                    other.value,
+                    sources.describe(&first.loc),
+                    first.value
+                ),
+                other.loc.clone(),
+                sources,
+            )
+            .with_help("files checked together are one stack: declare the same version in each"));
+        }
+    }
+    Ok(Some(first))
+}
+
+/// Read, check and assemble: the stack the files describe, with every CAT finding of the
+/// readers and the catalog checks in `Stack::findings`.
+pub fn build(inputs: &[Input], flags: &Versions, cwd: &Path) -> Result<Stack, InputError> {
+    let read = read(inputs, cwd)?;
+    let versions = versions(&read, flags)?;
+    Ok(assemble::stack(read, versions, inputs, cwd))
+}
