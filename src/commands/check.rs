@@ -14,10 +14,11 @@ use crate::diag::{Diagnostic, InputError, Severity};
 use crate::outcome::Outcome;
 use crate::render::{self, Existing};
 use crate::report::{self, Report};
-use crate::rules::{self, Context, FileFact};
+use crate::rules::{self, Context, FileFact, FileRole};
 use crate::secrets::{Need, Secrets};
 use crate::source::display_path;
 use crate::stack::Stack;
+use crate::stack::files;
 use crate::stack::budget::ServerConnectionBudget;
 use std::path::{Path, PathBuf};
 
@@ -28,21 +29,7 @@ pub use policy::Flags;
 enum Input {
     Manifest(PathBuf),
     /// Hand-written config files, to be linted together as one stack.
-    ConfigFiles(Vec<ConfigFile>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct ConfigFile {
-    path: PathBuf,
-    kind: ConfigKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ConfigKind {
-    PgbouncerIni,
-    PostgresqlConf,
-    Env,
-    Userlist,
+    ConfigFiles(Vec<files::Input>),
 }
 
 /// The stack to lint, however it was read, with what the report needs to point into it.
@@ -65,7 +52,7 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
     };
     let subject = match &input {
         Input::Manifest(path) => versions_are_for_files(args).and_then(|()| from_manifest(path)),
-        Input::ConfigFiles(files) => from_config_files(files),
+        Input::ConfigFiles(inputs) => versions_of(args).and_then(|v| from_config_files(inputs, &v)),
     };
     let subject = match subject {
         Ok(s) => s,
@@ -132,52 +119,86 @@ fn versions_are_for_files(args: &CheckArgs) -> Result<(), InputError> {
     .with_help("change `version` under [postgres] or [pgbouncer] in the manifest instead"))
 }
 
-/// Hand-written files: the readers that turn them into a [`Stack`] come with a later issue.
-fn from_config_files(files: &[ConfigFile]) -> Result<Subject, InputError> {
-    let names: Vec<String> = files
+/// `--pg-version` / `--pgbouncer-version`, checked as a manifest's versions would be.
+fn versions_of(args: &CheckArgs) -> Result<files::Versions, InputError> {
+    use crate::catalog::pgbouncer::PgbVersion;
+    use crate::catalog::postgres::SUPPORTED_MAJORS;
+    let postgres = match args.pg_version {
+        Some(v) if !SUPPORTED_MAJORS.contains(&v) => {
+            return Err(InputError::new(format!(
+                "--pg-version {v}: poolstack knows PostgreSQL {} to {}",
+                SUPPORTED_MAJORS.start(),
+                SUPPORTED_MAJORS.end()
+            )));
+        }
+        other => other,
+    };
+    let pgbouncer = match &args.pgbouncer_version {
+        Some(text) => Some(
+            PgbVersion::parse(text)
+                .filter(|v| v.is_supported())
+                .ok_or_else(|| {
+                    InputError::new(format!(
+                        "--pgbouncer-version {text}: poolstack knows PgBouncer {} to {}",
+                        PgbVersion::MIN_SUPPORTED,
+                        PgbVersion::MAX_SUPPORTED
+                    ))
+                    .with_help("write a release such as 1.18 or 1.21.0")
+                })?,
+        ),
+        None => None,
+    };
+    Ok(files::Versions {
+        postgres,
+        pgbouncer,
+    })
+}
+
+/// Hand-written files: read with positions, checked against the catalogs of the versions they
+/// target, and assembled into one stack.
+fn from_config_files(
+    inputs: &[files::Input],
+    versions: &files::Versions,
+) -> Result<Subject, InputError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| InputError::new(format!("cannot tell the working directory: {e}")))?;
+    let stack = files::build(inputs, versions, &cwd)?;
+    let facts = file_facts(inputs);
+    Ok(Subject {
+        shown: inputs
+            .first()
+            .map(|i| display_path(&i.path))
+            .unwrap_or_default(),
+        stack,
+        files: facts,
+    })
+}
+
+/// What AUT004 and AUT008 need about hand-written files: modes and git tracking.
+fn file_facts(inputs: &[files::Input]) -> Vec<FileFact> {
+    let mut out: Vec<FileFact> = inputs
         .iter()
-        .map(|f| format!("{} ({})", display_path(&f.path), f.kind.label()))
+        .map(|i| FileFact {
+            path: i.path.clone(),
+            role: match i.kind {
+                files::Kind::PgbouncerIni => FileRole::PgbouncerIni,
+                files::Kind::PostgresqlConf => FileRole::PostgresqlConf,
+                files::Kind::Env => FileRole::Env,
+                files::Kind::Userlist => FileRole::Userlist,
+            },
+            mode: facts::mode(&i.path),
+            ..FileFact::default()
+        })
         .collect();
-    Err(InputError::new(format!(
-        "linting hand-written files is not yet supported: {}",
-        names.join(", ")
-    ))
-    .with_help("pass a stack.toml (`poolstack import` will write one from existing files)"))
+    git::mark_tracked(&mut out);
+    out
 }
 
 impl Input {
     fn first_path(&self) -> Option<&PathBuf> {
         match self {
             Input::Manifest(p) => Some(p),
-            Input::ConfigFiles(files) => files.first().map(|f| &f.path),
-        }
-    }
-}
-
-impl ConfigKind {
-    fn label(self) -> &'static str {
-        match self {
-            ConfigKind::PgbouncerIni => "pgbouncer.ini",
-            ConfigKind::PostgresqlConf => "PostgreSQL configuration",
-            ConfigKind::Env => "environment file",
-            ConfigKind::Userlist => "userlist.txt",
-        }
-    }
-
-    /// Recognised by name. (Recognising by content belongs with the readers.)
-    fn of(path: &Path) -> Option<ConfigKind> {
-        let name = path.file_name()?.to_str()?;
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if ext == "ini" {
-            Some(ConfigKind::PgbouncerIni)
-        } else if ext == "conf" {
-            Some(ConfigKind::PostgresqlConf)
-        } else if name == ".env" || ext == "env" || name.starts_with(".env.") {
-            Some(ConfigKind::Env)
-        } else if name == "userlist.txt" || name.starts_with("userlist") {
-            Some(ConfigKind::Userlist)
-        } else {
-            None
+            Input::ConfigFiles(inputs) => inputs.first().map(|f| &f.path),
         }
     }
 }
@@ -195,8 +216,8 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
             manifests.push(path.join("stack.toml"));
         } else if path.extension().is_some_and(|e| e == "toml") {
             manifests.push(path.clone());
-        } else if let Some(kind) = ConfigKind::of(path) {
-            configs.push(ConfigFile {
+        } else if let Some(kind) = files::Kind::by_name(path).or_else(|| by_content(path)) {
+            configs.push(files::Input {
                 path: path.clone(),
                 kind,
             });
@@ -205,7 +226,7 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
                 "cannot tell what {} is: poolstack checks a stack.toml, or pgbouncer.ini, *.conf, .env and userlist.txt files",
                 display_path(path)
             ))
-            .with_help("pass the manifest (stack.toml) of the stack"));
+            .with_help("name it after its kind (pgbouncer.ini, postgresql.conf, .env, userlist.txt), or pass the manifest (stack.toml)"));
         }
     }
     match (manifests.len(), configs.is_empty()) {
@@ -226,6 +247,19 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
                 .with_help("check the stack.toml alone: it already covers the files it renders"),
         ),
     }
+}
+
+/// A file whose name says nothing: its first lines decide. An unreadable file is reported
+/// when it is read.
+fn by_content(path: &Path) -> Option<files::Kind> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .ok()?;
+    files::Kind::by_content(&String::from_utf8_lossy(&head))
 }
 
 /// Exit 2, printed in the chosen format: human on stderr; json, sarif and github on stdout, so
@@ -272,15 +306,15 @@ mod tests {
         ]) else {
             panic!("config files not recognised")
         };
-        let kinds: Vec<ConfigKind> = files.iter().map(|f| f.kind).collect();
+        let kinds: Vec<files::Kind> = files.iter().map(|f| f.kind).collect();
         assert_eq!(
             kinds,
             [
-                ConfigKind::PgbouncerIni,
-                ConfigKind::PostgresqlConf,
-                ConfigKind::Env,
-                ConfigKind::Env,
-                ConfigKind::Userlist
+                files::Kind::PgbouncerIni,
+                files::Kind::PostgresqlConf,
+                files::Kind::Env,
+                files::Kind::Env,
+                files::Kind::Userlist
             ]
         );
         assert!(classify(&[PathBuf::from("a.toml"), PathBuf::from("b.toml")]).is_err());

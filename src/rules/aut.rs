@@ -574,6 +574,16 @@ fn md5_deprecated(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// Secret-bearing file roles: userlist.txt, roles.sql, password files.
+/// A hand-written .env whose DATABASE_URL carries a password value.
+fn env_with_password(cx: &Context<'_>, fact: &super::FileFact) -> bool {
+    fact.role == FileRole::Env
+        && cx
+            .stack
+            .apps
+            .iter()
+            .any(|a| a.url.password_in_file && a.env_file.value == fact.path)
+}
+
 fn holds_secrets(role: FileRole) -> bool {
     matches!(
         role,
@@ -801,7 +811,7 @@ fn secrets_in_git(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for fact in cx
         .files
         .iter()
-        .filter(|f| holds_secrets(f.role) && f.tracked_by_git)
+        .filter(|f| f.tracked_by_git && (holds_secrets(f.role) || env_with_password(cx, f)))
     {
         out.push(
             Diagnostic::new(

@@ -353,6 +353,8 @@ pub struct AppUrl {
     pub via_pgbouncer: bool,
     /// `options=` startup parameter in the URL, where one is given (hand-written .env files).
     pub options: Option<Setting<String>>,
+    /// A hand-written .env whose URL holds a password value rather than a `${VAR}` reference.
+    pub password_in_file: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -996,6 +996,7 @@ fn apps(
                 port: b.client_port.clone(),
                 database: Setting::new(a.database.clone(), p("database")),
                 via_pgbouncer: true,
+                password_in_file: false,
                 options: None,
             },
             None => {
@@ -1018,6 +1019,7 @@ fn apps(
                         None => Setting::new(a.database.clone(), p("database")),
                     },
                     via_pgbouncer: false,
+                    password_in_file: false,
                     options: None,
                 }
             }

@@ -90,7 +90,7 @@ fn hand_edited(kind: &FileKind, bytes: &[u8]) -> bool {
 }
 
 #[cfg(unix)]
-fn mode(path: &Path) -> Option<u32> {
+pub fn mode(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path)
         .ok()
@@ -98,7 +98,7 @@ fn mode(path: &Path) -> Option<u32> {
 }
 
 #[cfg(not(unix))]
-fn mode(_path: &Path) -> Option<u32> {
+pub fn mode(_path: &Path) -> Option<u32> {
     None
 }
 

@@ -220,6 +220,7 @@ pub fn app(
                 database,
                 via_pgbouncer,
                 options,
+                password_in_file: holds_password,
             },
         },
         holds_password,
