@@ -373,7 +373,7 @@ impl Reader<'_> {
             let (span, what) = if key.is_empty() && c.peek() == Some(b'=') {
                 (bad..bad + 1, "a `=` without a key before it")
             } else if end > bad {
-                (bad..end, "PgBouncer cannot read this line")
+                (key_start..end, "PgBouncer cannot read this line")
             } else {
                 (key_start..key_end, "a key without `= value`")
             };
@@ -385,10 +385,16 @@ impl Reader<'_> {
             return Some(syntax_error(Self::loc(file, span), what, help));
         }
         c.bump();
+        let after_eq = c.pos;
         c.skip_while(|b| b == b' ' || b == b'\t');
-        let value_start = c.pos;
         let end = c.line_end();
-        let value_end = trim_end(bytes, value_start, end);
+        let value_end = trim_end(bytes, c.pos, end);
+        // An empty value is shown right after its `=`.
+        let (value_start, value_end) = if value_end == c.pos {
+            (after_eq, after_eq)
+        } else {
+            (c.pos, value_end)
+        };
         while c.pos < end {
             c.bump();
         }

@@ -96,8 +96,8 @@ pub fn check(doc: &IniDocument, version: Option<PgbVersion>, sources: &SourceMap
     };
     let skipped = cx.sections(doc);
     let mut options: Vec<FileOption> = Vec::new();
-    let mut databases: Vec<IniDatabase> = Vec::new();
-    let mut users: Vec<IniUser> = Vec::new();
+    let mut databases = Named::default();
+    let mut users = Named::default();
     for entry in &doc.entries {
         if skipped.contains(&entry.section) {
             continue;
@@ -123,7 +123,7 @@ pub fn check(doc: &IniDocument, version: Option<PgbVersion>, sources: &SourceMap
                     value_loc: entry.value_loc.clone(),
                     params,
                 };
-                replace_or_push(&mut databases, db, |d| &d.name);
+                databases.put(db.name.clone(), db);
             }
             Section::Users => {
                 let params = cx.connstr(entry);
@@ -133,7 +133,7 @@ pub fn check(doc: &IniDocument, version: Option<PgbVersion>, sources: &SourceMap
                     value_loc: entry.value_loc.clone(),
                     params,
                 };
-                replace_or_push(&mut users, user, |u| &u.name);
+                users.put(user.name.clone(), user);
             }
             Section::Peers => {
                 cx.connstr(entry);
@@ -143,17 +143,37 @@ pub fn check(doc: &IniDocument, version: Option<PgbVersion>, sources: &SourceMap
     cx.duplicates(doc);
     IniSettings {
         options,
-        databases,
-        users,
+        databases: databases.items,
+        users: users.items,
         findings: cx.findings,
     }
 }
 
-/// The last entry of a name wins, in the place of the first.
-fn replace_or_push<T>(list: &mut Vec<T>, item: T, name: impl Fn(&T) -> &String) {
-    match list.iter().position(|x| name(x) == name(&item)) {
-        Some(i) => list[i] = item,
-        None => list.push(item),
+/// Entries by name: the last of a name wins, in the place of the first (a map keeps this
+/// linear for files with thousands of databases).
+struct Named<T> {
+    items: Vec<T>,
+    index: HashMap<String, usize>,
+}
+
+impl<T> Default for Named<T> {
+    fn default() -> Self {
+        Named {
+            items: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<T> Named<T> {
+    fn put(&mut self, name: String, item: T) {
+        match self.index.get(&name) {
+            Some(&i) => self.items[i] = item,
+            None => {
+                self.index.insert(name, self.items.len());
+                self.items.push(item);
+            }
+        }
     }
 }
 
