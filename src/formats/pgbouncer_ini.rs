@@ -1,1 +1,695 @@
-//! pgbouncer.ini: a span-keeping reader (filled in by the reader work).
+//! pgbouncer.ini, read the way PgBouncer reads it (lib/usual/cfparser.c `parse_ini_file` and
+//! src/loader.c `cstr_get_pair`), keeping the byte span of every key, value and header.
+//!
+//! Not a general ini crate: rust-ini and friends strip quotes, process escapes and inline
+//! comments, and keep no positions, so they would accept files PgBouncer refuses (and the other
+//! way round) and could not point at the line to fix. PgBouncer's own rules (facts.md §1):
+//!
+//! - a line whose first non-blank character is `;` or `#` is a comment; there are no inline
+//!   comments: a value is the raw rest of the line, trailing whitespace (CR included) trimmed;
+//! - `[name]` starts a section; names are case-sensitive; parsing continues right after `]`;
+//! - keys are `[A-Za-z0-9_.*-]+`, or (PgBouncer ≥ 1.25) single-quoted without escapes; anything
+//!   else is `syntax error in configuration (file:line), stopping loading`;
+//! - `%include <path>` (followed by a blank) reads another file, resolved against PgBouncer's
+//!   working directory — not the including file's — nested at most 10 deep.
+//!
+//! The reader knows no versions: quoted keys and `[peers]` are recorded, and
+//! [`crate::stack::files::pgbouncer_ini::check`] decides what the declared version makes of them.
+
+use crate::diag::{Diagnostic, InputError, Severity};
+use crate::formats::directives::{self, Directives};
+use crate::formats::text;
+use crate::source::{FileId, Loc, SourceMap};
+use std::path::{Path, PathBuf};
+
+pub use crate::catalog::pgbouncer::Section;
+
+/// cfparser.c `MAX_INCLUDE`: a file at this depth may not include another.
+pub const MAX_INCLUDE_DEPTH: usize = 10;
+
+/// The message of the finding for a file set without a `[pgbouncer]` section
+/// (`load_init_file: main section missing from config file`), so callers can recognise it.
+pub const MAIN_SECTION_MISSING: &str =
+    "no [pgbouncer] section: PgBouncer refuses to start (main section missing from config file)";
+
+/// A `[name]` header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IniSection {
+    /// The text between the brackets, as written.
+    pub name: String,
+    /// The header, brackets included.
+    pub loc: Loc,
+    /// `None` for a name PgBouncer does not know (its lines are skipped).
+    pub section: Option<Section>,
+}
+
+/// One `key = value` line under a known section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IniEntry {
+    pub section: Section,
+    /// The key without quotes.
+    pub key: String,
+    /// The key as written (quotes included when quoted).
+    pub key_loc: Loc,
+    /// `'my db' = …`: only PgBouncer ≥ 1.25 reads a quoted key.
+    pub key_quoted: bool,
+    /// The raw rest of the line after `=`, trimmed.
+    pub value: String,
+    /// The value; an empty span right after `=` (and its blanks) when the value is empty.
+    pub value_loc: Loc,
+    /// 1-based line of the key in its file.
+    pub line: usize,
+}
+
+/// A pgbouncer.ini with its includes, as PgBouncer would read it.
+#[derive(Debug, Clone, Default)]
+pub struct IniDocument {
+    /// Files read: the top-level file first, then included files in the order read.
+    pub files: Vec<FileId>,
+    /// Section headers in include-expanded order.
+    pub sections: Vec<IniSection>,
+    /// Every `key = value` line under a known section, in include-expanded order (duplicates kept).
+    pub entries: Vec<IniEntry>,
+    /// What PgBouncer's parser itself rejects (CAT008) and includes that could not be followed
+    /// (FIL004), in the order read.
+    pub findings: Vec<Diagnostic>,
+    /// `poolstack:` directives of every file read, in the order read.
+    pub directives: Vec<Directives>,
+    /// A `[pgbouncer]` header was read (in any file).
+    pub main_section_found: bool,
+    /// Where PgBouncer stops loading (a syntax error, a bad include): nothing after it was read.
+    pub stopped_at: Option<Loc>,
+}
+
+impl IniDocument {
+    /// The entries of one section, in order.
+    pub fn entries_in(&self, section: Section) -> impl Iterator<Item = &IniEntry> {
+        self.entries.iter().filter(move |e| e.section == section)
+    }
+
+    /// The finding for a missing `[pgbouncer]` section, if any.
+    pub fn main_section_missing(&self) -> Option<&Diagnostic> {
+        self.findings
+            .iter()
+            .find(|d| d.message == MAIN_SECTION_MISSING)
+    }
+}
+
+/// Read `path` and every file it includes. An input error only when `path` itself cannot be
+/// read as text, or a `poolstack:` comment in a file read is malformed.
+pub fn read(path: &Path, cwd: &Path, sources: &mut SourceMap) -> Result<IniDocument, InputError> {
+    let text = text::read(path)?;
+    let file = sources.add(path, text);
+    parse(file, cwd, sources)
+}
+
+/// Parse text already in `sources` (includes are read from disk, relative to `cwd`).
+pub fn parse(file: FileId, cwd: &Path, sources: &mut SourceMap) -> Result<IniDocument, InputError> {
+    let identity = file_identity(&sources.get(file).path);
+    let mut reader = Reader {
+        cwd,
+        sources,
+        doc: IniDocument::default(),
+        current: Current::NoSection,
+        stack: Vec::new(),
+    };
+    reader.file(file, identity)?;
+    let mut doc = reader.doc;
+    if doc.stopped_at.is_none() && !doc.main_section_found {
+        doc.findings.push(
+            Diagnostic::new("CAT008", Severity::Error, MAIN_SECTION_MISSING)
+                .at(Some(Loc { file, span: 0..0 }))
+                .help("add a `[pgbouncer]` section with at least `listen_port` and `auth_type`"),
+        );
+    }
+    Ok(doc)
+}
+
+/// The section the next `key = value` belongs to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Current {
+    NoSection,
+    Known(Section),
+    /// An unknown `[name]`: its lines are skipped (already reported).
+    Unknown,
+}
+
+/// Whether reading goes on after a file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
+struct Reader<'a> {
+    cwd: &'a Path,
+    sources: &'a mut SourceMap,
+    doc: IniDocument,
+    current: Current,
+    /// Files being read (outermost first), by identity, for the cycle check.
+    stack: Vec<(PathBuf, FileId)>,
+}
+
+/// C `isspace` in the "C" locale (includes `\v` and `\f`, unlike `u8::is_ascii_whitespace`).
+fn c_isspace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+fn is_key_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'*')
+}
+
+/// The same file however it is named (`./a.ini`, `a.ini`, a symlink): its canonical path when it
+/// exists, else the path as given.
+fn file_identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A forward-only position in one file that counts lines as it moves, so line numbers cost
+/// nothing extra (the whole read stays linear).
+struct Cursor<'t> {
+    bytes: &'t [u8],
+    pos: usize,
+    /// 1-based line of `pos`.
+    line: usize,
+    /// Byte offset where `pos`'s line starts.
+    line_start: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn at(&self, offset: usize) -> Option<u8> {
+        self.bytes.get(self.pos + offset).copied()
+    }
+
+    fn bump(&mut self) {
+        if let Some(b) = self.peek() {
+            if b == b'\n' {
+                self.line += 1;
+                self.line_start = self.pos + 1;
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn skip_while(&mut self, f: impl Fn(u8) -> bool) {
+        while self.peek().is_some_and(&f) {
+            self.bump();
+        }
+    }
+
+    /// End of the current line (the `\n` or the end of text), without moving.
+    fn line_end(&self) -> usize {
+        line_end_from(self.bytes, self.pos)
+    }
+}
+
+/// `start..end` with trailing C whitespace removed.
+fn trim_end(bytes: &[u8], start: usize, mut end: usize) -> usize {
+    while end > start && c_isspace(bytes[end - 1]) {
+        end -= 1;
+    }
+    end
+}
+
+impl Reader<'_> {
+    fn file(&mut self, file: FileId, identity: PathBuf) -> Result<Flow, InputError> {
+        self.doc.files.push(file);
+        self.doc
+            .directives
+            .push(directives::scan(file, self.sources, &[';', '#'])?);
+        self.stack.push((identity, file));
+        let text = self.sources.get(file).text.clone();
+        let flow = self.lines(file, &text)?;
+        self.stack.pop();
+        Ok(flow)
+    }
+
+    fn loc(file: FileId, span: std::ops::Range<usize>) -> Loc {
+        Loc { file, span }
+    }
+
+    fn stop(&mut self, finding: Diagnostic) -> Flow {
+        self.doc.stopped_at = finding.primary.clone();
+        self.doc.findings.push(finding);
+        Flow::Stop
+    }
+
+    /// The loop of `parse_ini_file_internal`, statement for statement.
+    fn lines(&mut self, file: FileId, text: &str) -> Result<Flow, InputError> {
+        let bytes = text.as_bytes();
+        let mut c = Cursor {
+            bytes,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        };
+        loop {
+            c.skip_while(c_isspace);
+            let Some(first) = c.peek() else {
+                return Ok(Flow::Continue);
+            };
+            if bytes[c.pos..].starts_with(b"%include") && matches!(c.at(8), Some(b' ' | b'\t')) {
+                let directive_start = c.pos;
+                for _ in 0..8 {
+                    c.bump();
+                }
+                c.skip_while(|b| b == b' ' || b == b'\t');
+                let path_start = c.pos;
+                let end = c.line_end();
+                let path_end = trim_end(bytes, path_start, end);
+                while c.pos < end {
+                    c.bump();
+                }
+                let flow = self.include(
+                    file,
+                    directive_start..path_end,
+                    path_start..path_end,
+                    &text[path_start..path_end],
+                )?;
+                if flow == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+                continue;
+            }
+            match first {
+                b'#' | b';' => {
+                    let end = c.line_end();
+                    while c.pos < end {
+                        c.bump();
+                    }
+                }
+                b'[' => {
+                    let open = c.pos;
+                    c.bump();
+                    c.skip_while(|b| b != b']' && b != b'\n');
+                    if c.peek() != Some(b']') {
+                        let span = open..trim_end(bytes, open, c.pos);
+                        return Ok(self.stop(syntax_error(
+                            Self::loc(file, span),
+                            "a section header without its closing `]`",
+                            "close it: `[databases]`",
+                        )));
+                    }
+                    let name = &text[open + 1..c.pos];
+                    c.bump();
+                    self.section(name, Self::loc(file, open..c.pos));
+                }
+                _ => {
+                    if let Some(finding) = self.entry(file, text, &mut c) {
+                        return Ok(self.stop(finding));
+                    }
+                }
+            }
+        }
+    }
+
+    fn section(&mut self, name: &str, loc: Loc) {
+        let section = Section::parse(name);
+        self.current = match section {
+            Some(s) => {
+                if s == Section::Pgbouncer {
+                    self.doc.main_section_found = true;
+                }
+                Current::Known(s)
+            }
+            None => {
+                let help = match Section::ALL
+                    .iter()
+                    .find(|s| s.name().eq_ignore_ascii_case(name.trim()))
+                {
+                    Some(s) => format!("section names are case-sensitive and take no blanks: write `[{}]`", s.name()),
+                    None => "PgBouncer knows [pgbouncer], [databases], [users] and (from 1.19) [peers]; remove or rename this section".to_string(),
+                };
+                self.doc.findings.push(
+                    Diagnostic::new(
+                        "CAT008",
+                        Severity::Error,
+                        format!("invalid section \"{name}\": PgBouncer refuses to start with it; its lines were not checked"),
+                    )
+                    .at(Some(loc.clone()))
+                    .help(help),
+                );
+                Current::Unknown
+            }
+        };
+        self.doc.sections.push(IniSection {
+            name: name.to_string(),
+            loc,
+            section,
+        });
+    }
+
+    /// A `key = value` line at the cursor; `Some(finding)` when it is a syntax error.
+    fn entry(&mut self, file: FileId, text: &str, c: &mut Cursor<'_>) -> Option<Diagnostic> {
+        let bytes = text.as_bytes();
+        let line = c.line;
+        let key_start = c.pos;
+        let (key, key_quoted) = if c.peek() == Some(b'\'') {
+            c.bump();
+            c.skip_while(|b| b != b'\'');
+            if c.peek() != Some(b'\'') || c.pos == key_start + 1 {
+                let end = trim_end(bytes, key_start, line_end_from(bytes, key_start));
+                return Some(syntax_error(
+                    Self::loc(file, key_start..safe_end(text, key_start, end)),
+                    "a quoted key without its closing quote, or an empty one",
+                    "write the name between single quotes: 'my db' = …",
+                ));
+            }
+            c.bump();
+            (text[key_start + 1..c.pos - 1].to_string(), true)
+        } else {
+            c.skip_while(is_key_char);
+            (text[key_start..c.pos].to_string(), false)
+        };
+        let key_end = c.pos;
+        c.skip_while(|b| b == b' ' || b == b'\t');
+        if c.peek() != Some(b'=') || (key.is_empty() && !key_quoted) {
+            let bad = c.pos;
+            let end = trim_end(bytes, bad, c.line_end());
+            let (span, what) = if key.is_empty() && c.peek() == Some(b'=') {
+                (bad..bad + 1, "a `=` without a key before it")
+            } else if end > bad {
+                (key_start..end, "PgBouncer cannot read this line")
+            } else {
+                (key_start..key_end, "a key without `= value`")
+            };
+            let help = if key_end > key_start && end > bad && c.peek() != Some(b'=') {
+                "keys may only hold letters, digits and _ . * - (a database name with other characters needs single quotes and PgBouncer ≥ 1.25); turn prose into a `;` comment"
+            } else {
+                "write `key = value`, a `[section]`, `%include file`, or start the line with `;` to make it a comment"
+            };
+            return Some(syntax_error(Self::loc(file, span), what, help));
+        }
+        c.bump();
+        let after_eq = c.pos;
+        c.skip_while(|b| b == b' ' || b == b'\t');
+        let end = c.line_end();
+        let value_end = trim_end(bytes, c.pos, end);
+        // An empty value is shown right after its `=`.
+        let (value_start, value_end) = if value_end == c.pos {
+            (after_eq, after_eq)
+        } else {
+            (c.pos, value_end)
+        };
+        while c.pos < end {
+            c.bump();
+        }
+        let key_loc = Self::loc(file, key_start..key_end);
+        match self.current {
+            Current::Known(section) => self.doc.entries.push(IniEntry {
+                section,
+                key,
+                key_loc,
+                key_quoted,
+                value: text[value_start..value_end].to_string(),
+                value_loc: Self::loc(file, value_start..value_end),
+                line,
+            }),
+            Current::Unknown => {}
+            Current::NoSection => self.doc.findings.push(
+                Diagnostic::new(
+                    "CAT008",
+                    Severity::Error,
+                    format!("`{key}` comes before any section: PgBouncer refuses it (value without section)"),
+                )
+                .at(Some(key_loc))
+                .help("put a section header above it, usually `[pgbouncer]`"),
+            ),
+        }
+        None
+    }
+
+    fn include(
+        &mut self,
+        file: FileId,
+        line_span: std::ops::Range<usize>,
+        path_span: std::ops::Range<usize>,
+        written: &str,
+    ) -> Result<Flow, InputError> {
+        let at = Self::loc(file, path_span.clone());
+        if written.is_empty() {
+            return Ok(self.stop(
+                Diagnostic::new(
+                    "CAT008",
+                    Severity::Error,
+                    "`%include` names no file: PgBouncer stops loading here",
+                )
+                .at(Some(Self::loc(file, line_span)))
+                .help("write the path after `%include `, or remove the line"),
+            ));
+        }
+        let resolved = self.cwd.join(written);
+        let identity = file_identity(&resolved);
+        if let Some(index) = self.stack.iter().position(|(id, _)| *id == identity) {
+            let name = |id: FileId| self.sources.get(id).display.clone();
+            let again = name(self.stack[index].1);
+            let via: Vec<String> = self.stack[index + 1..]
+                .iter()
+                .map(|(_, id)| name(*id))
+                .collect();
+            let msg = if via.is_empty() {
+                format!("include cycle: {again} includes itself")
+            } else {
+                format!(
+                    "include cycle: {again} includes itself via {}",
+                    via.join(" and ")
+                )
+            };
+            return Ok(self.stop(
+                Diagnostic::new(
+                    "CAT008",
+                    Severity::Error,
+                    format!("{msg}: PgBouncer follows it until `include nesting level too deep` and refuses to start"),
+                )
+                .at(Some(at))
+                .help("remove this `%include`"),
+            ));
+        }
+        // The top-level file is depth 0; cfparser refuses an include from depth MAX_INCLUDE.
+        if self.stack.len() > MAX_INCLUDE_DEPTH {
+            return Ok(self.stop(
+                Diagnostic::new(
+                    "CAT008",
+                    Severity::Error,
+                    format!("`%include {written}` nests includes deeper than {MAX_INCLUDE_DEPTH} files: PgBouncer stops loading (include nesting level too deep)"),
+                )
+                .at(Some(at))
+                .help("include the files from fewer levels, e.g. all from the top-level file"),
+            ));
+        }
+        let missing = matches!(std::fs::metadata(&resolved), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        if missing {
+            self.doc.findings.push(
+                Diagnostic::new(
+                    "FIL004",
+                    Severity::Warning,
+                    format!("could not load file \"{written}\": no such file here; its settings were not checked"),
+                )
+                .at(Some(at))
+                .help(format!(
+                    "PgBouncer resolves `%include` against the directory it is started from ({} here): run poolstack from there, or PgBouncer refuses to start",
+                    self.cwd.display()
+                )),
+            );
+            return Ok(Flow::Continue);
+        }
+        match text::read(&resolved) {
+            Ok(contents) => {
+                let included = self.sources.add(&resolved, contents);
+                self.file(included, identity)
+            }
+            Err(e) => {
+                self.doc.findings.push(
+                    Diagnostic::new(
+                        "FIL004",
+                        Severity::Warning,
+                        format!("could not load file \"{written}\": {}; its settings were not checked", e.message),
+                    )
+                    .at(Some(at))
+                    .help("PgBouncer refuses to start when it cannot read an included file: include a readable text file"),
+                );
+                Ok(Flow::Continue)
+            }
+        }
+    }
+}
+
+/// End of the line holding `pos` (its `\n`, or the end of text).
+fn line_end_from(bytes: &[u8], pos: usize) -> usize {
+    bytes[pos..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| pos + i)
+}
+
+/// `end` moved back to a char boundary of `text` (and never before `start`).
+fn safe_end(text: &str, start: usize, mut end: usize) -> usize {
+    end = end.min(text.len());
+    while end > start && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+fn syntax_error(loc: Loc, what: &str, help: &str) -> Diagnostic {
+    Diagnostic::new(
+        "CAT008",
+        Severity::Error,
+        format!("syntax error: {what}; PgBouncer refuses the file and stops loading here (nothing after this line was checked)"),
+    )
+    .at(Some(loc))
+    .help(help)
+}
+
+/// One `key=value` of a connection string (`[databases]`, `[users]`, `[peers]` values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnstrPair {
+    pub key: String,
+    pub key_loc: Loc,
+    /// Unquoted: `'it''s'` is `it's`.
+    pub value: String,
+    /// The value as written, quotes included.
+    pub value_loc: Loc,
+    pub quoted: bool,
+}
+
+/// What is wrong with a connection string (PgBouncer: `syntax error in connection string`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnstrErrorKind {
+    /// A word without `=` (or `=` without a key before it).
+    MissingEquals,
+    /// `key=` at the end, or `key=''`: PgBouncer disallows empty values.
+    EmptyValue,
+    /// A `'` that is never closed.
+    UnterminatedQuote,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnstrError {
+    pub kind: ConnstrErrorKind,
+    pub message: String,
+    pub loc: Loc,
+}
+
+/// Split a connection string the way loader.c's `cstr_get_pair` does: pairs separated by
+/// whitespace, blanks around `=` allowed, a value single-quoted with `''` for a quote (text
+/// inside quotes is neither a separator nor a comment), double quotes literal. An unquoted
+/// value ends at the next space only; `a= b=1` gives `a` the value `b=1`, as in PgBouncer.
+/// `value_loc` is where `value` sits in its file.
+pub fn parse_connstr(value: &str, value_loc: &Loc) -> Result<Vec<ConnstrPair>, ConnstrError> {
+    let bytes = value.as_bytes();
+    let base = value_loc.span.start;
+    let loc = |r: std::ops::Range<usize>| Loc {
+        file: value_loc.file,
+        span: base + r.start..base + r.end,
+    };
+    let err = |kind, message: String, r: std::ops::Range<usize>| ConnstrError {
+        kind,
+        message,
+        loc: loc(r),
+    };
+    let skip_ws = |mut p: usize| {
+        while p < bytes.len() && c_isspace(bytes[p]) {
+            p += 1;
+        }
+        p
+    };
+    let mut out = Vec::new();
+    let mut p = skip_ws(0);
+    while p < bytes.len() {
+        let key_start = p;
+        while p < bytes.len() && bytes[p] != b'=' && !c_isspace(bytes[p]) {
+            p += 1;
+        }
+        let key_end = p;
+        p = skip_ws(p);
+        if p >= bytes.len() || bytes[p] != b'=' || key_start == key_end {
+            let (span, what) = if key_start == key_end {
+                (p..(p + 1).min(bytes.len()), "`=` without a key".to_string())
+            } else {
+                (
+                    key_start..key_end,
+                    format!("`{}` has no `=value`", &value[key_start..key_end]),
+                )
+            };
+            return Err(err(
+                ConnstrErrorKind::MissingEquals,
+                format!("syntax error in connection string: {what}"),
+                span,
+            ));
+        }
+        let eq = p;
+        p = skip_ws(p + 1);
+        let value_start = p;
+        let (text, quoted) = if bytes.get(p) == Some(&b'\'') {
+            p += 1;
+            let mut unquoted = Vec::new();
+            loop {
+                match bytes.get(p) {
+                    None => {
+                        return Err(err(
+                            ConnstrErrorKind::UnterminatedQuote,
+                            format!(
+                                "the quoted value of `{}` is never closed",
+                                &value[key_start..key_end]
+                            ),
+                            value_start..bytes.len(),
+                        ));
+                    }
+                    Some(b'\'') if bytes.get(p + 1) == Some(&b'\'') => {
+                        unquoted.push(b'\'');
+                        p += 2;
+                    }
+                    Some(b'\'') => {
+                        p += 1;
+                        break;
+                    }
+                    Some(&b) => {
+                        unquoted.push(b);
+                        p += 1;
+                    }
+                }
+            }
+            (String::from_utf8_lossy(&unquoted).into_owned(), true)
+        } else {
+            while p < bytes.len() && bytes[p] != b' ' {
+                p += 1;
+            }
+            (value[value_start..p].to_string(), false)
+        };
+        let value_end = p;
+        if text.is_empty() {
+            return Err(err(
+                ConnstrErrorKind::EmptyValue,
+                format!(
+                    "`{}` has an empty value, which PgBouncer refuses (syntax error in connection string)",
+                    &value[key_start..key_end]
+                ),
+                key_start..(eq + 1).max(value_end),
+            ));
+        }
+        out.push(ConnstrPair {
+            key: value[key_start..key_end].to_string(),
+            key_loc: loc(key_start..key_end),
+            value: text,
+            value_loc: loc(value_start..value_end),
+            quoted,
+        });
+        // cstr_get_value cuts (and so skips) the one character after a value.
+        if p < bytes.len() {
+            p += 1;
+            while p < bytes.len() && !value.is_char_boundary(p) {
+                p += 1;
+            }
+        }
+        p = skip_ws(p);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
