@@ -4,6 +4,7 @@
 
 use super::lex::{Lexer, Tok, Token, deescape};
 use super::{ConfEntry, ValueToken};
+use crate::catalog::postgres::{MEMORY_UNITS, TIME_UNITS};
 use crate::diag::{Diagnostic, Severity};
 use crate::source::{FileId, Loc};
 
@@ -214,11 +215,16 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
         },
         Expected::End { value, .. } => {
             let value_text = &text[value.start..value.end];
-            let number = matches!(text.as_bytes()[value.start], b'0'..=b'9' | b'.' | b'-' | b'+');
+            let number = !value_text.bytes().any(|b| b.is_ascii_alphabetic());
+            let unit = bad.kind == Tok::Id
+                && MEMORY_UNITS
+                    .iter()
+                    .chain(TIME_UNITS)
+                    .any(|u| u.eq_ignore_ascii_case(token));
             let exponent = bad.start == value.end
                 && bad.kind == Tok::Integer
                 && value_text.ends_with(['e', 'E']);
-            if number && (bad.kind == Tok::Id || exponent) {
+            if (number && unit) || exponent {
                 let whole = &text[value.start..bad.end];
                 let why = if exponent {
                     "a number with an exponent must be quoted".to_string()
