@@ -78,5 +78,30 @@ pub fn parse(file: FileId, sources: &mut SourceMap) -> Result<ConfDocument, Inpu
     Ok(reader.finish())
 }
 
+/// Quote `s` as a postgresql.conf string: single quotes, inner quotes doubled, backslashes
+/// escaped (DeescapeQuotedString would otherwise read `\t` as a tab).
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// How to write `value` in postgresql.conf so that PostgreSQL reads it back unchanged: bare
+/// when it lexes as one whole value token (`100`, `7GB`, `replica`, `a.b.c`), else quoted.
+/// `pg_catalog.english` is quoted: a lone `ident.ident` is not accepted as a value.
+pub fn conf_value(value: &str) -> String {
+    let mut lexer = lex::Lexer::new(value);
+    let bare = match (lexer.next_token(), lexer.next_token()) {
+        (Some(t), None) => {
+            t.start == 0
+                && t.end == value.len()
+                && matches!(
+                    t.kind,
+                    lex::Tok::Id | lex::Tok::Integer | lex::Tok::Real | lex::Tok::Unquoted
+                )
+        }
+        _ => false,
+    };
+    if bare { value.to_string() } else { quote(value) }
+}
+
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 //! and skipped up to its end; like PostgreSQL, a file is abandoned after 100 syntax errors.
 
 use super::lex::{Lexer, Tok, Token, deescape};
-use super::{ConfEntry, ValueToken};
+use super::{ConfEntry, ValueToken, quote};
 use crate::catalog::postgres::{MEMORY_UNITS, TIME_UNITS};
 use crate::diag::{Diagnostic, Severity};
 use crate::source::{FileId, Loc};
@@ -131,11 +131,6 @@ fn value_kind(tok: Tok) -> Option<ValueToken> {
     })
 }
 
-/// Quote `s` as a postgresql.conf string (inner quotes doubled, backslashes escaped).
-fn quoted(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-}
-
 /// The rest of the line from `start`, without a trailing comment or whitespace.
 fn rest_of_line(text: &str, start: usize) -> &str {
     let rest = &text[start..];
@@ -191,7 +186,7 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
             (Tok::QualifiedId, _) => error(
                 at,
                 format!("`{token}` (one dot between two words) is not accepted as an unquoted value"),
-                format!("quote it: {}", quoted(token)),
+                format!("quote it: {}", quote(token)),
             ),
             (Tok::Error, "'") => error(
                 at,
@@ -210,7 +205,7 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                 } else {
                     format!("`{token}` cannot start an unquoted value")
                 };
-                error(at, why, format!("quote the whole value: {}", quoted(value)))
+                error(at, why, format!("quote the whole value: {}", quote(value)))
             }
         },
         Expected::End { value, .. } => {
@@ -233,7 +228,7 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                 } else {
                     "a space between a number and its unit needs quotes".to_string()
                 };
-                error(at, why, format!("quote it: {}", quoted(whole)))
+                error(at, why, format!("quote it: {}", quote(whole)))
             } else if bad.kind == Tok::Error && token == "'" {
                 error(
                     at,
@@ -247,7 +242,7 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                     "a line holds one `name = value`, and this follows the value".into(),
                     format!(
                         "put each setting on its own line, or quote the whole value if it is one: {}",
-                        quoted(whole)
+                        quote(whole)
                     ),
                 )
             }
