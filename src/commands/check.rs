@@ -18,8 +18,8 @@ use crate::rules::{self, Context, FileFact, FileRole};
 use crate::secrets::{Need, Secrets};
 use crate::source::display_path;
 use crate::stack::Stack;
-use crate::stack::files;
 use crate::stack::budget::ServerConnectionBudget;
+use crate::stack::files;
 use std::path::{Path, PathBuf};
 
 pub use policy::Flags;

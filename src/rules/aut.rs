@@ -627,6 +627,10 @@ fn console_user_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(pgb) = &stack.pgbouncer else {
         return;
     };
+    // Hand-written pgbouncer.ini without its userlist: who is in it is unknown.
+    if !stack.coverage.users {
+        return;
+    }
     if matches!(
         pgb.auth_type.value,
         AuthType::Pam | AuthType::Ldap | AuthType::Cert

@@ -273,12 +273,34 @@ mod tests {
         assert_eq!(tokens("1.5GB"), [(Real, "1.5"), (Id, "GB")]);
         assert_eq!(tokens("7GB"), [(Integer, "7GB")]);
         assert_eq!(tokens("1e1"), [(Integer, "1e"), (Integer, "1")]);
-        assert_eq!(tokens("1.0e1 .5 -3"), [(Real, "1.0e1"), (Real, ".5"), (Integer, "-3")]);
-        assert_eq!(tokens("0x64 0X64"), [(Integer, "0x64"), (Integer, "0X"), (Integer, "64")]);
-        assert_eq!(tokens("a.b a.b.c a.b/c"), [(QualifiedId, "a.b"), (Unquoted, "a.b.c"), (Unquoted, "a.b/c")]);
-        assert_eq!(tokens("conf.d my-cluster.v1:prod/a"), [(QualifiedId, "conf.d"), (Unquoted, "my-cluster.v1:prod/a")]);
-        assert_eq!(tokens("%m \"x"), [(Error, "%"), (Id, "m"), (Error, "\""), (Id, "x")]);
-        assert_eq!(tokens("a='it''s' # c\r\n"), [(Id, "a"), (Equals, "="), (String, "'it''s'"), (Eol, "\n")]);
+        assert_eq!(
+            tokens("1.0e1 .5 -3"),
+            [(Real, "1.0e1"), (Real, ".5"), (Integer, "-3")]
+        );
+        assert_eq!(
+            tokens("0x64 0X64"),
+            [(Integer, "0x64"), (Integer, "0X"), (Integer, "64")]
+        );
+        assert_eq!(
+            tokens("a.b a.b.c a.b/c"),
+            [
+                (QualifiedId, "a.b"),
+                (Unquoted, "a.b.c"),
+                (Unquoted, "a.b/c")
+            ]
+        );
+        assert_eq!(
+            tokens("conf.d my-cluster.v1:prod/a"),
+            [(QualifiedId, "conf.d"), (Unquoted, "my-cluster.v1:prod/a")]
+        );
+        assert_eq!(
+            tokens("%m \"x"),
+            [(Error, "%"), (Id, "m"), (Error, "\""), (Id, "x")]
+        );
+        assert_eq!(
+            tokens("a='it''s' # c\r\n"),
+            [(Id, "a"), (Equals, "="), (String, "'it''s'"), (Eol, "\n")]
+        );
         assert_eq!(tokens("'ab\n"), [(Error, "'"), (Id, "ab"), (Eol, "\n")]);
         assert_eq!(tokens("'a\\'b'"), [(String, "'a\\'b'")]);
         assert_eq!(tokens("\u{feff}x"), [(Id, "\u{feff}x")]);

@@ -8,14 +8,6 @@ use crate::stack::{App, AppUrl, Origin, Setting};
 use crate::units::Duration;
 use std::path::Path;
 
-/// What one `.env` says about its app, and the findings reading it made (CAT002 for values
-/// the app's code could not use).
-pub struct EnvApp {
-    pub app: App,
-    /// The URL carries a password value rather than a `${VAR}` reference (AUT008 cares).
-    pub holds_password: bool,
-}
-
 /// The variables of the convention; a file with none of them describes no app.
 const VARS: &[&str] = &[
     "DATABASE_URL",
@@ -30,7 +22,8 @@ const VARS: &[&str] = &[
     "DB_CONNECT_TIMEOUT",
 ];
 
-/// The app a `.env` describes; `None` when it has none of the convention's variables.
+/// The app a `.env` describes; `None` when it has none of the convention's variables. Values
+/// the app's code could not use are CAT002 in `findings`.
 /// `listen_port` is PgBouncer's, when a pgbouncer.ini is part of the run: without
 /// `USE_PGBOUNCER`, a URL on that port is taken to go through PgBouncer.
 pub fn app(
@@ -39,7 +32,7 @@ pub fn app(
     sources: &SourceMap,
     listen_port: Option<u16>,
     findings: &mut Vec<Diagnostic>,
-) -> Option<EnvApp> {
+) -> Option<App> {
     if !VARS.iter().any(|v| env.get(v).is_some()) {
         return None;
     }
@@ -68,16 +61,21 @@ pub fn app(
             }
         }
     };
-    let seconds = |key: &str, bad: &mut dyn FnMut(&EnvEntry, &str, &str)| -> Option<(f64, &EnvEntry)> {
-        let e = env.get(key)?;
-        match e.value.trim().parse::<f64>() {
-            Ok(n) => Some((n, e)),
-            Err(_) => {
-                bad(e, "a number of seconds", "write seconds as a number, e.g. 30");
-                None
+    let seconds =
+        |key: &str, bad: &mut dyn FnMut(&EnvEntry, &str, &str)| -> Option<(f64, &EnvEntry)> {
+            let e = env.get(key)?;
+            match e.value.trim().parse::<f64>() {
+                Ok(n) => Some((n, e)),
+                Err(_) => {
+                    bad(
+                        e,
+                        "a number of seconds",
+                        "write seconds as a number, e.g. 30",
+                    );
+                    None
+                }
             }
-        }
-    };
+        };
     let driver = match &url {
         Some((e, Some(u))) => Setting::new(u.driver, here(e)),
         _ => Setting::new(
@@ -121,7 +119,11 @@ pub fn app(
             } else if let Ok(n) = v.parse::<u32>() {
                 Some(Setting::new(PrepareThreshold::After(n), here(e)))
             } else {
-                bad(e, "a prepare_threshold", "write none (disables) or a whole number");
+                bad(
+                    e,
+                    "a prepare_threshold",
+                    "write none (disables) or a whole number",
+                );
                 None
             }
         }
@@ -189,50 +191,44 @@ pub fn app(
         None => listen_port.is_some_and(|p| p == port.value),
     };
     let name = app_name(path);
-    Some(EnvApp {
-        app: App {
-            name: Setting::new(name, Origin::Default("the .env file's name")),
-            replicas: Setting::new(
-                1,
-                Origin::Default("a .env file describes one process: counts are per process"),
-            ),
-            processes: Setting::new(
-                1,
-                Origin::Default("a .env file describes one process: counts are per process"),
-            ),
-            driver,
-            libpq: None,
-            database: database.clone(),
-            user,
-            password_env,
-            pool_size,
-            max_overflow,
-            pool_timeout,
-            pool_recycle,
-            pre_ping,
-            prepare_threshold,
-            statement_cache_size,
-            connect_timeout,
-            env_file: Setting::new(path.clone(), Origin::Default("the .env file itself")),
-            url: AppUrl {
-                host,
-                port,
-                database,
-                via_pgbouncer,
-                options,
-                password_in_file: holds_password,
-            },
+    Some(App {
+        name: Setting::new(name, Origin::Default("the .env file's name")),
+        replicas: Setting::new(
+            1,
+            Origin::Default("a .env file describes one process: counts are per process"),
+        ),
+        processes: Setting::new(
+            1,
+            Origin::Default("a .env file describes one process: counts are per process"),
+        ),
+        driver,
+        libpq: None,
+        database: database.clone(),
+        user,
+        password_env,
+        pool_size,
+        max_overflow,
+        pool_timeout,
+        pool_recycle,
+        pre_ping,
+        prepare_threshold,
+        statement_cache_size,
+        connect_timeout,
+        env_file: Setting::new(path.clone(), Origin::Default("the .env file itself")),
+        url: AppUrl {
+            host,
+            port,
+            database,
+            via_pgbouncer,
+            options,
+            password_in_file: holds_password,
         },
-        holds_password,
     })
 }
 
 /// `.env` → `app`, `api.env` → `api`, `.env.production` → `production`.
 fn app_name(path: &Path) -> String {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("app");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("app");
     if name == ".env" {
         "app".to_string()
     } else if let Some(rest) = name.strip_prefix(".env.") {
@@ -414,11 +410,17 @@ mod tests {
         let mut findings = Vec::new();
         let a = app(file, &env, &sources, Some(6432), &mut findings).unwrap();
         assert!(findings.is_empty(), "{findings:?}");
-        let app = a.app;
+        let app = a;
         assert_eq!(app.name.value, "api");
-        assert_eq!(app.prepare_threshold.unwrap().value, PrepareThreshold::After(0));
+        assert_eq!(
+            app.prepare_threshold.unwrap().value,
+            PrepareThreshold::After(0)
+        );
         assert_eq!(app.pool_size.value, 5);
-        assert_eq!(app.pool_recycle.value, Recycle::After(Duration(1_800_000_000)));
+        assert_eq!(
+            app.pool_recycle.value,
+            Recycle::After(Duration(1_800_000_000))
+        );
         assert!(app.url.via_pgbouncer && app.pre_ping.value);
         let loc = app.url.port.loc().unwrap();
         assert_eq!(&text[loc.span.clone()], "6432");
@@ -434,7 +436,7 @@ mod tests {
         let env = dotenv::parse(file, text);
         let mut findings = Vec::new();
         let a = app(file, &env, &sources, None, &mut findings).unwrap();
-        assert_eq!(a.app.name.value, "app");
+        assert_eq!(a.name.value, "app");
         let codes: Vec<_> = findings.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["CAT002", "CAT002"]);
         // No app at all without the convention's variables.

@@ -42,7 +42,11 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
         .as_ref()
         .map(|(file, parsed)| HandUserlist::from_parsed(*file, parsed, &sources.get(*file).text));
 
-    let postgres = postgres(conf.as_ref(), versions.postgres, version_origin(&read, true));
+    let postgres = postgres(
+        conf.as_ref(),
+        versions.postgres,
+        version_origin(&read, true),
+    );
     let pgbouncer = ini
         .as_ref()
         .map(|i| pgbouncer(i, versions.pgbouncer, version_origin(&read, false)));
@@ -57,7 +61,7 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
     for (file, env) in &read.envs {
         findings.extend(env.findings.iter().cloned());
         if let Some(a) = apps::app(*file, env, sources, listen_port, &mut findings) {
-            apps.push(a.app);
+            apps.push(a);
         }
     }
     let comments = read
@@ -229,13 +233,19 @@ impl Options<'_> {
             Some(v) => opt.default_for(v)?,
             None => opt.default_in_every_release()?,
         };
-        Some((text.to_string(), Origin::Default("not set: PgBouncer's default")))
+        Some((
+            text.to_string(),
+            Origin::Default("not set: PgBouncer's default"),
+        ))
     }
 
     fn count(&self, name: &str, fallback: u32) -> Setting<u32> {
         match self.get(name) {
             Some(o) => Setting::new(
-                o.value.number.unwrap_or(0.0).clamp(0.0, f64::from(u32::MAX)) as u32,
+                o.value
+                    .number
+                    .unwrap_or(0.0)
+                    .clamp(0.0, f64::from(u32::MAX)) as u32,
                 imported(&o.value_loc),
             ),
             None => Setting::new(fallback, Origin::Default("not set: PgBouncer's default")),
@@ -313,7 +323,9 @@ fn pgbouncer(set: &IniSettings, release: Option<PgbVersion>, version_origin: Ori
     let pool_mode = o
         .text("pool_mode")
         .and_then(|(t, origin)| Some(Setting::new(pool_mode(&t)?, origin)))
-        .unwrap_or_else(|| Setting::new(PoolMode::Session, default("not set: PgBouncer's default")));
+        .unwrap_or_else(|| {
+            Setting::new(PoolMode::Session, default("not set: PgBouncer's default"))
+        });
     let auth_type = o
         .text("auth_type")
         .and_then(|(t, origin)| Some(Setting::new(auth_type(&t)?, origin)))
@@ -331,9 +343,9 @@ fn pgbouncer(set: &IniSettings, release: Option<PgbVersion>, version_origin: Ori
     // `None` when the release lacks the option, or its default is unknown without a release.
     let max_prepared_statements = match o.get("max_prepared_statements") {
         Some(_) => Some(o.count("max_prepared_statements", 0)),
-        None => o.text("max_prepared_statements").and_then(|(t, origin)| {
-            Some(Setting::new(t.parse::<u32>().ok()?, origin))
-        }),
+        None => o
+            .text("max_prepared_statements")
+            .and_then(|(t, origin)| Some(Setting::new(t.parse::<u32>().ok()?, origin))),
     };
     let options = set
         .options
@@ -355,9 +367,7 @@ fn pgbouncer(set: &IniSettings, release: Option<PgbVersion>, version_origin: Ori
         listen_addr: o
             .text("listen_addr")
             .map(|(t, origin)| Setting::new(t, origin))
-            .unwrap_or_else(|| {
-                Setting::new(String::new(), default("not set: unix socket only"))
-            }),
+            .unwrap_or_else(|| Setting::new(String::new(), default("not set: unix socket only"))),
         client_port: Setting::new(
             listen_port.value,
             Origin::Derived {
@@ -417,15 +427,23 @@ fn users(
         out.push(User {
             name: Setting::new(entry.user.clone(), imported(&entry.user_loc)),
             password: None,
-            role: Setting::new(false, Origin::Default("roles are managed outside these files")),
-            admin: pgb.map_or(Setting::new(false, Origin::Default("no pgbouncer.ini")), |b| {
-                listed(&b.admin_users)
-            }),
-            stats: pgb.map_or(Setting::new(false, Origin::Default("no pgbouncer.ini")), |b| {
-                listed(&b.stats_users)
-            }),
+            role: Setting::new(
+                false,
+                Origin::Default("roles are managed outside these files"),
+            ),
+            admin: pgb.map_or(
+                Setting::new(false, Origin::Default("no pgbouncer.ini")),
+                |b| listed(&b.admin_users),
+            ),
+            stats: pgb.map_or(
+                Setting::new(false, Origin::Default("no pgbouncer.ini")),
+                |b| listed(&b.stats_users),
+            ),
             pool_mode: param("pool_mode").and_then(|p| {
-                Some(Setting::new(pool_mode(&p.value.normalized)?, imported(&p.value_loc)))
+                Some(Setting::new(
+                    pool_mode(&p.value.normalized)?,
+                    imported(&p.value_loc),
+                ))
             }),
             max_user_connections: param("max_user_connections").map(|p| {
                 Setting::new(
@@ -466,15 +484,14 @@ fn databases(set: &IniSettings, pgb: &Pgbouncer, users: &[User]) -> Vec<Database
                 Some(p) => Setting::new(p.value.normalized.clone(), imported(&p.value_loc)),
                 None => Setting::new(fallback.to_string(), Origin::Default(why)),
             };
-            let count = |keys: &[&str], global: &Setting<u32>| {
-                match keys.iter().find_map(|k| param(k)) {
+            let count =
+                |keys: &[&str], global: &Setting<u32>| match keys.iter().find_map(|k| param(k)) {
                     Some(p) => Setting::new(
                         p.value.number.unwrap_or(0.0).max(0.0) as u32,
                         imported(&p.value_loc),
                     ),
                     None => global.clone(),
-                }
-            };
+                };
             let forced_user = param("user")
                 .map(|p| Setting::new(p.value.normalized.clone(), imported(&p.value_loc)));
             Database {

@@ -98,7 +98,10 @@ mod tests {
     #[test]
     fn by_content() {
         for (text, kind) in [
-            ("; comment\n[databases]\na = host=x\n", Some(Kind::PgbouncerIni)),
+            (
+                "; comment\n[databases]\na = host=x\n",
+                Some(Kind::PgbouncerIni),
+            ),
             ("%include other.ini\n", Some(Kind::PgbouncerIni)),
             ("\"alice\" \"md5abc\"\n", Some(Kind::Userlist)),
             ("# c\nDATABASE_URL=postgresql://x\n", Some(Kind::Env)),

@@ -76,7 +76,11 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
                 let doc = conf_format::read(&input.path, &mut sources)?;
                 out.directives.extend(doc.directives.iter().cloned());
                 // ALTER SYSTEM's file is read after postgresql.conf and wins.
-                if input.path.file_name().is_some_and(|n| n == "postgresql.auto.conf") {
+                if input
+                    .path
+                    .file_name()
+                    .is_some_and(|n| n == "postgresql.auto.conf")
+                {
                     auto_confs.push(doc);
                 } else {
                     out.confs.push(doc);
