@@ -1,7 +1,7 @@
 //! `poolstack check`, `rules`, `explain`: exit codes, every output format, suppressions — run
 //! through the real binary from the repository root, so every path in the output is relative.
 //!
-//! The rule set is being filled in; the MT5 snapshots are expected to change when rules land.
+//! Hand-written files (`check pgbouncer.ini …`) have their own suite: tests/check_files.rs.
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -355,13 +355,12 @@ fn bad_flags_are_input_errors_in_the_chosen_format() {
 }
 
 #[test]
-fn hand_written_files_are_not_yet_supported() {
+fn missing_config_files_are_input_errors_and_versions_belong_to_files() {
     for format in ["human", "json"] {
         let r = run(&[
             "check",
-            "pgbouncer.ini",
-            "postgresql.conf",
-            ".env",
+            "nowhere/pgbouncer.ini",
+            "nowhere/postgresql.conf",
             "--format",
             format,
         ]);
@@ -372,10 +371,9 @@ fn hand_written_files_are_not_yet_supported() {
             &r.stdout
         };
         assert!(
-            shown.contains("linting hand-written files is not yet supported"),
+            shown.contains("cannot read nowhere/pgbouncer.ini: no such file"),
             "{shown}"
         );
-        assert!(shown.contains("stack.toml"), "{shown}");
     }
     // The version flags describe hand-written files; a manifest declares its own.
     let r = run(&["check", MT5, "--pg-version", "15"]);

@@ -48,6 +48,21 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
         return Ok(Outcome::Refused);
     }
 
+    // Read back what was built, as the servers would (a template override can break a file).
+    let verified = render::verify::verify(&stack, &plan)?;
+    if !verified.errors.is_empty() {
+        for d in &verified.errors {
+            let _ = write!(io.err, "{}", human::render(d, &verified.sources, io.color));
+        }
+        let _ = writeln!(
+            io.err,
+            "poolstack: refusing to render: {} error{} in the files it built (the server would refuse them); nothing was written",
+            verified.errors.len(),
+            plural(verified.errors.len())
+        );
+        return Ok(Outcome::Refused);
+    }
+
     if args.check {
         return Ok(check(&plan, &secrets, io));
     }
