@@ -193,6 +193,14 @@ fn where_(section: Section) -> &'static str {
     }
 }
 
+/// ` (in a [databases] connection string)`, nothing for `[pgbouncer]`.
+fn in_where(section: Section) -> String {
+    match section {
+        Section::Pgbouncer => String::new(),
+        other => format!(" (in {})", where_(other)),
+    }
+}
+
 const DECLARE_HELP: &str =
     "declare the version: `; poolstack: pgbouncer 1.18` or --pgbouncer-version";
 
@@ -312,12 +320,14 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                if self.version.is_none() && opt.since > PgbVersion::MIN_SUPPORTED {
+                // The section's own info already covers keys as old as the section.
+                let floor = PgbVersion::MIN_SUPPORTED.max(section.since());
+                if self.version.is_none() && opt.since > floor {
                     self.push(
                         Diagnostic::new(
                             "CAT003",
                             Severity::Info,
-                            format!("`{key}` needs PgBouncer ≥ {} ({}): older versions refuse to start with it", opt.since, where_(section)),
+                            format!("`{key}` needs PgBouncer ≥ {}: older versions refuse to start with it{}", opt.since, in_where(section)),
                         )
                         .at(Some(key_loc.clone()))
                         .help(DECLARE_HELP),
