@@ -203,6 +203,24 @@ fn cat002_unrendered_placeholders() {
     let (s, src) = dbs("app = host=$DB_HOST port=5432", V118);
     let (_, spot) = one(&s, &src, "CAT002");
     assert_eq!(spot, "$DB_HOST");
+    // a whole connection string left as a placeholder is a placeholder, not a syntax error
+    let (s, src) = dbs("app = ${DATABASE_URL}", V118);
+    let (d, spot) = one(&s, &src, "CAT002");
+    assert_eq!(spot, "${DATABASE_URL}");
+    assert!(d.message.contains("placeholder"));
+    // auth_dbname may not name the admin console (1.19+)
+    let (s, src) = global("auth_dbname = pgbouncer", Some(PgbVersion::new(1, 19)));
+    let (d, spot) = one(&s, &src, "CAT002");
+    assert_eq!(spot, "pgbouncer");
+    assert!(d.message.contains("reserved"));
+    // a placeholder as a database name is a syntax error, with a template hint
+    let (s, _) = dbs("${DB_NAME} = host=a", V118);
+    assert_eq!(codes(&s), ["CAT008"]);
+    assert!(
+        help(&s.findings[0]).contains("template"),
+        "{}",
+        help(&s.findings[0])
+    );
     // not firing: SQL parameters and lower-case dollars
     let (s, _) = global(
         "auth_query = SELECT usename, passwd FROM pg_shadow WHERE usename=$1\nadmin_users = a$b",
