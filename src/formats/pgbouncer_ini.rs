@@ -112,10 +112,13 @@ pub fn parse(file: FileId, cwd: &Path, sources: &mut SourceMap) -> Result<IniDoc
         doc: IniDocument::default(),
         current: Current::NoSection,
         stack: Vec::new(),
+        include_missed: false,
     };
     reader.file(file, identity)?;
+    let include_missed = reader.include_missed;
     let mut doc = reader.doc;
-    if doc.stopped_at.is_none() && !doc.main_section_found {
+    // An unread include may hold the [pgbouncer] section (FIL004 already says so).
+    if doc.stopped_at.is_none() && !doc.main_section_found && !include_missed {
         doc.findings.push(
             Diagnostic::new("CAT008", Severity::Error, MAIN_SECTION_MISSING)
                 .at(Some(Loc { file, span: 0..0 }))
@@ -148,6 +151,8 @@ struct Reader<'a> {
     current: Current,
     /// Files being read (outermost first), by identity, for the cycle check.
     stack: Vec<(PathBuf, FileId)>,
+    /// An include could not be followed: the section it may have opened is unknown.
+    include_missed: bool,
 }
 
 /// C `isspace` in the "C" locale (includes `\v` and `\f`, unlike `u8::is_ascii_whitespace`).
@@ -289,6 +294,7 @@ impl Reader<'_> {
                     if c.peek() != Some(b']') {
                         let span = open..trim_end(bytes, open, c.pos);
                         return Ok(self.stop(syntax_error(
+                            text,
                             Self::loc(file, span),
                             "a section header without its closing `]`",
                             "close it: `[databases]`",
@@ -354,6 +360,7 @@ impl Reader<'_> {
             if c.peek() != Some(b'\'') || c.pos == key_start + 1 {
                 let end = trim_end(bytes, key_start, line_end_from(bytes, key_start));
                 return Some(syntax_error(
+                    text,
                     Self::loc(file, key_start..safe_end(text, key_start, end)),
                     "a quoted key without its closing quote, or an empty one",
                     "write the name between single quotes: 'my db' = …",
@@ -373,7 +380,10 @@ impl Reader<'_> {
             let (span, what) = if key.is_empty() && c.peek() == Some(b'=') {
                 (bad..bad + 1, "a `=` without a key before it")
             } else if end > bad {
-                (key_start..end, "PgBouncer cannot read this line")
+                (
+                    key_start..end,
+                    "not a `key = value`, a `[section]` or a comment",
+                )
             } else {
                 (key_start..key_end, "a key without `= value`")
             };
@@ -384,7 +394,7 @@ impl Reader<'_> {
             } else {
                 "write `key = value`, a `[section]`, `%include file`, or start the line with `;` to make it a comment"
             };
-            return Some(syntax_error(Self::loc(file, span), what, help));
+            return Some(syntax_error(text, Self::loc(file, span), what, help));
         }
         c.bump();
         let after_eq = c.pos;
@@ -412,6 +422,8 @@ impl Reader<'_> {
                 line,
             }),
             Current::Unknown => {}
+            // The unread include may have opened a section for this line.
+            Current::NoSection if self.include_missed => {}
             Current::NoSection => self.doc.findings.push(
                 Diagnostic::new(
                     "CAT008",
@@ -497,6 +509,7 @@ impl Reader<'_> {
                     self.cwd.display()
                 )),
             );
+            self.include_missed = true;
             return Ok(Flow::Continue);
         }
         match text::read(&resolved) {
@@ -514,6 +527,7 @@ impl Reader<'_> {
                     .at(Some(at))
                     .help("PgBouncer refuses to start when it cannot read an included file: include a readable text file"),
                 );
+                self.include_missed = true;
                 Ok(Flow::Continue)
             }
         }
@@ -537,11 +551,17 @@ fn safe_end(text: &str, start: usize, mut end: usize) -> usize {
     end
 }
 
-fn syntax_error(loc: Loc, what: &str, help: &str) -> Diagnostic {
+/// CAT008 for a line cfparser refuses; `text` is the file's, to quote the line.
+fn syntax_error(text: &str, loc: Loc, what: &str, help: &str) -> Diagnostic {
+    let written = text.get(loc.span.clone()).unwrap_or("");
+    let shown = match written.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &written[..cut]),
+        None => written.to_string(),
+    };
     Diagnostic::new(
         "CAT008",
         Severity::Error,
-        format!("syntax error: {what}; PgBouncer refuses the file and stops loading here (nothing after this line was checked)"),
+        format!("syntax error at `{shown}`: {what}; PgBouncer refuses the file and stops loading here (nothing after this line was checked)"),
     )
     .at(Some(loc))
     .help(help)
