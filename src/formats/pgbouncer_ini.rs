@@ -15,6 +15,13 @@
 //!
 //! The reader knows no versions: quoted keys and `[peers]` are recorded, and
 //! [`crate::stack::files::pgbouncer_ini::check`] decides what the declared version makes of them.
+//!
+//! Where PgBouncer gives up, the reader follows it only as far as useful for a lint: after a
+//! syntax error, an include cycle or too deep an include, nothing more is read (PgBouncer reads
+//! nothing more either, so nothing after it would take effect). After an unknown section or a
+//! key before any section — each also fatal to PgBouncer — it reports and reads on, so one run
+//! shows every problem. A missing include is a warning (FIL004): the file often exists only
+//! where PgBouncer runs.
 
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::directives::{self, Directives};
