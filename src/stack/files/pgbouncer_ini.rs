@@ -135,6 +135,7 @@ pub fn check(doc: &IniDocument, version: Option<PgbVersion>, sources: &SourceMap
                 users.put(user.name.clone(), user);
             }
             Section::Peers => {
+                cx.peer_id(entry);
                 cx.connstr(entry);
             }
         }
@@ -288,6 +289,26 @@ impl Checker {
                 )
                 .at(Some(entry.key_loc.clone()))
                 .help("choose another name; clients reach the console by connecting to the database `pgbouncer`"),
+            );
+        }
+    }
+
+    /// loader.c `parse_peer`: the key is the peer's id, `strtonum(name, 1, 0xFFFF)`.
+    fn peer_id(&mut self, entry: &IniEntry) {
+        let valid = entry.key.bytes().all(|b| b.is_ascii_digit())
+            && entry
+                .key
+                .parse::<u32>()
+                .is_ok_and(|id| (1..=0xFFFF).contains(&id));
+        if !valid {
+            self.push(
+                Diagnostic::new(
+                    "CAT002",
+                    Severity::Error,
+                    format!("the [peers] key `{}` is not a peer id: PgBouncer wants a number from 1 to 65535 and refuses to start", entry.key),
+                )
+                .at(Some(entry.key_loc.clone()))
+                .help("name each peer by its `peer_id` (the other PgBouncer's [pgbouncer] peer_id)"),
             );
         }
     }

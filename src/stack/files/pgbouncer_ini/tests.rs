@@ -258,6 +258,16 @@ fn cat003_not_in_version() {
     let (d, spot) = one(&s, &src, "CAT003");
     assert_eq!(spot, "[peers]");
     assert!(d.message.contains("introduced in 1.19"));
+    // peer ids are numbers from 1 to 65535
+    let (s, src) = run(&format!("{HEAD}[peers]\nnode-a = host=a\n"), V125);
+    let (d, spot) = one(&s, &src, "CAT002");
+    assert_eq!(spot, "node-a");
+    assert!(d.message.contains("peer id"));
+    let (s, _) = run(
+        &format!("{HEAD}[peers]\n65535 = host=a port=6432 pool_size=3\n"),
+        V125,
+    );
+    assert_eq!(codes(&s), Vec::<&str>::new());
     // master-only keys
     let (s, src) = global("pool_idle_timeout = 5", V125);
     let (d, _) = one(&s, &src, "CAT003");
