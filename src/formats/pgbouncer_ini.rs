@@ -15,6 +15,13 @@
 //!
 //! The reader knows no versions: quoted keys and `[peers]` are recorded, and
 //! [`crate::stack::files::pgbouncer_ini::check`] decides what the declared version makes of them.
+//!
+//! Where PgBouncer gives up, the reader follows it only as far as useful for a lint: after a
+//! syntax error, an include cycle or too deep an include, nothing more is read (PgBouncer reads
+//! nothing more either, so nothing after it would take effect). After an unknown section or a
+//! key before any section — each also fatal to PgBouncer — it reports and reads on, so one run
+//! shows every problem. A missing include is a warning (FIL004): the file often exists only
+//! where PgBouncer runs.
 
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::directives::{self, Directives};
@@ -112,10 +119,13 @@ pub fn parse(file: FileId, cwd: &Path, sources: &mut SourceMap) -> Result<IniDoc
         doc: IniDocument::default(),
         current: Current::NoSection,
         stack: Vec::new(),
+        include_missed: false,
     };
     reader.file(file, identity)?;
+    let include_missed = reader.include_missed;
     let mut doc = reader.doc;
-    if doc.stopped_at.is_none() && !doc.main_section_found {
+    // An unread include may hold the [pgbouncer] section (FIL004 already says so).
+    if doc.stopped_at.is_none() && !doc.main_section_found && !include_missed {
         doc.findings.push(
             Diagnostic::new("CAT008", Severity::Error, MAIN_SECTION_MISSING)
                 .at(Some(Loc { file, span: 0..0 }))
@@ -148,6 +158,8 @@ struct Reader<'a> {
     current: Current,
     /// Files being read (outermost first), by identity, for the cycle check.
     stack: Vec<(PathBuf, FileId)>,
+    /// An include could not be followed: the section it may have opened is unknown.
+    include_missed: bool,
 }
 
 /// C `isspace` in the "C" locale (includes `\v` and `\f`, unlike `u8::is_ascii_whitespace`).
@@ -289,6 +301,7 @@ impl Reader<'_> {
                     if c.peek() != Some(b']') {
                         let span = open..trim_end(bytes, open, c.pos);
                         return Ok(self.stop(syntax_error(
+                            text,
                             Self::loc(file, span),
                             "a section header without its closing `]`",
                             "close it: `[databases]`",
@@ -354,6 +367,7 @@ impl Reader<'_> {
             if c.peek() != Some(b'\'') || c.pos == key_start + 1 {
                 let end = trim_end(bytes, key_start, line_end_from(bytes, key_start));
                 return Some(syntax_error(
+                    text,
                     Self::loc(file, key_start..safe_end(text, key_start, end)),
                     "a quoted key without its closing quote, or an empty one",
                     "write the name between single quotes: 'my db' = …",
@@ -373,16 +387,21 @@ impl Reader<'_> {
             let (span, what) = if key.is_empty() && c.peek() == Some(b'=') {
                 (bad..bad + 1, "a `=` without a key before it")
             } else if end > bad {
-                (key_start..end, "PgBouncer cannot read this line")
+                (
+                    key_start..end,
+                    "not a `key = value`, a `[section]` or a comment",
+                )
             } else {
                 (key_start..key_end, "a key without `= value`")
             };
-            let help = if key_end > key_start && end > bad && c.peek() != Some(b'=') {
+            let help = if text[key_start..end.max(key_start)].contains("${") {
+                "this looks like an unrendered template placeholder: render the template before PgBouncer reads the file"
+            } else if key_end > key_start && end > bad && c.peek() != Some(b'=') {
                 "keys may only hold letters, digits and _ . * - (a database name with other characters needs single quotes and PgBouncer ≥ 1.25); turn prose into a `;` comment"
             } else {
                 "write `key = value`, a `[section]`, `%include file`, or start the line with `;` to make it a comment"
             };
-            return Some(syntax_error(Self::loc(file, span), what, help));
+            return Some(syntax_error(text, Self::loc(file, span), what, help));
         }
         c.bump();
         let after_eq = c.pos;
@@ -410,6 +429,8 @@ impl Reader<'_> {
                 line,
             }),
             Current::Unknown => {}
+            // The unread include may have opened a section for this line.
+            Current::NoSection if self.include_missed => {}
             Current::NoSection => self.doc.findings.push(
                 Diagnostic::new(
                     "CAT008",
@@ -491,10 +512,11 @@ impl Reader<'_> {
                 )
                 .at(Some(at))
                 .help(format!(
-                    "PgBouncer resolves `%include` against the directory it is started from ({} here): run poolstack from there, or PgBouncer refuses to start",
+                    "PgBouncer resolves `%include` against the directory it is started from ({} here): run poolstack from that directory so the file is checked; where the file is missing, PgBouncer refuses to start",
                     self.cwd.display()
                 )),
             );
+            self.include_missed = true;
             return Ok(Flow::Continue);
         }
         match text::read(&resolved) {
@@ -512,6 +534,7 @@ impl Reader<'_> {
                     .at(Some(at))
                     .help("PgBouncer refuses to start when it cannot read an included file: include a readable text file"),
                 );
+                self.include_missed = true;
                 Ok(Flow::Continue)
             }
         }
@@ -535,161 +558,24 @@ fn safe_end(text: &str, start: usize, mut end: usize) -> usize {
     end
 }
 
-fn syntax_error(loc: Loc, what: &str, help: &str) -> Diagnostic {
+/// CAT008 for a line cfparser refuses; `text` is the file's, to quote the line.
+fn syntax_error(text: &str, loc: Loc, what: &str, help: &str) -> Diagnostic {
+    let written = text.get(loc.span.clone()).unwrap_or("");
+    let shown = match written.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &written[..cut]),
+        None => written.to_string(),
+    };
     Diagnostic::new(
         "CAT008",
         Severity::Error,
-        format!("syntax error: {what}; PgBouncer refuses the file and stops loading here (nothing after this line was checked)"),
+        format!("syntax error at `{shown}`: {what}; PgBouncer refuses the file and stops loading here (nothing after this line was checked)"),
     )
     .at(Some(loc))
     .help(help)
 }
 
-/// One `key=value` of a connection string (`[databases]`, `[users]`, `[peers]` values).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnstrPair {
-    pub key: String,
-    pub key_loc: Loc,
-    /// Unquoted: `'it''s'` is `it's`.
-    pub value: String,
-    /// The value as written, quotes included.
-    pub value_loc: Loc,
-    pub quoted: bool,
-}
-
-/// What is wrong with a connection string (PgBouncer: `syntax error in connection string`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnstrErrorKind {
-    /// A word without `=` (or `=` without a key before it).
-    MissingEquals,
-    /// `key=` at the end, or `key=''`: PgBouncer disallows empty values.
-    EmptyValue,
-    /// A `'` that is never closed.
-    UnterminatedQuote,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnstrError {
-    pub kind: ConnstrErrorKind,
-    pub message: String,
-    pub loc: Loc,
-}
-
-/// Split a connection string the way loader.c's `cstr_get_pair` does: pairs separated by
-/// whitespace, blanks around `=` allowed, a value single-quoted with `''` for a quote (text
-/// inside quotes is neither a separator nor a comment), double quotes literal. An unquoted
-/// value ends at the next space only; `a= b=1` gives `a` the value `b=1`, as in PgBouncer.
-/// `value_loc` is where `value` sits in its file.
-pub fn parse_connstr(value: &str, value_loc: &Loc) -> Result<Vec<ConnstrPair>, ConnstrError> {
-    let bytes = value.as_bytes();
-    let base = value_loc.span.start;
-    let loc = |r: std::ops::Range<usize>| Loc {
-        file: value_loc.file,
-        span: base + r.start..base + r.end,
-    };
-    let err = |kind, message: String, r: std::ops::Range<usize>| ConnstrError {
-        kind,
-        message,
-        loc: loc(r),
-    };
-    let skip_ws = |mut p: usize| {
-        while p < bytes.len() && c_isspace(bytes[p]) {
-            p += 1;
-        }
-        p
-    };
-    let mut out = Vec::new();
-    let mut p = skip_ws(0);
-    while p < bytes.len() {
-        let key_start = p;
-        while p < bytes.len() && bytes[p] != b'=' && !c_isspace(bytes[p]) {
-            p += 1;
-        }
-        let key_end = p;
-        p = skip_ws(p);
-        if p >= bytes.len() || bytes[p] != b'=' || key_start == key_end {
-            let (span, what) = if key_start == key_end {
-                (p..(p + 1).min(bytes.len()), "`=` without a key".to_string())
-            } else {
-                (
-                    key_start..key_end,
-                    format!("`{}` has no `=value`", &value[key_start..key_end]),
-                )
-            };
-            return Err(err(
-                ConnstrErrorKind::MissingEquals,
-                format!("syntax error in connection string: {what}"),
-                span,
-            ));
-        }
-        let eq = p;
-        p = skip_ws(p + 1);
-        let value_start = p;
-        let (text, quoted) = if bytes.get(p) == Some(&b'\'') {
-            p += 1;
-            let mut unquoted = Vec::new();
-            loop {
-                match bytes.get(p) {
-                    None => {
-                        return Err(err(
-                            ConnstrErrorKind::UnterminatedQuote,
-                            format!(
-                                "the quoted value of `{}` is never closed",
-                                &value[key_start..key_end]
-                            ),
-                            value_start..bytes.len(),
-                        ));
-                    }
-                    Some(b'\'') if bytes.get(p + 1) == Some(&b'\'') => {
-                        unquoted.push(b'\'');
-                        p += 2;
-                    }
-                    Some(b'\'') => {
-                        p += 1;
-                        break;
-                    }
-                    Some(&b) => {
-                        unquoted.push(b);
-                        p += 1;
-                    }
-                }
-            }
-            (String::from_utf8_lossy(&unquoted).into_owned(), true)
-        } else {
-            while p < bytes.len() && bytes[p] != b' ' {
-                p += 1;
-            }
-            (value[value_start..p].to_string(), false)
-        };
-        let value_end = p;
-        if text.is_empty() {
-            return Err(err(
-                ConnstrErrorKind::EmptyValue,
-                format!(
-                    "`{}` has an empty value, which PgBouncer refuses (syntax error in connection string)",
-                    &value[key_start..key_end]
-                ),
-                key_start..(eq + 1).max(value_end),
-            ));
-        }
-        out.push(ConnstrPair {
-            key: value[key_start..key_end].to_string(),
-            key_loc: loc(key_start..key_end),
-            value: text,
-            value_loc: loc(value_start..value_end),
-            quoted,
-        });
-        // cstr_get_value cuts (and so skips) the one character after a value.
-        if p < bytes.len() {
-            p += 1;
-            while p < bytes.len() && !value.is_char_boundary(p) {
-                p += 1;
-            }
-        }
-        p = skip_ws(p);
-    }
-    Ok(out)
-}
+mod connstr;
+pub use connstr::{ConnstrError, ConnstrErrorKind, ConnstrPair, parse_connstr};
 
 #[cfg(test)]
 mod tests;

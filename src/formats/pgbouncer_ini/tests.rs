@@ -302,6 +302,20 @@ fn missing_include_is_a_warning_and_reading_goes_on() {
 }
 
 #[test]
+fn missing_include_may_hold_the_main_section() {
+    // pooler-bench: the include comes first and holds [pgbouncer]; nothing else is claimed.
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, _) = doc_in(
+        "%include configs/shared.ini
+unix_socket_dir = /tmp/a
+",
+        tmp.path(),
+    );
+    assert_eq!(codes(&d), ["FIL004"]);
+    assert!(d.entries.is_empty());
+}
+
+#[test]
 fn unreadable_include_is_reported_not_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join("bin.ini"), b"\x1f\x8b\0\0").unwrap();

@@ -7,7 +7,7 @@
 //! rules, and a key that only some versions accept is an info finding that says which.
 
 use crate::catalog::pgbouncer::{
-    self, PgbName, PgbOption, PgbTrap, PgbValue, PgbValueError, PgbVersion, Section,
+    self, PgbName, PgbOption, PgbValue, PgbValueError, PgbVersion, Section,
 };
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::pgbouncer_ini::{ConnstrErrorKind, IniDocument, IniEntry, parse_connstr};
@@ -91,7 +91,6 @@ impl IniSettings {
 pub fn check(doc: &IniDocument, version: Option<PgbVersion>, sources: &SourceMap) -> IniSettings {
     let mut cx = Checker {
         version,
-        sources,
         findings: doc.findings.clone(),
     };
     let skipped = cx.sections(doc);
@@ -136,11 +135,12 @@ pub fn check(doc: &IniDocument, version: Option<PgbVersion>, sources: &SourceMap
                 users.put(user.name.clone(), user);
             }
             Section::Peers => {
+                cx.peer_id(entry);
                 cx.connstr(entry);
             }
         }
     }
-    cx.duplicates(doc);
+    cx.findings.extend(duplicates::findings(doc, sources));
     IniSettings {
         options,
         databases: databases.items,
@@ -177,9 +177,8 @@ impl<T> Named<T> {
     }
 }
 
-struct Checker<'a> {
+struct Checker {
     version: Option<PgbVersion>,
-    sources: &'a SourceMap,
     findings: Vec<Diagnostic>,
 }
 
@@ -193,10 +192,18 @@ fn where_(section: Section) -> &'static str {
     }
 }
 
+/// ` (in a [databases] connection string)`, nothing for `[pgbouncer]`.
+fn in_where(section: Section) -> String {
+    match section {
+        Section::Pgbouncer => String::new(),
+        other => format!(" (in {})", where_(other)),
+    }
+}
+
 const DECLARE_HELP: &str =
     "declare the version: `; poolstack: pgbouncer 1.18` or --pgbouncer-version";
 
-impl Checker<'_> {
+impl Checker {
     fn push(&mut self, d: Diagnostic) {
         self.findings.push(d);
     }
@@ -286,6 +293,26 @@ impl Checker<'_> {
         }
     }
 
+    /// loader.c `parse_peer`: the key is the peer's id, `strtonum(name, 1, 0xFFFF)`.
+    fn peer_id(&mut self, entry: &IniEntry) {
+        let valid = entry.key.bytes().all(|b| b.is_ascii_digit())
+            && entry
+                .key
+                .parse::<u32>()
+                .is_ok_and(|id| (1..=0xFFFF).contains(&id));
+        if !valid {
+            self.push(
+                Diagnostic::new(
+                    "CAT002",
+                    Severity::Error,
+                    format!("the [peers] key `{}` is not a peer id: PgBouncer wants a number from 1 to 65535 and refuses to start", entry.key),
+                )
+                .at(Some(entry.key_loc.clone()))
+                .help("name each peer by its `peer_id` (the other PgBouncer's [pgbouncer] peer_id)"),
+            );
+        }
+    }
+
     /// What `key` is in `section`; a finding (and `None`) when the version does not take it.
     fn classify(
         &mut self,
@@ -312,12 +339,14 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                if self.version.is_none() && opt.since > PgbVersion::MIN_SUPPORTED {
+                // The section's own info already covers keys as old as the section.
+                let floor = PgbVersion::MIN_SUPPORTED.max(section.since());
+                if self.version.is_none() && opt.since > floor {
                     self.push(
                         Diagnostic::new(
                             "CAT003",
                             Severity::Info,
-                            format!("`{key}` needs PgBouncer ≥ {} ({}): older versions refuse to start with it", opt.since, where_(section)),
+                            format!("`{key}` needs PgBouncer ≥ {}: older versions refuse to start with it{}", opt.since, in_where(section)),
                         )
                         .at(Some(key_loc.clone()))
                         .help(DECLARE_HELP),
@@ -418,14 +447,18 @@ impl Checker<'_> {
         in_connstr: bool,
     ) -> Option<PgbValue> {
         if let Some(placeholder) = placeholder(opt.name, raw) {
+            self.placeholder_finding(opt.name, placeholder, loc);
+            return None;
+        }
+        if opt.name == "auth_dbname" && raw == "pgbouncer" {
             self.push(
                 Diagnostic::new(
                     "CAT002",
                     Severity::Error,
-                    format!("`{}` holds the unrendered placeholder `{placeholder}`: PgBouncer reads it literally", opt.name),
+                    "`auth_dbname` = `pgbouncer`: PgBouncer cannot use the reserved \"pgbouncer\" database as an auth_dbname",
                 )
                 .at(Some(loc.clone()))
-                .help("render the template (or substitute the variable) before PgBouncer reads the file"),
+                .help("name a real [databases] entry that can run auth_query"),
             );
             return None;
         }
@@ -474,15 +507,32 @@ impl Checker<'_> {
         }
     }
 
+    fn placeholder_finding(&mut self, key: &str, placeholder: &str, loc: &Loc) {
+        self.push(
+            Diagnostic::new(
+                "CAT002",
+                Severity::Error,
+                format!("`{key}` holds the unrendered placeholder `{placeholder}`: PgBouncer reads it literally"),
+            )
+            .at(Some(loc.clone()))
+            .help("render the template (or substitute the variable) before PgBouncer reads the file"),
+        );
+    }
+
     /// A `[databases]` / `[users]` / `[peers]` value; the accepted keys, the last of each.
     fn connstr(&mut self, entry: &IniEntry) -> Vec<FileOption> {
         let pairs = match parse_connstr(&entry.value, &entry.value_loc) {
             Ok(pairs) => pairs,
             Err(e) => {
+                // `app = ${DATABASE_URL}` fails to split, but the placeholder is the problem.
+                if let Some(placeholder) = placeholder("", &entry.value) {
+                    self.placeholder_finding(&entry.key, placeholder, &entry.value_loc);
+                    return Vec::new();
+                }
                 let (code, help) = match e.kind {
                     ConnstrErrorKind::EmptyValue => (
                         "CAT002",
-                        "give it a value, quoting an empty or spaced one is not possible: remove the key instead",
+                        "give it a value or remove the key: a connection string has no empty values, not even ''",
                     ),
                     ConnstrErrorKind::MissingEquals => (
                         "CAT008",
@@ -542,116 +592,12 @@ impl Checker<'_> {
         }
         params
     }
-
-    /// CAT006: a `[pgbouncer]` key or a `[databases]`/`[users]` name given twice (includes
-    /// count); found at the ignored occurrence, related to the one that wins.
-    fn duplicates(&mut self, doc: &IniDocument) {
-        let mut last: HashMap<(Section, &str), &IniEntry> = HashMap::new();
-        for entry in &doc.entries {
-            if entry.section != Section::Peers {
-                last.insert((entry.section, entry.key.as_str()), entry);
-            }
-        }
-        for entry in &doc.entries {
-            let Some(winner) = last.get(&(entry.section, entry.key.as_str())) else {
-                continue;
-            };
-            if std::ptr::eq(*winner, entry) {
-                continue;
-            }
-            let what = match entry.section {
-                Section::Pgbouncer => "option",
-                Section::Databases => "database",
-                _ => "user",
-            };
-            let there = self.sources.describe(&winner.key_loc);
-            self.push(
-                Diagnostic::new(
-                    "CAT006",
-                    Severity::Warning,
-                    format!("the {what} `{}` is set again at {there}: this value ({}) is ignored, the later one ({}) wins", entry.key, entry.value, winner.value),
-                )
-                .at(Some(entry.key_loc.clone()))
-                .related(Some(winner.key_loc.clone()), "this one wins")
-                .help("remove one of them: PgBouncer silently uses the last"),
-            );
-        }
-    }
 }
 
-/// A `${VAR}` or `$VAR` left by a template (`$VAR` only as an upper-case name, and not in SQL
-/// or passwords, where `$1` and `$tag$` are legitimate).
-fn placeholder<'r>(key: &str, raw: &'r str) -> Option<&'r str> {
-    if let Some(start) = raw.find("${") {
-        let end = raw[start..].find('}').map_or(raw.len(), |i| start + i + 1);
-        return Some(&raw[start..end]);
-    }
-    if key.contains("query") || key == "password" {
-        return None;
-    }
-    let bytes = raw.as_bytes();
-    for (i, _) in raw.match_indices('$') {
-        let name_len = bytes[i + 1..]
-            .iter()
-            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
-            .count();
-        let starts_well = bytes
-            .get(i + 1)
-            .is_some_and(|b| b.is_ascii_uppercase() || *b == b'_');
-        if starts_well && name_len >= 2 {
-            return Some(&raw[i..i + 1 + name_len]);
-        }
-    }
-    None
-}
+mod duplicates;
+mod wording;
 
-/// Message and help for a value PgBouncer accepts but reads differently than it looks.
-fn trap_text(name: &str, raw: &str, trap: PgbTrap, in_connstr: bool) -> (String, String) {
-    let shown = format!("`{name}` = `{raw}`");
-    match trap {
-        PgbTrap::Octal => (
-            format!("{shown} starts with 0, so PgBouncer reads it as octal"),
-            "drop the leading zeros (or keep them only if you mean octal)".to_string(),
-        ),
-        PgbTrap::Hex => (
-            format!("{shown} is hexadecimal to PgBouncer"),
-            "write the number in decimal".to_string(),
-        ),
-        PgbTrap::Negative => (
-            format!("{shown} is negative: PgBouncer accepts it without a range check"),
-            "use 0 or a positive number".to_string(),
-        ),
-        PgbTrap::Overflow { wrapped_to } => (
-            format!("{shown} does not fit in 32 bits: PgBouncer silently stores {wrapped_to}"),
-            "use a smaller number".to_string(),
-        ),
-        PgbTrap::AtoiZero => (
-            format!("{shown} is not a number: PgBouncer's atoi() makes it 0 and starts anyway"),
-            "write a whole number".to_string(),
-        ),
-        PgbTrap::AtoiTruncated { to } => (
-            format!("{shown} is read by atoi() as {to}: the rest is ignored"),
-            format!("write the whole number PgBouncer uses: {to}"),
-        ),
-        PgbTrap::QuotedString if in_connstr => (
-            format!("{shown} holds double quotes, which PgBouncer keeps as part of the value"),
-            "remove the double quotes; quote a connection-string value with single quotes"
-                .to_string(),
-        ),
-        PgbTrap::QuotedString => (
-            format!(
-                "{shown}: PgBouncer keeps the quotes, so the value includes the quote characters"
-            ),
-            "remove the quotes: PgBouncer values are never quoted".to_string(),
-        ),
-        PgbTrap::InlineComment => (
-            format!(
-                "{shown}: PgBouncer has no inline comments, so the `;`/`#` text is part of the value"
-            ),
-            "move the comment to its own line starting with `;`".to_string(),
-        ),
-    }
-}
+use wording::{placeholder, trap_text};
 
 #[cfg(test)]
 mod tests;
