@@ -91,8 +91,9 @@ fn set_mode(_: &Path, _: u32) {}
 
 const MT5_FILES: [&str; 4] = ["pgbouncer.ini", "userlist.txt", ".env", "postgresql.conf"];
 
-/// The seed's stack, written by hand: the same mistakes the manifest version shows, found
-/// across files — PRE001 needs the .env and the pgbouncer.ini together.
+/// The seed's stack, written by hand: the same mistakes the manifest version shows (PRE001,
+/// PRE002, AUT002, AUT003), found across files — PRE001 needs the .env and the pgbouncer.ini
+/// together, AUT002 the userlist and postgresql.conf's version.
 #[test]
 fn the_hand_written_mt5_stack() {
     let dir = mt5();
@@ -101,17 +102,21 @@ fn the_hand_written_mt5_stack() {
     assert_eq!(
         places(&report),
         [
-            (".env".to_string(), 13),
-            (".env".to_string(), 13),
             ("pgbouncer.ini".to_string(), 9),
             ("userlist.txt".to_string(), 1),
+            ("userlist.txt".to_string(), 1),
+            (".env".to_string(), 13),
+            (".env".to_string(), 13),
         ]
         .iter()
-        .zip(["PRE001", "PRE002", "AUT003", "AUT003"])
+        .zip(["AUT003", "AUT002", "AUT003", "PRE001", "PRE002"])
         .map(|((f, l), c)| (c.to_string(), f.clone(), *l))
         .collect::<Vec<_>>()
     );
-    let human = run(dir.path(), &["check"].into_iter().chain(MT5_FILES).collect::<Vec<_>>());
+    let human = run(
+        dir.path(),
+        &["check"].into_iter().chain(MT5_FILES).collect::<Vec<_>>(),
+    );
     assert_eq!(human.code, Some(1));
     insta::assert_snapshot!("handwritten_mt5_human", human.stdout);
 }
@@ -146,6 +151,8 @@ fn findings_point_at_the_offending_key_or_value() {
     got.sort();
     let mut want: Vec<(String, String, u64)> = [
         ("CAT005", "pgbouncer.ini", 2),
+        // auth_type is not set: PgBouncer's md5, pointed at [pgbouncer].
+        ("AUT003", "pgbouncer.ini", 4),
         ("CAT001", "pgbouncer.ini", 5),
         ("CAT002", "pgbouncer.ini", 6),
         ("CAT006", "pgbouncer.ini", 7),
@@ -171,10 +178,12 @@ fn findings_point_at_the_offending_key_or_value() {
             .cloned()
             .unwrap()
     };
-    assert!(by_code("CAT001")["help"]
-        .as_str()
-        .unwrap()
-        .contains("pool_mode"));
+    assert!(
+        by_code("CAT001")["help"]
+            .as_str()
+            .unwrap()
+            .contains("pool_mode")
+    );
     assert_eq!(by_code("CAT002")["column"], 23);
 }
 
@@ -188,12 +197,24 @@ fn versions_from_flags_comments_or_nowhere() {
     let (code, report) = json(dir.path(), &["pgbouncer.ini"]);
     assert_eq!(code, Some(0), "{report:#}");
     let d = &report["diagnostics"][0];
-    assert_eq!((d["code"].as_str(), d["severity"].as_str()), (Some("CAT003"), Some("info")));
+    assert_eq!(
+        (d["code"].as_str(), d["severity"].as_str()),
+        (Some("CAT003"), Some("info"))
+    );
     assert!(d["message"].as_str().unwrap().contains("1.21"), "{d}");
 
-    let (code, report) = json(dir.path(), &["pgbouncer.ini", "--pgbouncer-version", "1.18"]);
-    assert_eq!((code, codes(&report)), (Some(1), vec!["CAT003".to_string()]));
-    let (code, report) = json(dir.path(), &["pgbouncer.ini", "--pgbouncer-version", "1.21"]);
+    let (code, report) = json(
+        dir.path(),
+        &["pgbouncer.ini", "--pgbouncer-version", "1.18"],
+    );
+    assert_eq!(
+        (code, codes(&report)),
+        (Some(1), vec!["CAT003".to_string()])
+    );
+    let (code, report) = json(
+        dir.path(),
+        &["pgbouncer.ini", "--pgbouncer-version", "1.21"],
+    );
     assert_eq!((code, codes(&report)), (Some(0), Vec::<String>::new()));
 
     std::fs::write(
@@ -202,12 +223,21 @@ fn versions_from_flags_comments_or_nowhere() {
     )
     .unwrap();
     let (code, report) = json(dir.path(), &["pgbouncer.ini"]);
-    assert_eq!((code, codes(&report)), (Some(1), vec!["CAT003".to_string()]));
+    assert_eq!(
+        (code, codes(&report)),
+        (Some(1), vec!["CAT003".to_string()])
+    );
     // The flag wins over the comment.
-    let (code, _) = json(dir.path(), &["pgbouncer.ini", "--pgbouncer-version", "1.24"]);
+    let (code, _) = json(
+        dir.path(),
+        &["pgbouncer.ini", "--pgbouncer-version", "1.24"],
+    );
     assert_eq!(code, Some(0));
     // A version poolstack does not know is an input error.
-    let r = run(dir.path(), &["check", "pgbouncer.ini", "--pgbouncer-version", "2.0"]);
+    let r = run(
+        dir.path(),
+        &["check", "pgbouncer.ini", "--pgbouncer-version", "2.0"],
+    );
     assert_eq!(r.code, Some(2), "{}", r.stderr);
 }
 
@@ -218,7 +248,7 @@ fn suppression_comments() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("pgbouncer.ini"),
-        "; poolstack: pgbouncer 1.18\n[databases]\napp = host=db\n\n[pgbouncer]\n; poolstack: ignore CAT005 octal on purpose\nunix_socket_mode = 0700\nmax_client_conn = 010\n; poolstack: ignore CAT001 nothing to hide here\nlisten_port = 6432\n",
+        "; poolstack: pgbouncer 1.18\n[databases]\napp = host=db\n\n[pgbouncer]\n; poolstack: ignore CAT005 hex on purpose\ndefault_pool_size = 0x10\nmax_client_conn = 010\n; poolstack: ignore CAT001 nothing to hide here\nlisten_port = 6432\n",
     )
     .unwrap();
     let (code, report) = json(dir.path(), &["pgbouncer.ini"]);
@@ -259,7 +289,11 @@ fn files_are_recognised_by_content() {
     assert_eq!(codes(&report), ["AUT005", "AUT009"]);
     let r = run(dir.path(), &["check", "README"]);
     assert_eq!(r.code, Some(2));
-    assert!(r.stderr.contains("cannot tell what README is"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot tell what README is"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// Bad input never panics: each is an exit 2 or a located finding.
@@ -275,7 +309,10 @@ fn bad_input() {
     // Empty: PgBouncer refuses a file without [pgbouncer].
     std::fs::write(p.join("pgbouncer.ini"), "").unwrap();
     let (code, report) = json(p, &["pgbouncer.ini"]);
-    assert_eq!((code, codes(&report)), (Some(1), vec!["CAT008".to_string()]));
+    assert_eq!(
+        (code, codes(&report)),
+        (Some(1), vec!["CAT008".to_string()])
+    );
     // An empty postgresql.conf is fine.
     std::fs::write(p.join("postgresql.conf"), "").unwrap();
     let (code, report) = json(p, &["postgresql.conf"]);
@@ -289,9 +326,19 @@ fn bad_input() {
     assert_eq!(places(&a), places(&b));
     assert_eq!(codes(&a), ["CAT002"]);
     // Invalid UTF-8: read, located, no panic.
-    std::fs::write(p.join("postgresql.conf"), b"cluster_name = 'caf\xe9'\nwork_mem = 4gb\n").unwrap();
+    std::fs::write(
+        p.join("postgresql.conf"),
+        b"cluster_name = 'caf\xe9'\nwork_mem = 4gb\n",
+    )
+    .unwrap();
     let (code, report) = json(p, &["postgresql.conf"]);
-    assert_eq!((code, places(&report)), (Some(1), vec![("CAT002".to_string(), "postgresql.conf".to_string(), 2)]));
+    assert_eq!(
+        (code, places(&report)),
+        (
+            Some(1),
+            vec![("CAT002".to_string(), "postgresql.conf".to_string(), 2)]
+        )
+    );
     // An include cycle ends with one finding.
     std::fs::write(p.join("a.conf"), "include 'b.conf'\n").unwrap();
     std::fs::write(p.join("b.conf"), "include 'a.conf'\n").unwrap();
@@ -299,14 +346,23 @@ fn bad_input() {
     assert_eq!(code, Some(1));
     assert_eq!(codes(&report), ["CAT008"], "{report:#}");
     // A missing include is a warning: it may exist where the server runs.
-    std::fs::write(p.join("pgbouncer.ini"), "[pgbouncer]\n%include /nonexistent/db.ini\n").unwrap();
+    std::fs::write(
+        p.join("pgbouncer.ini"),
+        "[pgbouncer]\n%include /nonexistent/db.ini\n",
+    )
+    .unwrap();
     let (code, report) = json(p, &["pgbouncer.ini"]);
-    assert_eq!((code, codes(&report)), (Some(0), vec!["FIL004".to_string()]));
+    assert_eq!(
+        (code, codes(&report)),
+        (Some(0), vec!["FIL004".to_string()])
+    );
     // 10 MB of [databases]: read whole, no panic.
     let mut big = String::from("[pgbouncer]\nlisten_port = 6432\n[databases]\n");
     let mut i = 0;
     while big.len() < 10 * 1024 * 1024 {
-        big.push_str(&format!("db{i} = host=10.0.0.1 port=5432 dbname=db{i} pool_size=5\n"));
+        big.push_str(&format!(
+            "db{i} = host=10.0.0.1 port=5432 dbname=db{i} pool_size=5\n"
+        ));
         i += 1;
     }
     std::fs::write(p.join("pgbouncer.ini"), &big).unwrap();
@@ -329,9 +385,13 @@ fn every_format() {
         assert_eq!(r.code, Some(1), "{}", r.stderr);
         assert!(r.stdout.contains(".env"), "{}", r.stdout);
     }
-    let r = run(dir.path(), &["check", "--format", "github", ".env", "pgbouncer.ini"]);
+    let r = run(
+        dir.path(),
+        &["check", "--format", "github", ".env", "pgbouncer.ini"],
+    );
     assert!(
-        r.stdout.contains("::warning file=.env,line=13,col=22,title=PRE002::"),
+        r.stdout
+            .contains("::warning file=.env,line=13,col=22,endLine=13,endColumn=23,title=PRE002::"),
         "{}",
         r.stdout
     );

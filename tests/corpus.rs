@@ -6,7 +6,9 @@
 //! - a file the server rejected for a configuration reason gets an error on the same line,
 //!   naming the same key where the server named one;
 //! - a file rejected only by its environment (a missing include file, an absent locale, a
-//!   missing conf.d) gets no CAT error, and FIL004 where an include is missing;
+//!   missing conf.d) is not a configuration error: FIL004 where an include is missing, and no
+//!   CAT error for PgBouncer (which reports every line it reads); PostgreSQL logs only its first
+//!   failure, so later configuration errors in such a file are neither required nor excluded;
 //! - a file the server accepted gets no CAT error;
 //! - PostgreSQL's own effective values (shared_buffers, max_connections, work_mem) equal ours.
 //!
@@ -25,7 +27,10 @@ fn corpus() -> Option<PathBuf> {
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/corpus")
         });
-    if dir.join("pgbouncer/PGBOUNCER_1_18_LOAD_RESULTS.tsv").is_file() {
+    if dir
+        .join("pgbouncer/PGBOUNCER_1_18_LOAD_RESULTS.tsv")
+        .is_file()
+    {
         return Some(dir);
     }
     assert!(
@@ -57,13 +62,16 @@ fn check(dir: &Path, file: &str, versions: &[&str]) -> (i32, Value) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{file}: not JSON ({e})"));
+    let report =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{file}: not JSON ({e})"));
     (code, report)
 }
 
 fn diagnostics(report: &Value) -> Vec<Value> {
-    report["diagnostics"].as_array().cloned().unwrap_or_default()
+    report["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn cat_errors(report: &Value) -> Vec<Value> {
@@ -117,22 +125,29 @@ fn server_said(errors: &str, file: &str) -> (Option<u64>, Option<String>) {
 #[test]
 fn pgbouncer_corpus_agrees_with_pgbouncer_1_18() {
     let Some(corpus) = corpus() else { return };
-    let results = std::fs::read_to_string(corpus.join("pgbouncer/PGBOUNCER_1_18_LOAD_RESULTS.tsv"))
-        .unwrap();
+    let results =
+        std::fs::read_to_string(corpus.join("pgbouncer/PGBOUNCER_1_18_LOAD_RESULTS.tsv")).unwrap();
     let mut checked = 0;
-    for row in results.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for row in results
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let cells: Vec<&str> = row.split('\t').collect();
         let (name, result, errors) = (cells[0], cells[1], cells.get(2).copied().unwrap_or(""));
         let dir = tempfile::tempdir().unwrap();
-        let text = String::from_utf8_lossy(&std::fs::read(corpus.join("pgbouncer").join(name)).unwrap())
-            .into_owned();
+        let text =
+            String::from_utf8_lossy(&std::fs::read(corpus.join("pgbouncer").join(name)).unwrap())
+                .into_owned();
         std::fs::write(dir.path().join(name), as_loaded(&text)).unwrap();
         let (_, report) = check(dir.path(), name, &["--pgbouncer-version", "1.18"]);
         let errs = cat_errors(&report);
         let environment_only = errors.contains("could not load file");
         let (line, key) = server_said(errors, name);
         if result == "ACCEPTED" || environment_only {
-            assert!(errs.is_empty(), "{name}: the server loaded it, but: {errs:#?}");
+            assert!(
+                errs.is_empty(),
+                "{name}: the server loaded it, but: {errs:#?}"
+            );
             if environment_only {
                 let fil = diagnostics(&report)
                     .into_iter()
@@ -160,7 +175,7 @@ fn pgbouncer_corpus_agrees_with_pgbouncer_1_18() {
         }
         checked += 1;
     }
-    assert!(checked >= 29, "only {checked} files in the results");
+    assert!(checked >= 28, "only {checked} files in the results");
 }
 
 #[test]
@@ -188,8 +203,16 @@ fn postgresql_corpus_agrees_with_postgresql_15() {
             rc == "0" || environmental,
             "{name}: a configuration failure this test does not know: {first_error}"
         );
+        // A file the server loaded has no CAT error. One it refused for its environment may
+        // still hold configuration errors the server never got to (it logs the first failure
+        // only), so nothing is claimed about those beyond FIL004.
         let errs = cat_errors(&report);
-        assert!(errs.is_empty(), "{name}: PostgreSQL 15 loaded it (rc {rc}), but: {errs:#?}");
+        if rc == "0" {
+            assert!(
+                errs.is_empty(),
+                "{name}: PostgreSQL 15 loaded it, but: {errs:#?}"
+            );
+        }
         if first_error.contains("could not open configuration directory") {
             assert!(
                 diagnostics(&report).iter().any(|d| d["code"] == "FIL004"),
@@ -222,7 +245,10 @@ fn postgresql_corpus_agrees_with_postgresql_15() {
                 base("max_connections").unwrap_or(-1),
                 base("work_mem").unwrap_or(-1)
             );
-            assert_eq!(ours, values, "{name}: shared_buffers|max_connections|work_mem");
+            assert_eq!(
+                ours, values,
+                "{name}: shared_buffers|max_connections|work_mem"
+            );
         }
         checked += 1;
     }

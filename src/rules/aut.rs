@@ -573,7 +573,6 @@ fn md5_deprecated(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Secret-bearing file roles: userlist.txt, roles.sql, password files.
 /// A hand-written .env whose DATABASE_URL carries a password value.
 fn env_with_password(cx: &Context<'_>, fact: &super::FileFact) -> bool {
     fact.role == FileRole::Env
@@ -584,6 +583,7 @@ fn env_with_password(cx: &Context<'_>, fact: &super::FileFact) -> bool {
             .any(|a| a.url.password_in_file && a.env_file.value == fact.path)
 }
 
+/// Secret-bearing file roles: userlist.txt, roles.sql, password files.
 fn holds_secrets(role: FileRole) -> bool {
     matches!(
         role,

@@ -352,6 +352,10 @@ fn unknown_database_or_user(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let Some(db) = db.filter(|_| pgb_on) else {
             continue;
         };
+        // Without a userlist, who uses the database is unknown.
+        if !stack.coverage.users {
+            continue;
+        }
         if db.forced_user.is_some() || db.users.iter().any(|u| &u.value == user) {
             continue;
         }

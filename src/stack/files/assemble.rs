@@ -8,6 +8,7 @@ use super::apps;
 use super::pgbouncer_ini::{FileOption, IniSettings};
 use super::postgresql_conf::ConfSettings;
 use super::{Input, Read, Versions};
+use crate::auth::SecretKind;
 use crate::catalog::pgbouncer::{self as pgbcat, PgbVersion, Section};
 use crate::diag::Diagnostic;
 use crate::manifest::{AuthType, FailOn, PasswordEncryption, PoolMode};
@@ -47,11 +48,23 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
         versions.postgres,
         version_origin(&read, true),
     );
+    let section = read.ini.as_ref().and_then(|doc| {
+        doc.sections
+            .iter()
+            .find(|s| s.section == Some(Section::Pgbouncer))
+            .map(|s| s.loc.clone())
+    });
     let pgbouncer = ini
         .as_ref()
-        .map(|i| pgbouncer(i, versions.pgbouncer, version_origin(&read, false)));
+        .map(|i| pgbouncer(i, section, versions.pgbouncer, version_origin(&read, false)));
 
-    let users = users(userlist_file.as_ref(), ini.as_ref(), pgbouncer.as_ref());
+    let stored = stored_secret(&postgres);
+    let users = users(
+        userlist_file.as_ref(),
+        ini.as_ref(),
+        pgbouncer.as_ref(),
+        stored.as_ref(),
+    );
     let databases = match (&ini, &pgbouncer) {
         (Some(i), Some(b)) => databases(i, b, &users),
         _ => Vec::new(),
@@ -217,9 +230,22 @@ fn postgres(conf: Option<&ConfSettings>, major: Option<u32>, version_origin: Ori
 struct Options<'a> {
     set: &'a IniSettings,
     release: Option<PgbVersion>,
+    /// The `[pgbouncer]` header: where a finding about an option left unset points.
+    section: Option<Loc>,
 }
 
 impl Options<'_> {
+    /// PgBouncer's default for an option the file does not set, placed at `[pgbouncer]`.
+    fn unset(&self) -> Origin {
+        match &self.section {
+            Some(loc) => Origin::Derived {
+                formula: "PgBouncer's default: [pgbouncer] does not set it".to_string(),
+                inputs: vec![loc.clone()],
+            },
+            None => Origin::Default("not set: PgBouncer's default"),
+        }
+    }
+
     fn get(&self, name: &str) -> Option<&FileOption> {
         self.set.options.iter().rev().find(|o| o.name == name)
     }
@@ -233,10 +259,7 @@ impl Options<'_> {
             Some(v) => opt.default_for(v)?,
             None => opt.default_in_every_release()?,
         };
-        Some((
-            text.to_string(),
-            Origin::Default("not set: PgBouncer's default"),
-        ))
+        Some((text.to_string(), self.unset()))
     }
 
     fn count(&self, name: &str, fallback: u32) -> Setting<u32> {
@@ -248,7 +271,7 @@ impl Options<'_> {
                     .clamp(0.0, f64::from(u32::MAX)) as u32,
                 imported(&o.value_loc),
             ),
-            None => Setting::new(fallback, Origin::Default("not set: PgBouncer's default")),
+            None => Setting::new(fallback, self.unset()),
         }
     }
 
@@ -317,28 +340,32 @@ fn auth_type(text: &str) -> Option<AuthType> {
     })
 }
 
-fn pgbouncer(set: &IniSettings, release: Option<PgbVersion>, version_origin: Origin) -> Pgbouncer {
-    let o = Options { set, release };
+fn pgbouncer(
+    set: &IniSettings,
+    section: Option<Loc>,
+    release: Option<PgbVersion>,
+    version_origin: Origin,
+) -> Pgbouncer {
+    let o = Options {
+        set,
+        release,
+        section,
+    };
     let default = |why: &'static str| Origin::Default(why);
     let pool_mode = o
         .text("pool_mode")
         .and_then(|(t, origin)| Some(Setting::new(pool_mode(&t)?, origin)))
-        .unwrap_or_else(|| {
-            Setting::new(PoolMode::Session, default("not set: PgBouncer's default"))
-        });
+        .unwrap_or_else(|| Setting::new(PoolMode::Session, o.unset()));
     let auth_type = o
         .text("auth_type")
         .and_then(|(t, origin)| Some(Setting::new(auth_type(&t)?, origin)))
-        .unwrap_or_else(|| Setting::new(AuthType::Md5, default("not set: PgBouncer's default")));
+        .unwrap_or_else(|| Setting::new(AuthType::Md5, o.unset()));
     let listen_port = match o.get("listen_port") {
         Some(p) => Setting::new(
             p.value.number.unwrap_or(6432.0).clamp(0.0, 65535.0) as u16,
             imported(&p.value_loc),
         ),
-        None => Setting::new(
-            crate::defaults::LISTEN_PORT,
-            default("not set: PgBouncer's default"),
-        ),
+        None => Setting::new(crate::defaults::LISTEN_PORT, o.unset()),
     };
     // `None` when the release lacks the option, or its default is unknown without a release.
     let max_prepared_statements = match o.get("max_prepared_statements") {
@@ -404,10 +431,35 @@ fn pgbouncer(set: &IniSettings, release: Option<PgbVersion>, version_origin: Ori
 
 /// The users PgBouncer knows: the userlist's entries (the last of a repeated name), with
 /// their `[users]` settings.
+/// How PostgreSQL stores a password set today: per password_encryption, when a PostgreSQL
+/// configuration is part of the run and either sets it or declares the version (whose default
+/// it is). Otherwise unknown, and the rules comparing with it stay silent.
+fn stored_secret(pg: &Postgres) -> Option<Setting<SecretKind>> {
+    let pe = &pg.password_encryption;
+    if !pg.described || (!pe.origin.is_explicit() && pg.version.is_none()) {
+        return None;
+    }
+    let kind = match pe.value {
+        PasswordEncryption::Md5 => SecretKind::Md5,
+        PasswordEncryption::ScramSha256 => SecretKind::ScramSha256,
+    };
+    Some(Setting::new(
+        kind,
+        Origin::Derived {
+            formula: format!(
+                "PostgreSQL stores a password set now per password_encryption = {}",
+                kind.as_str()
+            ),
+            inputs: pe.loc().cloned().into_iter().collect(),
+        },
+    ))
+}
+
 fn users(
     userlist: Option<&HandUserlist>,
     ini: Option<&IniSettings>,
     pgb: Option<&Pgbouncer>,
+    stored: Option<&Setting<SecretKind>>,
 ) -> Vec<User> {
     let Some(list) = userlist else {
         return Vec::new();
@@ -466,8 +518,7 @@ fn users(
                 })
                 .unwrap_or_default(),
             userlist_secret: Setting::new(entry.kind, imported(&entry.secret_loc)),
-            // How PostgreSQL stores the role is not in these files.
-            stored_secret: None,
+            stored_secret: stored.cloned(),
         });
     }
     out
