@@ -100,7 +100,11 @@ pub fn conf_value(value: &str) -> String {
         }
         _ => false,
     };
-    if bare { value.to_string() } else { quote(value) }
+    if bare {
+        value.to_string()
+    } else {
+        quote(value)
+    }
 }
 
 #[cfg(test)]

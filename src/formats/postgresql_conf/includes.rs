@@ -164,7 +164,12 @@ impl<'s> Reader<'s> {
         }
     }
 
-    fn include_dir(&mut self, dir: &Path, entry: &ConfEntry, depth: usize) -> Result<(), InputError> {
+    fn include_dir(
+        &mut self,
+        dir: &Path,
+        entry: &ConfEntry,
+        depth: usize,
+    ) -> Result<(), InputError> {
         let Ok(listing) = std::fs::read_dir(dir) else {
             self.doc.findings.push(not_here(entry, dir, "directory"));
             return Ok(());
@@ -181,7 +186,11 @@ impl<'s> Reader<'s> {
             .map(|e| e.path())
             .filter(|p| !p.is_dir())
             .collect();
-        files.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        files.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
         for file in files {
             if self.stack.contains(&identity(&file)) {
                 self.doc.findings.push(

@@ -53,7 +53,10 @@ pub fn parse_file(file: FileId, text: &str) -> Vec<Item> {
             if next.as_ref().is_some_and(|t| t.kind == Tok::Equals) {
                 next = lexer.next_token();
             }
-            match next.as_ref().and_then(|t| value_kind(t.kind).map(|k| (t, k))) {
+            match next
+                .as_ref()
+                .and_then(|t| value_kind(t.kind).map(|k| (t, k)))
+            {
                 Some((value, token)) => {
                     let value = value.clone();
                     let after = lexer.next_token();
@@ -85,7 +88,12 @@ pub fn parse_file(file: FileId, text: &str) -> Vec<Item> {
                 }));
             }
             Err((expected, bad)) => {
-                items.push(Item::Error(syntax_error(file, text, &expected, bad.as_ref())));
+                items.push(Item::Error(syntax_error(
+                    file,
+                    text,
+                    &expected,
+                    bad.as_ref(),
+                )));
                 errors += 1;
                 if errors >= MAX_SYNTAX_ERRORS {
                     let at = bad.as_ref().map_or(text.len(), |t| t.start);
@@ -149,9 +157,13 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
         _ => "near end of line".to_string(),
     };
     let error = |loc: Loc, why: String, help: String| {
-        Diagnostic::new("CAT008", Severity::Error, format!("syntax error {near}: {why}"))
-            .at(Some(loc))
-            .help(help)
+        Diagnostic::new(
+            "CAT008",
+            Severity::Error,
+            format!("syntax error {near}: {why}"),
+        )
+        .at(Some(loc))
+        .help(help)
     };
     let Some(bad) = bad.filter(|t| t.kind != Tok::Eol) else {
         // Only a missing value ends a line early: a name alone, or `name =`.
@@ -166,7 +178,9 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
         return error(
             here(name.start, name.end),
             format!("`{name_text}` has no value"),
-            format!("give it a value, e.g. `{name_text} = 'value'`; an empty string is written `''`"),
+            format!(
+                "give it a value, e.g. `{name_text} = 'value'`; an empty string is written `''`"
+            ),
         );
     };
     let token = &text[bad.start..bad.end];

@@ -56,7 +56,10 @@ fn accepted_lines() {
     use ValueToken::*;
     assert_eq!(
         tokens,
-        [Integer, Real, Integer, Integer, Unquoted, Unquoted, Unquoted, String, Integer, String, Real, String, String, Id]
+        [
+            Integer, Real, Integer, Integer, Unquoted, Unquoted, Unquoted, String, Integer, String,
+            Real, String, String, Id
+        ]
     );
     let last = &doc.entries[9];
     assert_eq!(at(&sources, &last.name_loc), "myext.opt");
@@ -69,14 +72,20 @@ fn accepted_lines() {
 fn strings_and_escapes() {
     let (_, doc) = parse_text("a = 'it''s'\nb = 'it\\'s'\nc = 'x\\ty\\101\\q'\n");
     assert_eq!(doc.findings, []);
-    assert_eq!(values(&doc), [("a", "it's"), ("b", "it's"), ("c", "x\tyAq")]);
+    assert_eq!(
+        values(&doc),
+        [("a", "it's"), ("b", "it's"), ("c", "x\tyAq")]
+    );
 }
 
 #[test]
 fn crlf_and_empty() {
     let (sources, doc) = parse_text("work_mem = 8MB\r\n# c\r\n\r\nshared_buffers = '1GB'\r\n");
     assert_eq!(doc.findings, []);
-    assert_eq!(values(&doc), [("work_mem", "8MB"), ("shared_buffers", "1GB")]);
+    assert_eq!(
+        values(&doc),
+        [("work_mem", "8MB"), ("shared_buffers", "1GB")]
+    );
     assert_eq!(at(&sources, &doc.entries[1].value_loc), "'1GB'");
     let (_, doc) = parse_text("");
     assert!(doc.entries.is_empty() && doc.findings.is_empty());
@@ -84,27 +93,87 @@ fn crlf_and_empty() {
 
 /// (line, the token PostgreSQL names, the text the finding points at, a help fragment)
 const SYNTAX_ERRORS: &[(&str, &str, &str, &str)] = &[
-    ("shared_buffers = 1.5GB", "near token \"GB\"", "GB", "quote it: '1.5GB'"),
-    ("shared_buffers = 7 GB", "near token \"GB\"", "GB", "quote it: '7 GB'"),
-    ("statement_timeout = 1.5s", "near token \"s\"", "s", "quote it: '1.5s'"),
-    ("random_page_cost = 1e1", "near token \"1\"", "1", "quote it: '1e1'"),
-    ("log_line_prefix = %m [%p] # x", "near token \"%\"", "%", "'%m [%p]'"),
-    ("search_path = \"$user\", public", "near token \"\"\"", "\"", "'\"$user\", public'"),
+    (
+        "shared_buffers = 1.5GB",
+        "near token \"GB\"",
+        "GB",
+        "quote it: '1.5GB'",
+    ),
+    (
+        "shared_buffers = 7 GB",
+        "near token \"GB\"",
+        "GB",
+        "quote it: '7 GB'",
+    ),
+    (
+        "statement_timeout = 1.5s",
+        "near token \"s\"",
+        "s",
+        "quote it: '1.5s'",
+    ),
+    (
+        "random_page_cost = 1e1",
+        "near token \"1\"",
+        "1",
+        "quote it: '1e1'",
+    ),
+    (
+        "log_line_prefix = %m [%p] # x",
+        "near token \"%\"",
+        "%",
+        "'%m [%p]'",
+    ),
+    (
+        "search_path = \"$user\", public",
+        "near token \"\"\"",
+        "\"",
+        "'\"$user\", public'",
+    ),
     (
         "default_text_search_config = pg_catalog.english",
         "near token \"pg_catalog.english\"",
         "pg_catalog.english",
         "quote it: 'pg_catalog.english'",
     ),
-    ("include_dir conf.d", "near token \"conf.d\"", "conf.d", "quote it: 'conf.d'"),
+    (
+        "include_dir conf.d",
+        "near token \"conf.d\"",
+        "conf.d",
+        "quote it: 'conf.d'",
+    ),
     ("cluster_name = a.b", "near token \"a.b\"", "a.b", "'a.b'"),
-    ("shared_buffers = 64MB 128MB", "near token \"128MB\"", "128MB", "own line"),
-    ("work_mem = 8MB max_connections = 10", "near token \"max_connections\"", "max_connections", "own line"),
+    (
+        "shared_buffers = 64MB 128MB",
+        "near token \"128MB\"",
+        "128MB",
+        "own line",
+    ),
+    (
+        "work_mem = 8MB max_connections = 10",
+        "near token \"max_connections\"",
+        "max_connections",
+        "own line",
+    ),
     ("cluster_name =", "near end of line", "cluster_name", "''"),
     ("cluster_name", "near end of line", "cluster_name", "''"),
-    ("my-app.flag = 1", "near token \"my-app.flag\"", "my-app.flag", "at most one dot"),
-    ("a.b.c = 1", "near token \"a.b.c\"", "a.b.c", "at most one dot"),
-    ("cluster_name = 'abc", "near token \"'\"", "'", "close the quote"),
+    (
+        "my-app.flag = 1",
+        "near token \"my-app.flag\"",
+        "my-app.flag",
+        "at most one dot",
+    ),
+    (
+        "a.b.c = 1",
+        "near token \"a.b.c\"",
+        "a.b.c",
+        "at most one dot",
+    ),
+    (
+        "cluster_name = 'abc",
+        "near token \"'\"",
+        "'",
+        "close the quote",
+    ),
     ("= 1", "near token \"=\"", "=", "name = value"),
 ];
 
@@ -172,6 +241,10 @@ fn invalid_utf8_and_a_large_file() {
     assert_eq!(doc.entries[0].value, "\u{fffd}\u{fffd}");
     assert_eq!(at(&sources, &doc.entries[1].name_loc), "work_\u{fffd}mem");
 
+    // A line of unterminated escaped quotes is the lexer's worst case: it must stay linear.
+    let (_, doc) = parse_text(&format!("a = '{}\n", "\\'".repeat(1_000_000)));
+    assert_eq!(doc.findings.len(), 1);
+
     let line = "shared_buffers = '128MB' # a comment\n";
     let big = line.repeat(10 * 1024 * 1024 / line.len());
     let (_, doc) = parse_text(&big);
@@ -204,7 +277,9 @@ fn file_names(sources: &SourceMap, doc: &ConfDocument) -> Vec<String> {
         .iter()
         .map(|f| {
             let p = &sources.get(*f).path;
-            p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -232,7 +307,14 @@ fn includes_are_read_in_place() {
     assert_eq!(doc.findings, []);
     assert_eq!(
         file_names(&sources, &doc),
-        ["postgresql.conf", "10-a.conf", "20-b.conf", "A.conf", "extra.conf", "more.bak"]
+        [
+            "postgresql.conf",
+            "10-a.conf",
+            "20-b.conf",
+            "A.conf",
+            "extra.conf",
+            "more.bak"
+        ]
     );
     assert_eq!(
         values(&doc),
@@ -248,7 +330,11 @@ fn includes_are_read_in_place() {
     assert_eq!(doc.directives.len(), 6);
     let fragment = &doc.entries[1];
     assert_eq!(at(&sources, &fragment.value_loc), "40MB");
-    assert!(sources.describe(&fragment.value_loc).ends_with("10-a.conf:1:18"));
+    assert!(
+        sources
+            .describe(&fragment.value_loc)
+            .ends_with("10-a.conf:1:18")
+    );
 }
 
 #[test]
@@ -261,7 +347,13 @@ fn missing_includes() {
     let found: Vec<_> = doc
         .findings
         .iter()
-        .map(|d| (d.code, d.severity, at(&sources, d.primary.as_ref().unwrap())))
+        .map(|d| {
+            (
+                d.code,
+                d.severity,
+                at(&sources, d.primary.as_ref().unwrap()),
+            )
+        })
         .collect();
     assert_eq!(
         found,
@@ -270,7 +362,11 @@ fn missing_includes() {
             ("FIL004", crate::diag::Severity::Warning, "'nope.d'"),
         ]
     );
-    assert!(doc.findings[0].message.contains("no such file here; its settings were not checked"));
+    assert!(
+        doc.findings[0]
+            .message
+            .contains("no such file here; its settings were not checked")
+    );
     assert!(doc.findings[1].message.contains("no such directory here"));
     assert_eq!(values(&doc), [("work_mem", "1MB")]);
 }
@@ -278,10 +374,18 @@ fn missing_includes() {
 #[test]
 fn nesting_deeper_than_ten_is_refused() {
     let mut files: Vec<(String, String)> = (0..=11)
-        .map(|i| (format!("f{i}.conf"), format!("include 'f{}.conf'\nv{i}.x = {i}\n", i + 1)))
+        .map(|i| {
+            (
+                format!("f{i}.conf"),
+                format!("include 'f{}.conf'\nv{i}.x = {i}\n", i + 1),
+            )
+        })
         .collect();
     files.push(("f12.conf".into(), "v12.x = 12\n".into()));
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let tree = Tree::new(&refs);
     let (sources, doc) = tree.read("f0.conf");
     assert_eq!(doc.files.len(), 11, "f0 (depth 0) to f10 (depth 10)");
@@ -290,7 +394,11 @@ fn nesting_deeper_than_ten_is_refused() {
     assert_eq!(d.code, "CAT008");
     assert!(d.message.contains("maximum nesting depth exceeded"));
     assert_eq!(at(&sources, d.primary.as_ref().unwrap()), "'f11.conf'");
-    assert!(sources.describe(d.primary.as_ref().unwrap()).contains("f10.conf:1:"));
+    assert!(
+        sources
+            .describe(d.primary.as_ref().unwrap())
+            .contains("f10.conf:1:")
+    );
     assert_eq!(doc.entries.len(), 11);
 }
 
@@ -303,12 +411,24 @@ fn recursion_terminates() {
     ]);
     let (sources, doc) = tree.read("a.conf");
     assert_eq!(doc.findings.len(), 1);
-    assert!(doc.findings[0].message.contains("configuration file recursion"));
-    assert!(sources.describe(doc.findings[0].primary.as_ref().unwrap()).contains("b.conf:1:9"));
+    assert!(
+        doc.findings[0]
+            .message
+            .contains("configuration file recursion")
+    );
+    assert!(
+        sources
+            .describe(doc.findings[0].primary.as_ref().unwrap())
+            .contains("b.conf:1:9")
+    );
     assert_eq!(values(&doc), [("b.x", "2"), ("a.x", "1")]);
     let (_, doc) = tree.read("self.conf");
     assert_eq!(doc.findings.len(), 1);
-    assert!(doc.findings[0].message.contains("configuration file recursion"));
+    assert!(
+        doc.findings[0]
+            .message
+            .contains("configuration file recursion")
+    );
 }
 
 #[test]
@@ -318,7 +438,11 @@ fn unreadable_top_level_is_an_input_error() {
 }
 
 fn check_locs(sources: &SourceMap, doc: &ConfDocument) -> Result<(), TestCaseError> {
-    let mut locs: Vec<&Loc> = doc.entries.iter().flat_map(|e| [&e.name_loc, &e.value_loc]).collect();
+    let mut locs: Vec<&Loc> = doc
+        .entries
+        .iter()
+        .flat_map(|e| [&e.name_loc, &e.value_loc])
+        .collect();
     for d in &doc.findings {
         locs.extend(d.primary.iter());
         locs.extend(d.related.iter().map(|r| &r.loc));

@@ -69,7 +69,11 @@ pub fn check_all(docs: &[&ConfDocument], major: Option<u32>, sources: &SourceMap
         }
     }
     let keys: Vec<String> = accepted.iter().map(|(e, r)| r.key(&e.name)).collect();
-    let last: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+    let last: HashMap<&str, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
     for (i, (entry, resolved)) in accepted.iter().enumerate() {
         let winner = last.get(keys[i].as_str()).copied().unwrap_or(i);
         match accepted.get(winner).filter(|_| winner != i) {
@@ -116,14 +120,19 @@ fn value(
         return Err(Diagnostic::new(
             "CAT002",
             Severity::Error,
-            format!("`{placeholder}` is an unrendered placeholder: PostgreSQL would take it literally"),
+            format!(
+                "`{placeholder}` is an unrendered placeholder: PostgreSQL would take it literally"
+            ),
         )
         .at(at)
         .help("render the file (or write the value itself) before the server reads it"));
     }
     let param = match resolved {
         Resolved::Extension => {
-            return Ok((file_param(entry, &entry.name, None, PgUnit::None), Vec::new()));
+            return Ok((
+                file_param(entry, &entry.name, None, PgUnit::None),
+                Vec::new(),
+            ));
         }
         Resolved::Param(param) => *param,
     };
@@ -151,7 +160,9 @@ fn value(
         let help = e.hint().unwrap_or_else(|| match (&e, param.ty) {
             (PgValueError::OutOfRange { .. }, _) => format!("use a value within the range{bare}"),
             (_, PgType::Bool) => "write on or off".to_string(),
-            (PgValueError::UnitNotAllowed { .. }, _) => "this parameter takes no unit: write a plain number".to_string(),
+            (PgValueError::UnitNotAllowed { .. }, _) => {
+                "this parameter takes no unit: write a plain number".to_string()
+            }
             (_, PgType::Integer | PgType::Real) => format!("write a number{bare}"),
             _ => "check the value".to_string(),
         });
@@ -216,7 +227,10 @@ fn traps(entry: &ConfEntry, param: &PgParam, parsed: &PgValue) -> Option<Diagnos
     } else if parsed.radix_prefix {
         let body = written.trim().trim_start_matches(['+', '-']);
         let (radix, fix) = if body.starts_with("0x") || body.starts_with("0X") {
-            ("hexadecimal", format!("write it in decimal: {}", parsed.normalized))
+            (
+                "hexadecimal",
+                format!("write it in decimal: {}", parsed.normalized),
+            )
         } else {
             (
                 "octal (a leading 0)",
@@ -239,7 +253,10 @@ fn traps(entry: &ConfEntry, param: &PgParam, parsed: &PgValue) -> Option<Diagnos
                 "`{written}` is not a whole number of `{}`'s unit: PostgreSQL rounds it to {}{unit}",
                 param.name, parsed.normalized
             ),
-            format!("write the value PostgreSQL uses: {}{unit}", parsed.normalized),
+            format!(
+                "write the value PostgreSQL uses: {}{unit}",
+                parsed.normalized
+            ),
         )
     } else {
         return None;

@@ -56,7 +56,11 @@ fn unknown(name: &str, suggestion: Option<&str>, at: &Loc) -> Diagnostic {
     }
 }
 
-fn resolve_in(catalog: &'static PgCatalog, name: &str, at: &Loc) -> (Option<Resolved>, Option<Diagnostic>) {
+fn resolve_in(
+    catalog: &'static PgCatalog,
+    name: &str,
+    at: &Loc,
+) -> (Option<Resolved>, Option<Diagnostic>) {
     let major = catalog.major();
     match catalog.classify(name) {
         PgName::Known(param) | PgName::Alias { param, .. } => (Some(Resolved::Param(param)), None),
@@ -103,7 +107,8 @@ fn resolve_in(catalog: &'static PgCatalog, name: &str, at: &Loc) -> (Option<Reso
 /// No major declared: fine when every supported major knows the name; an info finding (and
 /// the newest major's parameter) when only some do; CAT001 when none does.
 fn resolve_any(name: &str, at: &Loc) -> (Option<Resolved>, Option<Diagnostic>) {
-    let catalogs: Vec<&'static PgCatalog> = SUPPORTED_MAJORS.filter_map(PgCatalog::for_major).collect();
+    let catalogs: Vec<&'static PgCatalog> =
+        SUPPORTED_MAJORS.filter_map(PgCatalog::for_major).collect();
     let known: Vec<(u32, &'static PgParam)> = catalogs
         .iter()
         .filter_map(|c| match c.classify(name) {
@@ -147,7 +152,12 @@ fn resolve_any(name: &str, at: &Loc) -> (Option<Resolved>, Option<Diagnostic>) {
             }) => format!("; renamed to `{r}` in {removed_in}"),
             _ => format!("; removed in {}", hi + 1),
         };
-        finding("CAT004", Severity::Info, format!("`{name}` {since}{then}"), at)
+        finding(
+            "CAT004",
+            Severity::Info,
+            format!("`{name}` {since}{then}"),
+            at,
+        )
     };
     (Some(Resolved::Param(param)), Some(d.help(DECLARE)))
 }
