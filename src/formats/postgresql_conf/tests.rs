@@ -338,6 +338,23 @@ fn includes_are_read_in_place() {
 }
 
 #[test]
+fn an_error_in_a_fragment_points_into_the_fragment() {
+    let tree = Tree::new(&[
+        ("postgresql.conf", "include_dir = 'conf.d'\n"),
+        ("conf.d/50-bad.conf", "# tuned\nshared_buffers = 1.5GB\n"),
+    ]);
+    let (sources, doc) = tree.read("postgresql.conf");
+    assert_eq!(doc.findings.len(), 1);
+    let loc = doc.findings[0].primary.as_ref().unwrap();
+    assert_eq!(at(&sources, loc), "GB");
+    assert!(
+        sources.describe(loc).ends_with("50-bad.conf:2:21"),
+        "{}",
+        sources.describe(loc)
+    );
+}
+
+#[test]
 fn missing_includes() {
     let tree = Tree::new(&[(
         "postgresql.conf",

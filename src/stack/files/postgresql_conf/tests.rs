@@ -157,6 +157,39 @@ fn cat002_invalid_values() {
 }
 
 #[test]
+fn quoted_forms_postgres_accepts() {
+    // conf-syntax.md: '1.5GB' and '7 GB' work, '1.5s' is 1500 ms, '1e1' and 1.0e1 are 10,
+    // 0x64 is 100, .5 is 0.5.
+    let s = quiet(
+        "shared_buffers = '1.5GB'\nwork_mem = '7 MB'\nstatement_timeout = '1.5s'\n\
+         random_page_cost = '1e1'\nseq_page_cost = 1.0e1\ncpu_tuple_cost = .5\n\
+         cluster_name = ''\nsearch_path = '\"$user\", public'\nssl_ecdh_curve = 'prime256v1'\n",
+        Some(18),
+    );
+    let base = |name: &str| param(&s, name).value.as_ref().and_then(|v| v.base);
+    assert_eq!(base("shared_buffers"), Some(196_608.0));
+    assert_eq!(base("work_mem"), Some(7168.0));
+    assert_eq!(base("statement_timeout"), Some(1500.0));
+    assert_eq!(base("random_page_cost"), Some(10.0));
+    assert_eq!(base("seq_page_cost"), Some(10.0));
+    assert_eq!(base("cpu_tuple_cost"), Some(0.5));
+    assert_eq!(param(&s, "cluster_name").raw, "");
+    assert_eq!(param(&s, "search_path").raw, "\"$user\", public");
+    // PG18 maps the old name to ssl_groups.
+    assert_eq!(param(&s, "ssl_groups").raw, "prime256v1");
+    let (d, _) = only("shared_buffers = '10s'\n", Some(15));
+    assert_eq!(d.code, "CAT002");
+    assert!(d.help.unwrap_or_default().contains("\"kB\""));
+    let (d, _) = only("checkpoint_timeout = '30ms'\n", Some(15));
+    assert!(
+        d.message
+            .contains("outside the valid range for parameter \"checkpoint_timeout\" (30 .. 86400)"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
 fn cat003_and_cat004_with_a_major() {
     let (d, place) = only("reserved_connections = 3\n", Some(15));
     assert_eq!(
