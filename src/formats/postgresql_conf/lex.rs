@@ -22,7 +22,7 @@ pub enum Tok {
 }
 
 /// One token: its kind and byte range.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
     pub kind: Tok,
     pub start: usize,

@@ -47,31 +47,7 @@ pub fn parse_file(file: FileId, text: &str) -> Vec<Item> {
             skip_line(&mut lexer, Some(first));
             continue;
         }
-        let outcome = if matches!(first.kind, Tok::Id | Tok::QualifiedId) {
-            let name = first;
-            let mut next = lexer.next_token();
-            if next.as_ref().is_some_and(|t| t.kind == Tok::Equals) {
-                next = lexer.next_token();
-            }
-            match next
-                .as_ref()
-                .and_then(|t| value_kind(t.kind).map(|k| (t, k)))
-            {
-                Some((value, token)) => {
-                    let value = value.clone();
-                    let after = lexer.next_token();
-                    match after {
-                        None => Ok((name, value, token)),
-                        Some(t) if t.kind == Tok::Eol => Ok((name, value, token)),
-                        Some(t) => Err((Expected::End { name, value }, Some(t))),
-                    }
-                }
-                None => Err((Expected::Value { name }, next)),
-            }
-        } else {
-            Err((Expected::Name, Some(first)))
-        };
-        match outcome {
+        match parse_line(&mut lexer, first) {
             Ok((name, value, token)) => {
                 let raw = &text[value.start..value.end];
                 items.push(Item::Setting(ConfEntry {
@@ -116,6 +92,30 @@ pub fn parse_file(file: FileId, text: &str) -> Vec<Item> {
         }
     }
     items
+}
+
+/// The name, value token and value kind of a line that starts with `first`, or where in the
+/// grammar it went wrong and the token that did not fit (`None` at the end of the file).
+type Line = (Token, Token, ValueToken);
+
+fn parse_line(lexer: &mut Lexer<'_>, first: Token) -> Result<Line, (Expected, Option<Token>)> {
+    if !matches!(first.kind, Tok::Id | Tok::QualifiedId) {
+        return Err((Expected::Name, Some(first)));
+    }
+    let name = first;
+    let mut next = lexer.next_token();
+    // The `=` is optional.
+    if next.as_ref().is_some_and(|t| t.kind == Tok::Equals) {
+        next = lexer.next_token();
+    }
+    let Some((value, kind)) = next.and_then(|t| value_kind(t.kind).map(|k| (t, k))) else {
+        return Err((Expected::Value { name }, next));
+    };
+    match lexer.next_token() {
+        None => Ok((name, value, kind)),
+        Some(t) if t.kind == Tok::Eol => Ok((name, value, kind)),
+        Some(t) => Err((Expected::End { name, value }, Some(t))),
+    }
 }
 
 /// Resync to the end of the line (or of the file), as ParseConfigFp does after an error.
