@@ -146,6 +146,12 @@ fn rest_of_line(text: &str, start: usize) -> &str {
     rest[..end].trim_end()
 }
 
+/// A lone `'` token: a string without its closing quote on the same line (why, help).
+const UNTERMINATED: (&str, &str) = (
+    "the quoted string is not closed on this line (a string cannot span lines)",
+    "close the quote before the end of the line; a quote inside is written `''`",
+);
+
 /// The CAT008 finding for a token that does not fit the line grammar.
 fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Token>) -> Diagnostic {
     let here = |start: usize, end: usize| Loc {
@@ -202,11 +208,7 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                 format!("`{token}` (one dot between two words) is not accepted as an unquoted value"),
                 format!("quote it: {}", quote(token)),
             ),
-            (Tok::Error, "'") => error(
-                at,
-                "the quoted string is not closed on this line (a string cannot span lines)".into(),
-                "close the quote before the end of the line; a quote inside is written `''`".into(),
-            ),
+            (Tok::Error, "'") => error(at, UNTERMINATED.0.into(), UNTERMINATED.1.into()),
             (Tok::Equals, _) => error(
                 at,
                 "a second `=`".into(),
@@ -244,11 +246,7 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                 };
                 error(at, why, format!("quote it: {}", quote(whole)))
             } else if bad.kind == Tok::Error && token == "'" {
-                error(
-                    at,
-                    "the quoted string is not closed on this line (a string cannot span lines)".into(),
-                    "close the quote before the end of the line; a quote inside is written `''`".into(),
-                )
+                error(at, UNTERMINATED.0.into(), UNTERMINATED.1.into())
             } else {
                 let whole = rest_of_line(text, value.start);
                 error(

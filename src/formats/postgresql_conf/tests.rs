@@ -386,6 +386,19 @@ fn missing_includes() {
     );
     assert!(doc.findings[1].message.contains("no such directory here"));
     assert_eq!(values(&doc), [("work_mem", "1MB")]);
+
+    let tree = Tree::new(&[
+        ("postgresql.conf", "include_dir 'file.conf'\n"),
+        ("file.conf", ""),
+    ]);
+    let (_, doc) = tree.read("postgresql.conf");
+    assert_eq!(doc.findings.len(), 1);
+    assert_eq!(doc.findings[0].code, "FIL004");
+    assert!(
+        doc.findings[0]
+            .message
+            .contains("cannot read the directory `file.conf`")
+    );
 }
 
 #[test]
