@@ -216,6 +216,13 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
             ),
             _ => {
                 let value = rest_of_line(text, bad.start);
+                if value.starts_with("${") {
+                    return error(
+                        at,
+                        format!("`{value}` looks like an unrendered template placeholder"),
+                        "render the file so the placeholder becomes a value".into(),
+                    );
+                }
                 let why = if token == "\"" {
                     "PostgreSQL strings use single quotes, not double quotes".to_string()
                 } else {

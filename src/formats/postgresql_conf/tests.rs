@@ -175,6 +175,12 @@ const SYNTAX_ERRORS: &[(&str, &str, &str, &str)] = &[
         "close the quote",
     ),
     ("= 1", "near token \"=\"", "=", "name = value"),
+    (
+        "shared_buffers = ${PG_SB}",
+        "near token \"$\"",
+        "$",
+        "render the file",
+    ),
 ];
 
 #[test]
