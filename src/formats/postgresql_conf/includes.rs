@@ -170,9 +170,28 @@ impl<'s> Reader<'s> {
         entry: &ConfEntry,
         depth: usize,
     ) -> Result<(), InputError> {
-        let Ok(listing) = std::fs::read_dir(dir) else {
-            self.doc.findings.push(not_here(entry, dir, "directory"));
-            return Ok(());
+        let listing = match std::fs::read_dir(dir) {
+            Ok(listing) => listing,
+            Err(e) => {
+                let finding = if dir.exists() {
+                    Diagnostic::new(
+                        "FIL004",
+                        Severity::Warning,
+                        format!(
+                            "cannot read the directory `{}` ({}): {}; its settings were not checked",
+                            entry.value,
+                            dir.display(),
+                            text::io_reason(&e)
+                        ),
+                    )
+                    .at(Some(entry.value_loc.clone()))
+                    .help("`include_dir` names a directory of `.conf` files")
+                } else {
+                    not_here(entry, dir, "directory")
+                };
+                self.doc.findings.push(finding);
+                return Ok(());
+            }
         };
         // GetConfFilesInDir: names ending in ".conf" (case-sensitive), not starting with ".",
         // not directories; read in strcmp order.

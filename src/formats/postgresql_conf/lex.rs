@@ -22,7 +22,7 @@ pub enum Tok {
 }
 
 /// One token: its kind and byte range.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
     pub kind: Tok,
     pub start: usize,
@@ -35,6 +35,10 @@ pub struct Lexer<'a> {
     pos: usize,
     /// 1-based line of the next byte; counted as `\n` tokens go by (linear, like the lexer).
     pub line: usize,
+    /// No string can start before this offset: a scan for a closing quote already reached the
+    /// end of the line without one, and later quotes on that line fare no better (backslash
+    /// pairs line up the same way). Keeps `'\'\'\'…` lines linear.
+    no_string_before: usize,
 }
 
 fn is_letter(b: u8) -> bool {
@@ -58,6 +62,7 @@ impl<'a> Lexer<'a> {
             bytes: text.as_bytes(),
             pos: 0,
             line: 1,
+            no_string_before: 0,
         }
     }
 
@@ -72,7 +77,16 @@ impl<'a> Lexer<'a> {
             }
         }
         let start = self.pos;
-        let (kind, len) = longest_match(self.bytes, start);
+        let string = if start < self.no_string_before {
+            0
+        } else {
+            let (len, scanned_to) = string_len(self.bytes, start);
+            if len == 0 {
+                self.no_string_before = scanned_to;
+            }
+            len
+        };
+        let (kind, len) = longest_match(self.bytes, start, string);
         self.pos = start + len;
         if kind == Tok::Eol {
             self.line += 1;
@@ -85,8 +99,9 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// The token flex would return at `at` (which is not whitespace or a comment), and its length.
-fn longest_match(bytes: &[u8], at: usize) -> (Tok, usize) {
+/// The token flex would return at `at` (which is not whitespace or a comment), and its length;
+/// `string` is the length of the STRING match there.
+fn longest_match(bytes: &[u8], at: usize, string: usize) -> (Tok, usize) {
     let b = bytes[at];
     if b == b'\n' {
         return (Tok::Eol, 1);
@@ -95,7 +110,7 @@ fn longest_match(bytes: &[u8], at: usize) -> (Tok, usize) {
     let candidates = [
         (Tok::Id, id_len(bytes, at)),
         (Tok::QualifiedId, qualified_id_len(bytes, at)),
-        (Tok::String, string_len(bytes, at)),
+        (Tok::String, string),
         (Tok::Unquoted, unquoted_len(bytes, at)),
         (Tok::Integer, integer_len(bytes, at)),
         (Tok::Real, real_len(bytes, at)),
@@ -139,10 +154,11 @@ fn unquoted_len(bytes: &[u8], at: usize) -> usize {
     })
 }
 
-/// `\'([^'\\\n]|\\.|\'\')*\'`; 0 when the string is not closed on its line.
-fn string_len(bytes: &[u8], at: usize) -> usize {
+/// `\'([^'\\\n]|\\.|\'\')*\'`: the match length (0 when the string is not closed on its
+/// line) and how far the scan went.
+fn string_len(bytes: &[u8], at: usize) -> (usize, usize) {
     if bytes.get(at) != Some(&b'\'') {
-        return 0;
+        return (0, at);
     }
     let mut i = at + 1;
     // The longest match: a closing quote followed by another quote continues as `''`.
@@ -165,7 +181,7 @@ fn string_len(bytes: &[u8], at: usize) -> usize {
             _ => i += 1,
         }
     }
-    longest
+    (longest, i)
 }
 
 fn sign_len(bytes: &[u8], at: usize) -> usize {
@@ -304,6 +320,20 @@ mod tests {
         assert_eq!(tokens("'ab\n"), [(Error, "'"), (Id, "ab"), (Eol, "\n")]);
         assert_eq!(tokens("'a\\'b'"), [(String, "'a\\'b'")]);
         assert_eq!(tokens("\u{feff}x"), [(Id, "\u{feff}x")]);
+        assert_eq!(tokens("'\\'\\''"), [(String, "'\\'\\''")]);
+        use Tok::Error as E;
+        assert_eq!(
+            tokens("'\\'\\'x"),
+            [
+                (E, "'"),
+                (E, "\\"),
+                (E, "'"),
+                (E, "\\"),
+                (E, "'"),
+                (Id, "x")
+            ]
+        );
+        assert_eq!(tokens("'a\\'b'c"), [(String, "'a\\'b'"), (Id, "c")]);
     }
 
     #[test]

@@ -47,31 +47,7 @@ pub fn parse_file(file: FileId, text: &str) -> Vec<Item> {
             skip_line(&mut lexer, Some(first));
             continue;
         }
-        let outcome = if matches!(first.kind, Tok::Id | Tok::QualifiedId) {
-            let name = first;
-            let mut next = lexer.next_token();
-            if next.as_ref().is_some_and(|t| t.kind == Tok::Equals) {
-                next = lexer.next_token();
-            }
-            match next
-                .as_ref()
-                .and_then(|t| value_kind(t.kind).map(|k| (t, k)))
-            {
-                Some((value, token)) => {
-                    let value = value.clone();
-                    let after = lexer.next_token();
-                    match after {
-                        None => Ok((name, value, token)),
-                        Some(t) if t.kind == Tok::Eol => Ok((name, value, token)),
-                        Some(t) => Err((Expected::End { name, value }, Some(t))),
-                    }
-                }
-                None => Err((Expected::Value { name }, next)),
-            }
-        } else {
-            Err((Expected::Name, Some(first)))
-        };
-        match outcome {
+        match parse_line(&mut lexer, first) {
             Ok((name, value, token)) => {
                 let raw = &text[value.start..value.end];
                 items.push(Item::Setting(ConfEntry {
@@ -118,6 +94,30 @@ pub fn parse_file(file: FileId, text: &str) -> Vec<Item> {
     items
 }
 
+/// The name, value token and value kind of a line that starts with `first`, or where in the
+/// grammar it went wrong and the token that did not fit (`None` at the end of the file).
+type Line = (Token, Token, ValueToken);
+
+fn parse_line(lexer: &mut Lexer<'_>, first: Token) -> Result<Line, (Expected, Option<Token>)> {
+    if !matches!(first.kind, Tok::Id | Tok::QualifiedId) {
+        return Err((Expected::Name, Some(first)));
+    }
+    let name = first;
+    let mut next = lexer.next_token();
+    // The `=` is optional.
+    if next.as_ref().is_some_and(|t| t.kind == Tok::Equals) {
+        next = lexer.next_token();
+    }
+    let Some((value, kind)) = next.and_then(|t| value_kind(t.kind).map(|k| (t, k))) else {
+        return Err((Expected::Value { name }, next));
+    };
+    match lexer.next_token() {
+        None => Ok((name, value, kind)),
+        Some(t) if t.kind == Tok::Eol => Ok((name, value, kind)),
+        Some(t) => Err((Expected::End { name, value }, Some(t))),
+    }
+}
+
 /// Resync to the end of the line (or of the file), as ParseConfigFp does after an error.
 fn skip_line(lexer: &mut Lexer<'_>, mut token: Option<Token>) {
     while let Some(t) = token {
@@ -145,6 +145,12 @@ fn rest_of_line(text: &str, start: usize) -> &str {
     let end = rest.find(['\n', '#']).unwrap_or(rest.len());
     rest[..end].trim_end()
 }
+
+/// A lone `'` token: a string without its closing quote on the same line (why, help).
+const UNTERMINATED: (&str, &str) = (
+    "the quoted string is not closed on this line (a string cannot span lines)",
+    "close the quote before the end of the line; a quote inside is written `''`",
+);
 
 /// The CAT008 finding for a token that does not fit the line grammar.
 fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Token>) -> Diagnostic {
@@ -202,11 +208,7 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                 format!("`{token}` (one dot between two words) is not accepted as an unquoted value"),
                 format!("quote it: {}", quote(token)),
             ),
-            (Tok::Error, "'") => error(
-                at,
-                "the quoted string is not closed on this line (a string cannot span lines)".into(),
-                "close the quote before the end of the line; a quote inside is written `''`".into(),
-            ),
+            (Tok::Error, "'") => error(at, UNTERMINATED.0.into(), UNTERMINATED.1.into()),
             (Tok::Equals, _) => error(
                 at,
                 "a second `=`".into(),
@@ -214,6 +216,13 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
             ),
             _ => {
                 let value = rest_of_line(text, bad.start);
+                if value.starts_with("${") {
+                    return error(
+                        at,
+                        format!("`{value}` looks like an unrendered template placeholder"),
+                        "render the file so the placeholder becomes a value".into(),
+                    );
+                }
                 let why = if token == "\"" {
                     "PostgreSQL strings use single quotes, not double quotes".to_string()
                 } else {
@@ -244,11 +253,7 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                 };
                 error(at, why, format!("quote it: {}", quote(whole)))
             } else if bad.kind == Tok::Error && token == "'" {
-                error(
-                    at,
-                    "the quoted string is not closed on this line (a string cannot span lines)".into(),
-                    "close the quote before the end of the line; a quote inside is written `''`".into(),
-                )
+                error(at, UNTERMINATED.0.into(), UNTERMINATED.1.into())
             } else {
                 let whole = rest_of_line(text, value.start);
                 error(

@@ -175,6 +175,12 @@ const SYNTAX_ERRORS: &[(&str, &str, &str, &str)] = &[
         "close the quote",
     ),
     ("= 1", "near token \"=\"", "=", "name = value"),
+    (
+        "shared_buffers = ${PG_SB}",
+        "near token \"$\"",
+        "$",
+        "render the file",
+    ),
 ];
 
 #[test]
@@ -240,6 +246,10 @@ fn invalid_utf8_and_a_large_file() {
     let (sources, doc) = parse_text(&text);
     assert_eq!(doc.entries[0].value, "\u{fffd}\u{fffd}");
     assert_eq!(at(&sources, &doc.entries[1].name_loc), "work_\u{fffd}mem");
+
+    // A line of unterminated escaped quotes is the lexer's worst case: it must stay linear.
+    let (_, doc) = parse_text(&format!("a = '{}\n", "\\'".repeat(1_000_000)));
+    assert_eq!(doc.findings.len(), 1);
 
     let line = "shared_buffers = '128MB' # a comment\n";
     let big = line.repeat(10 * 1024 * 1024 / line.len());
@@ -334,6 +344,23 @@ fn includes_are_read_in_place() {
 }
 
 #[test]
+fn an_error_in_a_fragment_points_into_the_fragment() {
+    let tree = Tree::new(&[
+        ("postgresql.conf", "include_dir = 'conf.d'\n"),
+        ("conf.d/50-bad.conf", "# tuned\nshared_buffers = 1.5GB\n"),
+    ]);
+    let (sources, doc) = tree.read("postgresql.conf");
+    assert_eq!(doc.findings.len(), 1);
+    let loc = doc.findings[0].primary.as_ref().unwrap();
+    assert_eq!(at(&sources, loc), "GB");
+    assert!(
+        sources.describe(loc).ends_with("50-bad.conf:2:21"),
+        "{}",
+        sources.describe(loc)
+    );
+}
+
+#[test]
 fn missing_includes() {
     let tree = Tree::new(&[(
         "postgresql.conf",
@@ -365,6 +392,19 @@ fn missing_includes() {
     );
     assert!(doc.findings[1].message.contains("no such directory here"));
     assert_eq!(values(&doc), [("work_mem", "1MB")]);
+
+    let tree = Tree::new(&[
+        ("postgresql.conf", "include_dir 'file.conf'\n"),
+        ("file.conf", ""),
+    ]);
+    let (_, doc) = tree.read("postgresql.conf");
+    assert_eq!(doc.findings.len(), 1);
+    assert_eq!(doc.findings[0].code, "FIL004");
+    assert!(
+        doc.findings[0]
+            .message
+            .contains("cannot read the directory `file.conf`")
+    );
 }
 
 #[test]

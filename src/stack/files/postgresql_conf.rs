@@ -6,7 +6,7 @@
 
 mod names;
 
-use crate::catalog::postgres::{self, PgParam, PgType, PgUnit, PgValue};
+use crate::catalog::postgres::{self, PgParam, PgType, PgUnit, PgValue, PgValueError};
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::postgresql_conf::{ConfDocument, ConfEntry, conf_value};
 use crate::source::{Loc, SourceMap};
@@ -153,15 +153,17 @@ fn value(
         None => "PostgreSQL".to_string(),
     };
     let parsed = postgres::parse_value(param, &entry.value).map_err(|e| {
-        let help = e.hint().unwrap_or_else(|| match param.ty {
-            PgType::Bool => "write on or off".to_string(),
-            PgType::Integer | PgType::Real => format!(
-                "write a number{}",
-                match param.unit {
-                    PgUnit::None => String::new(),
-                    unit => format!(" (a bare number is in {})", unit.as_str()),
-                }
-            ),
+        let bare = match param.unit {
+            PgUnit::None => String::new(),
+            unit => format!(" (a bare number is in {})", unit.as_str()),
+        };
+        let help = e.hint().unwrap_or_else(|| match (&e, param.ty) {
+            (PgValueError::OutOfRange { .. }, _) => format!("use a value within the range{bare}"),
+            (_, PgType::Bool) => "write on or off".to_string(),
+            (PgValueError::UnitNotAllowed { .. }, _) => {
+                "this parameter takes no unit: write a plain number".to_string()
+            }
+            (_, PgType::Integer | PgType::Real) => format!("write a number{bare}"),
             _ => "check the value".to_string(),
         });
         Diagnostic::new(
