@@ -1,0 +1,257 @@
+//! The resolved [`Stack`] of hand-written files → the manifest that renders the same
+//! effective settings.
+
+use super::{pgbouncer, values};
+use crate::manifest::write::{Document, Table};
+use crate::manifest::{PasswordEncryption, PrepareThreshold, Recycle};
+use crate::stack::files::pgbouncer_ini::IniSettings;
+use crate::stack::{App, Stack};
+use std::path::Path;
+
+/// First-class `[postgres]` keys; every other parameter goes to `[postgres.settings]`.
+const PG_FIRST_CLASS: &[&str] = &[
+    "max_connections",
+    "superuser_reserved_connections",
+    "password_encryption",
+];
+
+/// What import writes, and what it has to tell the user.
+pub struct Draft {
+    pub document: Document,
+    /// The environment variables the manifest's password references name.
+    pub env_vars: Vec<String>,
+    /// Values the manifest cannot express, each with the reason.
+    pub not_imported: Vec<String>,
+    pub databases: usize,
+    pub users: usize,
+    pub apps: usize,
+}
+
+/// `files` are the imported paths as shown; `manifest_dir` is where the manifest goes (env
+/// files are written relative to it).
+pub fn draft(
+    stack: &Stack,
+    ini: Option<&IniSettings>,
+    name: &str,
+    files: &[String],
+    manifest_dir: &Path,
+) -> Draft {
+    let mut notes: Vec<String> = Vec::new();
+    let mut tables = Vec::new();
+    let mut st = Table::new("stack");
+    st.set("name", name);
+    tables.push(st);
+
+    let (pg, pg_settings) = postgres(stack);
+    let pg_port = stack
+        .postgres
+        .port
+        .origin
+        .is_explicit()
+        .then_some(stack.postgres.port.value);
+    tables.push(pg);
+    if !pg_settings.is_empty() {
+        tables.push(pg_settings);
+    }
+    let mut databases = Vec::new();
+    if let Some(pgb) = &stack.pgbouncer {
+        let (mut t, settings) = pgbouncer::tables(pgb, stack, ini, &mut notes);
+        if let Some((host, port)) = app_target(stack, true) {
+            t.set("host", host);
+            if port != pgb.listen_port.value {
+                t.set("client_port", i64::from(port));
+            }
+        }
+        tables.push(t);
+        if !settings.is_empty() {
+            tables.push(settings);
+        }
+        databases = pgbouncer::databases(stack, pgb, pg_port, &mut notes);
+    }
+    let (users, env_vars) = pgbouncer::users(stack, ini);
+    let apps = apps(stack, manifest_dir, &mut notes);
+    let counts = (databases.len(), users.len(), apps.len());
+    tables.extend(databases);
+    tables.extend(users);
+    tables.extend(apps);
+
+    let mut header = vec![
+        format!("Imported by `poolstack import` from {}.", files.join(", ")),
+        "Rendering it writes the same effective settings as those files; where poolstack's"
+            .to_string(),
+        "default differs from the server's and the files were silent, the server's value is written."
+            .to_string(),
+    ];
+    if !env_vars.is_empty() {
+        header.push(String::new());
+        header.push(
+            "Passwords are environment references, never values: set these before `poolstack render`:"
+                .to_string(),
+        );
+        header.push(format!("  {}", env_vars.join(" ")));
+    }
+    if !stack.postgres.described {
+        header.push(String::new());
+        header.push(
+            "No postgresql.conf was imported: [postgres] holds only the version.".to_string(),
+        );
+    }
+    if !notes.is_empty() {
+        header.push(String::new());
+        for n in &notes {
+            header.push(format!("not imported: {n}"));
+        }
+    }
+    Draft {
+        document: Document { header, tables },
+        env_vars,
+        not_imported: notes,
+        databases: counts.0,
+        users: counts.1,
+        apps: counts.2,
+    }
+}
+
+/// `[postgres]` and `[postgres.settings]`.
+fn postgres(stack: &Stack) -> (Table, Table) {
+    let pg = &stack.postgres;
+    let major = pg.major().unwrap_or_default();
+    let mut t = Table::new("postgres");
+    t.set("version", i64::from(major));
+    if let Some((host, _)) = app_target(stack, false) {
+        t.set("host", host);
+    }
+    if pg.port.origin.is_explicit() {
+        // Where clients reach it; the server's own `port` is rendered from [postgres.settings].
+        t.set("port", i64::from(pg.port.value));
+    }
+    if pg.described {
+        // Unset, the manifest derives max_connections from the pools: pin the server's value.
+        t.set("max_connections", i64::from(pg.max_connections.value));
+        if pg.superuser_reserved_connections.origin.is_explicit() {
+            t.set(
+                "superuser_reserved_connections",
+                i64::from(pg.superuser_reserved_connections.value),
+            );
+        }
+        if pg.password_encryption.origin.is_explicit() {
+            t.set(
+                "password_encryption",
+                match pg.password_encryption.value {
+                    PasswordEncryption::Md5 => "md5",
+                    PasswordEncryption::ScramSha256 => "scram-sha-256",
+                },
+            );
+        }
+    }
+    let mut settings = Table::new("postgres.settings");
+    for p in pg.params.iter().filter(|p| p.origin.is_explicit()) {
+        if PG_FIRST_CLASS.iter().any(|f| p.name.eq_ignore_ascii_case(f)) {
+            continue;
+        }
+        settings.set_dotted(&p.name, values::postgres(major, &p.name, &p.conf_text));
+    }
+    (t, settings)
+}
+
+/// Where the apps' DATABASE_URLs point, when every app going through PgBouncer
+/// (`via_pgbouncer`) or straight to PostgreSQL agrees: the manifest's `host` and port there.
+fn app_target(stack: &Stack, via_pgbouncer: bool) -> Option<(String, u16)> {
+    let mut targets = stack
+        .apps
+        .iter()
+        .filter(|a| a.url.via_pgbouncer == via_pgbouncer && a.url.host.origin.is_explicit())
+        .map(|a| (a.url.host.value.clone(), a.url.port.value));
+    let first = targets.next()?;
+    targets.all(|t| t == first).then_some(first)
+}
+
+/// `[[apps]]` from the .env files.
+fn apps(stack: &Stack, manifest_dir: &Path, notes: &mut Vec<String>) -> Vec<Table> {
+    let mut names: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for app in &stack.apps {
+        let env_path = Some(app.env_file.value.as_path());
+        let Some(t) = app_table(app, env_path, manifest_dir, &mut names, notes) else {
+            continue;
+        };
+        out.push(t);
+    }
+    out
+}
+
+fn app_table(
+    app: &App,
+    env_path: Option<&Path>,
+    manifest_dir: &Path,
+    names: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Option<Table> {
+    let shown = env_path.map(crate::source::display_path).unwrap_or_default();
+    if !app.url.database.origin.is_explicit() {
+        notes.push(format!(
+            "{shown}: no DATABASE_URL, so no app (the manifest's [[apps]] needs a database and a user)"
+        ));
+        return None;
+    }
+    let mut name = app.name.value.clone();
+    let mut n = 2;
+    while names.contains(&name) {
+        name = format!("{}-{n}", app.name.value);
+        n += 1;
+    }
+    names.push(name.clone());
+    let mut t = Table::array("apps");
+    t.set("name", name);
+    t.set("driver", app.driver.value.as_str());
+    t.set("database", app.url.database.value.clone());
+    t.set("user", app.user.value.clone());
+    if app.url.password_in_file {
+        notes.push(format!(
+            "{shown}: DATABASE_URL holds a password value; the manifest refers to ${{{}}} instead",
+            app.password_env.value
+        ));
+    } else if !app.password_env.value.is_empty() {
+        t.set("password_env", app.password_env.value.clone());
+    }
+    if app.pool_size.origin.is_explicit() {
+        t.set("pool_size", i64::from(app.pool_size.value));
+    }
+    if app.max_overflow.origin.is_explicit() {
+        t.set("max_overflow", i64::from(app.max_overflow.value));
+    }
+    if app.pool_timeout.origin.is_explicit() {
+        t.set("pool_timeout", values::seconds(app.pool_timeout.value));
+    }
+    if app.pool_recycle.origin.is_explicit() {
+        t.set(
+            "pool_recycle",
+            match app.pool_recycle.value {
+                Recycle::Never => toml::Value::Integer(-1),
+                Recycle::After(d) => values::seconds(d),
+            },
+        );
+    }
+    if app.pre_ping.origin.is_explicit() {
+        t.set("pre_ping", app.pre_ping.value);
+    }
+    if let Some(p) = &app.prepare_threshold {
+        match p.value {
+            PrepareThreshold::Disabled => t.set("prepare_threshold", "none"),
+            PrepareThreshold::After(n) => t.set("prepare_threshold", i64::from(n)),
+        }
+    }
+    if let Some(s) = &app.statement_cache_size {
+        t.set("statement_cache_size", i64::from(s.value));
+    }
+    if app.connect_timeout.origin.is_explicit() {
+        t.set("connect_timeout", values::seconds(app.connect_timeout.value));
+    }
+    if let Some(path) = env_path {
+        t.set(
+            "env_file",
+            crate::fsutil::relative(manifest_dir, &crate::fsutil::absolute(path)),
+        );
+    }
+    Some(t)
+}
