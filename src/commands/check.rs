@@ -52,8 +52,10 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
     };
     let subject = match &input {
         Input::Manifest(path) => versions_are_for_files(args).and_then(|()| from_manifest(path)),
-        Input::ConfigFiles(inputs) => super::config_files::versions(args.pg_version, args.pgbouncer_version.as_deref())
-            .and_then(|v| from_config_files(inputs, &v)),
+        Input::ConfigFiles(inputs) => {
+            super::config_files::versions(args.pg_version, args.pgbouncer_version.as_deref())
+                .and_then(|v| from_config_files(inputs, &v))
+        }
     };
     let subject = match subject {
         Ok(s) => s,

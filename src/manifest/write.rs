@@ -224,9 +224,15 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_type() {
-        assert_eq!(round_trip(toml::Value::Integer(-7)), toml::Value::Integer(-7));
+        assert_eq!(
+            round_trip(toml::Value::Integer(-7)),
+            toml::Value::Integer(-7)
+        );
         assert_eq!(round_trip(toml::Value::Float(2.0)), toml::Value::Float(2.0));
-        assert_eq!(round_trip(toml::Value::Float(0.25)), toml::Value::Float(0.25));
+        assert_eq!(
+            round_trip(toml::Value::Float(0.25)),
+            toml::Value::Float(0.25)
+        );
         assert_eq!(
             round_trip(toml::Value::Boolean(true)),
             toml::Value::Boolean(true)
@@ -239,10 +245,13 @@ mod tests {
         t.set("my key", 1);
         t.set("a.b", 2);
         t.set_dotted("pg_stat_statements.max", 3);
-        t.set("x", toml::Value::Table(toml::Table::from_iter([(
-            "env".to_string(),
-            toml::Value::String("X_PASSWORD".into()),
-        )])));
+        t.set(
+            "x",
+            toml::Value::Table(toml::Table::from_iter([(
+                "env".to_string(),
+                toml::Value::String("X_PASSWORD".into()),
+            )])),
+        );
         let text = Document {
             header: Vec::new(),
             tables: vec![t],

@@ -146,7 +146,10 @@ fn postgres(stack: &Stack) -> (Table, Table) {
     }
     let mut settings = Table::new("postgres.settings");
     for p in pg.params.iter().filter(|p| p.origin.is_explicit()) {
-        if PG_FIRST_CLASS.iter().any(|f| p.name.eq_ignore_ascii_case(f)) {
+        if PG_FIRST_CLASS
+            .iter()
+            .any(|f| p.name.eq_ignore_ascii_case(f))
+        {
             continue;
         }
         settings.set_dotted(&p.name, values::postgres(major, &p.name, &p.conf_text));
@@ -187,7 +190,9 @@ fn app_table(
     names: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) -> Option<Table> {
-    let shown = env_path.map(crate::source::display_path).unwrap_or_default();
+    let shown = env_path
+        .map(crate::source::display_path)
+        .unwrap_or_default();
     if !app.url.database.origin.is_explicit() {
         notes.push(format!(
             "{shown}: no DATABASE_URL, so no app (the manifest's [[apps]] needs a database and a user)"
@@ -245,7 +250,10 @@ fn app_table(
         t.set("statement_cache_size", i64::from(s.value));
     }
     if app.connect_timeout.origin.is_explicit() {
-        t.set("connect_timeout", values::seconds(app.connect_timeout.value));
+        t.set(
+            "connect_timeout",
+            values::seconds(app.connect_timeout.value),
+        );
     }
     if let Some(path) = env_path {
         t.set(

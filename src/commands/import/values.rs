@@ -105,9 +105,15 @@ mod tests {
         let p = |name, raw, n| pgbouncer(Section::Pgbouncer, name, raw, n);
         assert_eq!(p("server_lifetime", "3600", Some(3600.0)), V::Integer(3600));
         assert_eq!(p("query_wait_timeout", "0.5", Some(0.5)), V::Float(0.5));
-        assert_eq!(p("tcp_user_timeout", "30000", Some(30000.0)), V::Integer(30000));
+        assert_eq!(
+            p("tcp_user_timeout", "30000", Some(30000.0)),
+            V::Integer(30000)
+        );
         assert_eq!(p("so_reuseport", "1", Some(1.0)), V::Boolean(true));
-        assert_eq!(p("unix_socket_mode", "0777", Some(511.0)), V::String("0777".into()));
+        assert_eq!(
+            p("unix_socket_mode", "0777", Some(511.0)),
+            V::String("0777".into())
+        );
         assert_eq!(
             p("ignore_startup_parameters", "extra_float_digits", None),
             V::String("extra_float_digits".into())
@@ -121,7 +127,10 @@ mod tests {
     #[test]
     fn postgres_values_keep_units_as_strings() {
         use toml::Value as V;
-        assert_eq!(postgres(16, "shared_buffers", "7GB"), V::String("7GB".into()));
+        assert_eq!(
+            postgres(16, "shared_buffers", "7GB"),
+            V::String("7GB".into())
+        );
         assert_eq!(postgres(16, "work_mem", "4096"), V::Integer(4096));
         assert_eq!(
             postgres(16, "idle_in_transaction_session_timeout", "'10min'"),
