@@ -95,7 +95,7 @@ fn listed(table: &Path, ok: &str) -> Vec<String> {
 fn one(source: &Path, name: &str, flags: &[&str], pgb: Option<PgbVersion>) -> Result<(), String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     std::fs::copy(source, tmp.path().join(name)).map_err(|e| e.to_string())?;
-    roundtrip::round_trip(tmp.path(), &[name], flags, pgb, 15)
+    roundtrip::round_trip(tmp.path(), &[name], flags, pgb, 15).map(|_| ())
 }
 
 #[test]

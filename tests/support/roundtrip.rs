@@ -252,15 +252,15 @@ pub fn render(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Import `files` (names inside `dir`) with `flags`, render, and compare; `Err` says why
-/// the round trip failed.
+/// Import `files` (names inside `dir`) with `flags`, render, and compare; `Ok` holds what
+/// import printed (stdout, then stderr), `Err` says why the round trip failed.
 pub fn round_trip(
     dir: &Path,
     files: &[&str],
     flags: &[&str],
     pgb: Option<PgbVersion>,
     pg: u32,
-) -> Result<(), String> {
+) -> Result<String, String> {
     let ini = files
         .iter()
         .find(|f| f.ends_with(".ini"))
@@ -287,6 +287,11 @@ pub fn round_trip(
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     render(dir)?;
     let mut diffs = Vec::new();
     if let (Some(before), Some(v)) = (before_pgb, pgb) {
@@ -298,7 +303,7 @@ pub fn round_trip(
         diffs.extend(postgres_diff(&before, &after, pg));
     }
     match diffs.is_empty() {
-        true => Ok(()),
+        true => Ok(printed),
         false => Err(diffs.join("\n")),
     }
 }

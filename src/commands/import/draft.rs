@@ -55,13 +55,8 @@ pub fn draft(
     }
     let mut databases = Vec::new();
     if let Some(pgb) = &stack.pgbouncer {
-        let (mut t, settings) = pgbouncer::tables(pgb, stack, ini, &mut notes);
-        if let Some((host, port)) = app_target(stack, true) {
-            t.set("host", host);
-            if port != pgb.listen_port.value {
-                t.set("client_port", i64::from(port));
-            }
-        }
+        let target = app_target(stack, true);
+        let (t, settings) = pgbouncer::tables(pgb, stack, ini, target, &mut notes);
         tables.push(t);
         if !settings.is_empty() {
             tables.push(settings);
@@ -118,7 +113,11 @@ fn postgres(stack: &Stack) -> (Table, Table) {
     let major = pg.major().unwrap_or_default();
     let mut t = Table::new("postgres");
     t.set("version", i64::from(major));
-    if let Some((host, _)) = app_target(stack, false) {
+    // How PgBouncer and direct clients reach the server: where the files say they do.
+    if let Some(host) = app_target(stack, false)
+        .map(|(host, _)| host)
+        .or_else(|| database_host(stack))
+    {
         t.set("host", host);
     }
     if pg.port.origin.is_explicit() {
@@ -167,6 +166,13 @@ fn app_target(stack: &Stack, via_pgbouncer: bool) -> Option<(String, u16)> {
         .map(|a| (a.url.host.value.clone(), a.url.port.value));
     let first = targets.next()?;
     targets.all(|t| t == first).then_some(first)
+}
+
+/// The host every `[databases]` entry names, when they agree.
+fn database_host(stack: &Stack) -> Option<String> {
+    let mut hosts = stack.databases.iter().map(|d| &d.host.value);
+    let first = hosts.next().filter(|h| !h.is_empty())?;
+    hosts.all(|h| h == first).then(|| first.clone())
 }
 
 /// `[[apps]]` from the .env files.

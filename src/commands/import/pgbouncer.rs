@@ -11,16 +11,24 @@ use crate::manifest::{PoolMode, UserlistHash};
 use crate::stack::files::pgbouncer_ini::IniSettings;
 use crate::stack::{Pgbouncer, Setting, Stack};
 
-/// `[pgbouncer]` and `[pgbouncer.settings]`.
+/// `[pgbouncer]` and `[pgbouncer.settings]`; `app_target` is where the apps' URLs point.
 pub(super) fn tables(
     pgb: &Pgbouncer,
     stack: &Stack,
     ini: Option<&IniSettings>,
+    app_target: Option<(String, u16)>,
     notes: &mut Vec<String>,
 ) -> (Table, Table) {
     let mut t = Table::new("pgbouncer");
     if let Some(v) = &pgb.version {
         t.set("version", v.value.to_string());
+    }
+    // Where the apps' DATABASE_URLs reach PgBouncer.
+    if let Some((host, port)) = app_target {
+        t.set("host", host);
+        if port != pgb.listen_port.value {
+            t.set("client_port", i64::from(port));
+        }
     }
     if let Some(hash) = userlist_hash(stack) {
         t.set(
