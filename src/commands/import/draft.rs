@@ -269,3 +269,87 @@ fn app_table(
     }
     Some(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::pgbouncer::PgbVersion;
+    use crate::stack::files::{self, Input, Kind, Versions};
+
+    /// The manifest imported from `ini` (and `conf`, when given), parsed back.
+    fn imported(ini: &str, conf: Option<&str>) -> toml::Table {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut inputs = vec![Input {
+            path: tmp.path().join("pgbouncer.ini"),
+            kind: Kind::PgbouncerIni,
+        }];
+        std::fs::write(&inputs[0].path, ini).unwrap();
+        if let Some(conf) = conf {
+            let path = tmp.path().join("postgresql.conf");
+            std::fs::write(&path, conf).unwrap();
+            inputs.push(Input {
+                path,
+                kind: Kind::PostgresqlConf,
+            });
+        }
+        let versions = Versions {
+            postgres: Some(16),
+            pgbouncer: PgbVersion::parse("1.21"),
+        };
+        let stack = files::build(&inputs, &versions, tmp.path()).unwrap();
+        let d = draft(&stack, None, "t", &["pgbouncer.ini".into()], tmp.path());
+        toml::from_str(&d.document.to_toml()).unwrap()
+    }
+
+    #[test]
+    fn pgbouncer_defaults_are_pinned_where_poolstacks_differ() {
+        let m = imported("[databases]\napp = host=db\n", None);
+        let b = &m["pgbouncer"];
+        assert_eq!(b["pool_mode"].as_str(), Some("session"));
+        assert_eq!(b["auth_type"].as_str(), Some("md5"));
+        assert_eq!(b["listen_addr"].as_str(), Some(""));
+        assert_eq!(b["auth_file"].as_str(), Some(""));
+        // Where both agree, nothing is written.
+        assert!(b.get("max_client_conn").is_none() && b.get("listen_port").is_none());
+    }
+
+    #[test]
+    fn written_values_win_over_pins() {
+        let m = imported(
+            "[databases]\napp = host=db pool_mode=statement\n[pgbouncer]\npool_mode = transaction\nauth_type = scram-sha-256\nlisten_addr = 127.0.0.1\n",
+            None,
+        );
+        let b = &m["pgbouncer"];
+        assert_eq!(b["pool_mode"].as_str(), Some("transaction"));
+        assert_eq!(b["auth_type"].as_str(), Some("scram-sha-256"));
+        assert_eq!(b["listen_addr"].as_str(), Some("127.0.0.1"));
+        let db = &m["databases"][0];
+        assert_eq!(db["pool_mode"].as_str(), Some("statement"));
+        assert!(
+            db.get("pool_size").is_none(),
+            "inherited values stay inherited"
+        );
+    }
+
+    #[test]
+    fn postgres_max_connections_is_pinned_and_settings_keep_units() {
+        let m = imported(
+            "[databases]\n* = port=5433\n",
+            Some("shared_buffers = 1GB\nport = 5433\nfsync = off\n"),
+        );
+        let pg = &m["postgres"];
+        // Unset, a manifest would derive it from the pools.
+        assert_eq!(pg["max_connections"].as_integer(), Some(100));
+        assert!(pg.get("superuser_reserved_connections").is_none());
+        assert_eq!(pg["port"].as_integer(), Some(5433));
+        let s = &pg["settings"];
+        assert_eq!(s["shared_buffers"].as_str(), Some("1GB"));
+        assert_eq!(s["port"].as_integer(), Some(5433));
+        assert_eq!(s["fsync"].as_bool(), Some(false));
+        // The autodb entry: the unix socket, no dbname (the client's).
+        let db = &m["databases"][0];
+        assert_eq!(db["name"].as_str(), Some("*"));
+        assert_eq!(db["host"].as_str(), Some(""));
+        assert!(db.get("dbname").is_none());
+    }
+}
