@@ -14,9 +14,11 @@ pub fn pgbouncer(section: Section, name: &str, raw: &str, number: Option<f64>) -
         return string();
     };
     let integer = |n: f64| {
-        (n.fract() == 0.0 && n.abs() < 9.0e15)
-            .then(|| toml::Value::Integer(n as i64))
-            .unwrap_or_else(string)
+        if n.fract() == 0.0 && n.abs() < 9.0e15 {
+            toml::Value::Integer(n as i64)
+        } else {
+            string()
+        }
     };
     match (opt.ty, number) {
         (PgbType::Bool, Some(n)) => toml::Value::Boolean(n != 0.0),
