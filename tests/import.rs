@@ -177,6 +177,44 @@ fn files_the_servers_would_refuse_are_not_imported_without_force() {
 }
 
 #[test]
+fn what_the_manifest_cannot_express_is_named_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("pgbouncer.ini"),
+        "[databases]\napp = host=db password=hunter2\n[peers]\n1 = host=/tmp/pgb1\n[pgbouncer]\nunix_socket_dir =\n",
+    )
+    .unwrap();
+    let flags = [
+        "pgbouncer.ini",
+        "--pg-version",
+        "16",
+        "--pgbouncer-version",
+        "1.21",
+    ];
+    let (code, out, err) = import(dir, &flags);
+    assert_eq!(code, Some(0), "{err}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    for text in [&out, &err, &manifest] {
+        assert!(!text.contains("hunter2"), "the password leaked:\n{text}");
+    }
+    for what in [
+        "password= of [databases] entry `app`",
+        "[peers] 1",
+        "unix_socket_dir",
+    ] {
+        assert!(
+            err.contains(&format!("not imported: {what}")),
+            "{what}: {err}"
+        );
+        assert!(
+            manifest.contains(&format!("# not imported: {what}")),
+            "{what}: {manifest}"
+        );
+    }
+}
+
+#[test]
 fn a_manifest_is_not_an_import_input() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("stack.toml"), "").unwrap();

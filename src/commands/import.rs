@@ -52,10 +52,14 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     }
 
     // The [users] entries of users the userlist does not list are not in the stack: read them.
+    let mut notes = Vec::new();
     let ini = match inputs.iter().any(|i| i.kind == Kind::PgbouncerIni) {
         true => {
             let read = files::read(&inputs, &cwd)?;
             let release = stack.pgbouncer.as_ref().and_then(|b| b.release());
+            if let Some(doc) = &read.ini {
+                notes.extend(peers(doc));
+            }
             read.ini
                 .as_ref()
                 .map(|doc| files::pgbouncer_ini::check(doc, release, &read.sources))
@@ -71,7 +75,7 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
         .unwrap_or("imported")
         .to_string();
     let shown: Vec<String> = inputs.iter().map(|i| display_path(&i.path)).collect();
-    let draft = draft::draft(&stack, ini.as_ref(), &name, &shown, &dir);
+    let draft = draft::draft(&stack, ini.as_ref(), &name, &shown, &dir, notes);
     let text = draft.document.to_toml();
     // What is written must load as a manifest: anything else is a bug here, not bad input.
     if let Err(e) = toml::from_str::<crate::manifest::Manifest>(&text) {
@@ -141,6 +145,22 @@ fn inputs(paths: &[PathBuf]) -> Result<Vec<files::Input>, InputError> {
             }
         })
         .collect()
+}
+
+/// `[peers]` entries: the manifest has no peers (a multi-process PgBouncer is `instances`).
+fn peers(doc: &crate::formats::pgbouncer_ini::IniDocument) -> Option<String> {
+    let ids: Vec<&str> = doc
+        .entries
+        .iter()
+        .filter(|e| e.section == crate::catalog::pgbouncer::Section::Peers)
+        .map(|e| e.key.as_str())
+        .collect();
+    (!ids.is_empty()).then(|| {
+        format!(
+            "[peers] {}: the manifest has no peers (PgBouncer processes sharing a port are `instances`)",
+            ids.join(", ")
+        )
+    })
 }
 
 /// A manifest declares both versions: PostgreSQL's always, PgBouncer's with a pgbouncer.ini.

@@ -1,13 +1,12 @@
-//! Writing a manifest: tables of typed values with comments, spelled as TOML that
+//! Writing a manifest: tables of typed values under comments, spelled as TOML that
 //! [`super::load`] reads back to the same values (keys quoted where TOML needs it, strings
 //! escaped, integers as integers).
 
-/// One line of a table: a value, or a comment on its own line.
+/// One `key = value` line of a table: a dotted key (each segment quoted where needed).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Line {
-    /// A dotted key (each segment quoted where needed) and its value.
-    Value(Vec<String>, toml::Value),
-    Comment(String),
+pub struct Line {
+    pub key: Vec<String>,
+    pub value: toml::Value,
 }
 
 /// A `[table]` or `[[array]]` element, with comment lines above its header.
@@ -38,20 +37,18 @@ impl Table {
 
     /// `key = value` (a plain key: dots are part of the name, not a path).
     pub fn set(&mut self, key: &str, value: impl Into<toml::Value>) {
-        self.lines
-            .push(Line::Value(vec![key.to_string()], value.into()));
+        self.lines.push(Line {
+            key: vec![key.to_string()],
+            value: value.into(),
+        });
     }
 
     /// `a.b = value`: a dotted key, as extension parameters (`pg_stat_statements.max`) are written.
     pub fn set_dotted(&mut self, key: &str, value: impl Into<toml::Value>) {
-        self.lines.push(Line::Value(
-            key.split('.').map(str::to_string).collect(),
-            value.into(),
-        ));
-    }
-
-    pub fn comment(&mut self, text: impl Into<String>) {
-        self.lines.push(Line::Comment(text.into()));
+        self.lines.push(Line {
+            key: key.split('.').map(str::to_string).collect(),
+            value: value.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -91,13 +88,8 @@ impl Document {
                 out.push_str(&format!("[{name}]\n"));
             }
             for line in &table.lines {
-                match line {
-                    Line::Value(k, v) => {
-                        let k: Vec<String> = k.iter().map(|s| key(s)).collect();
-                        out.push_str(&format!("{} = {}\n", k.join("."), value(v)));
-                    }
-                    Line::Comment(c) => push_comment(&mut out, c),
-                }
+                let k: Vec<String> = line.key.iter().map(|s| key(s)).collect();
+                out.push_str(&format!("{} = {}\n", k.join("."), value(&line.value)));
             }
         }
         out

@@ -28,15 +28,15 @@ pub struct Draft {
 }
 
 /// `files` are the imported paths as shown; `manifest_dir` is where the manifest goes (env
-/// files are written relative to it).
+/// files are written relative to it); `notes` are what the caller already found inexpressible.
 pub fn draft(
     stack: &Stack,
     ini: Option<&IniSettings>,
     name: &str,
     files: &[String],
     manifest_dir: &Path,
+    mut notes: Vec<String>,
 ) -> Draft {
-    let mut notes: Vec<String> = Vec::new();
     let mut tables = Vec::new();
     let mut st = Table::new("stack");
     st.set("name", name);
@@ -297,7 +297,8 @@ mod tests {
             pgbouncer: PgbVersion::parse("1.21"),
         };
         let stack = files::build(&inputs, &versions, tmp.path()).unwrap();
-        let d = draft(&stack, None, "t", &["pgbouncer.ini".into()], tmp.path());
+        let files = ["pgbouncer.ini".to_string()];
+        let d = draft(&stack, None, "t", &files, tmp.path(), Vec::new());
         toml::from_str(&d.document.to_toml()).unwrap()
     }
 

@@ -63,7 +63,6 @@ pub(super) fn tables(
         .is_some_and(|o| o.value.normalized.is_empty());
     if socket_off {
         let note = "unix_socket_dir = (empty, no unix socket): the manifest cannot switch the socket off; rendered pgbouncer.ini uses PgBouncer's default";
-        t.comment(format!("not imported: {note}"));
         notes.push(note.to_string());
     }
     for (key, s) in [
@@ -152,7 +151,6 @@ pub(super) fn databases(
                 let note = format!(
                     "password= of [databases] entry `{name}`: a secret is never written; give the server login its password in the userlist instead"
                 );
-                t.comment(format!("not imported: {note}"));
                 notes.push(note);
                 continue;
             }
