@@ -132,6 +132,45 @@ pub fn postgres(paths: &[PathBuf], major: u32) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// What each app's .env tells its code, field by field (the password only as a reference).
+pub fn apps(paths: &[PathBuf]) -> Vec<String> {
+    let cwd = paths[0].parent().unwrap_or(Path::new(".")).to_path_buf();
+    let inputs: Vec<Input> = paths
+        .iter()
+        .map(|p| Input {
+            path: p.clone(),
+            kind: Kind::Env,
+        })
+        .collect();
+    let stack = files::build(&inputs, &files::Versions::default(), &cwd)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    stack
+        .apps
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: driver={:?} url={}@{}:{}/{} via_pgbouncer={} password=${{{}}} pool_size={} max_overflow={} pool_timeout={:?} pool_recycle={:?} pre_ping={} prepare_threshold={:?} statement_cache_size={:?} connect_timeout={:?}",
+                a.env_file.value.display(),
+                a.driver.value,
+                a.user.value,
+                a.url.host.value,
+                a.url.port.value,
+                a.url.database.value,
+                a.url.via_pgbouncer,
+                a.password_env.value,
+                a.pool_size.value,
+                a.max_overflow.value,
+                a.pool_timeout.value,
+                a.pool_recycle.value,
+                a.pre_ping.value,
+                a.prepare_threshold.as_ref().map(|s| s.value),
+                a.statement_cache_size.as_ref().map(|s| s.value),
+                a.connect_timeout.value,
+            )
+        })
+        .collect()
+}
+
 /// A parameter's effective value when no file sets it.
 fn pg_default(major: u32, name: &str) -> String {
     let Some(param) = PgCatalog::for_major(major).and_then(|c| c.get(name)) else {
@@ -270,7 +309,13 @@ pub fn round_trip(
         .filter(|f| f.ends_with(".conf"))
         .map(|f| dir.join(f))
         .collect();
-    // Read the originals first: render may write next to them.
+    let envs: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.ends_with(".env"))
+        .map(|f| dir.join(f))
+        .collect();
+    // Read the originals first: render writes each app's .env where it was.
+    let before_apps = (!envs.is_empty()).then(|| apps(&envs));
     let before_pgb = ini.as_ref().zip(pgb).map(|(p, v)| pgbouncer(p, v));
     let before_pg = (!confs.is_empty()).then(|| postgres(&confs, pg));
     let out = poolstack(dir)
@@ -301,6 +346,12 @@ pub fn round_trip(
     if let Some(before) = before_pg {
         let after = postgres(&[dir.join("postgres/conf.d/50-poolstack.conf")], pg);
         diffs.extend(postgres_diff(&before, &after, pg));
+    }
+    if let Some(before) = before_apps {
+        let after = apps(&envs);
+        if before != after {
+            diffs.push(format!("apps: {before:#?} became {after:#?}"));
+        }
     }
     match diffs.is_empty() {
         true => Ok(printed),

@@ -63,6 +63,12 @@ pub fn draft(
         }
         databases = pgbouncer::databases(stack, pgb, pg_port, &mut notes);
     }
+    if stack.pgbouncer.is_none() && stack.apps.iter().any(|a| a.url.via_pgbouncer) {
+        notes.push(
+            "PgBouncer between the apps and PostgreSQL: no pgbouncer.ini was imported, so the manifest has no [pgbouncer] and render points the apps at PostgreSQL; import pgbouncer.ini with them"
+                .to_string(),
+        );
+    }
     let (users, env_vars) = pgbouncer::users(stack, ini);
     let apps = apps(stack, manifest_dir, &mut notes);
     let counts = (databases.len(), users.len(), apps.len());
