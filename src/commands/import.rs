@@ -24,12 +24,7 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     let stack = files::build(&inputs, &flags, &cwd)?;
     versions_known(&stack)?;
 
-    let refused: Vec<_> = stack
-        .findings
-        .iter()
-        .filter(|d| d.code.starts_with("CAT") && d.severity == Severity::Error)
-        .cloned()
-        .collect();
+    let refused = refusals(&stack);
     if !refused.is_empty() && !args.force {
         let shown = inputs.first().map(|i| display_path(&i.path));
         let report = Report::new(&refused, &stack.sources, shown);
@@ -51,21 +46,8 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
         .with_help("choose another path with -o, or pass --force to replace it"));
     }
 
-    // The [users] entries of users the userlist does not list are not in the stack: read them.
     let mut notes = Vec::new();
-    let ini = match inputs.iter().any(|i| i.kind == Kind::PgbouncerIni) {
-        true => {
-            let read = files::read(&inputs, &cwd)?;
-            let release = stack.pgbouncer.as_ref().and_then(|b| b.release());
-            if let Some(doc) = &read.ini {
-                notes.extend(peers(doc));
-            }
-            read.ini
-                .as_ref()
-                .map(|doc| files::pgbouncer_ini::check(doc, release, &read.sources))
-        }
-        false => None,
-    };
+    let ini = ini_settings(&stack, &inputs, &cwd, &mut notes)?;
     let output = crate::fsutil::absolute(&args.output);
     let dir = output.parent().map(Path::to_path_buf).unwrap_or_default();
     let name = dir
@@ -77,12 +59,7 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     let shown: Vec<String> = inputs.iter().map(|i| display_path(&i.path)).collect();
     let draft = draft::draft(&stack, ini.as_ref(), &name, &shown, &dir, notes);
     let text = draft.document.to_toml();
-    // What is written must load as a manifest: anything else is a bug here, not bad input.
-    if let Err(e) = toml::from_str::<crate::manifest::Manifest>(&text) {
-        return Err(InputError::new(format!(
-            "poolstack built a manifest it cannot read back (a bug): {e}"
-        )));
-    }
+    reads_back(&args.output, &text)?;
     crate::fsutil::write_all(&[crate::fsutil::PendingFile {
         path: &args.output,
         contents: text.as_bytes(),
@@ -114,6 +91,56 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
         draft.apps,
     );
     Ok(Outcome::Success)
+}
+
+/// What the servers would refuse to load: CAT errors (PostgreSQL or PgBouncer would not start).
+fn refusals(stack: &crate::stack::Stack) -> Vec<crate::diag::Diagnostic> {
+    stack
+        .findings
+        .iter()
+        .filter(|d| d.code.starts_with("CAT") && d.severity == Severity::Error)
+        .cloned()
+        .collect()
+}
+
+/// pgbouncer.ini's settings as the declared release reads them: the `[users]` entries of users
+/// the userlist does not list are not in the stack. `[peers]` go to `notes`.
+fn ini_settings(
+    stack: &crate::stack::Stack,
+    inputs: &[files::Input],
+    cwd: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Option<files::pgbouncer_ini::IniSettings>, InputError> {
+    if !inputs.iter().any(|i| i.kind == Kind::PgbouncerIni) {
+        return Ok(None);
+    }
+    let read = files::read(inputs, cwd)?;
+    let release = stack.pgbouncer.as_ref().and_then(|b| b.release());
+    Ok(read.ini.as_ref().map(|doc| {
+        notes.extend(peers(doc));
+        files::pgbouncer_ini::check(doc, release, &read.sources)
+    }))
+}
+
+/// What is written must load and resolve as a manifest, without CAT errors (render would
+/// refuse them): anything else is a bug here, not bad input.
+fn reads_back(path: &Path, text: &str) -> Result<(), InputError> {
+    let bug = |what: String| {
+        InputError::new(format!(
+            "poolstack built a manifest it cannot use (a bug in import): {what}"
+        ))
+    };
+    let loaded =
+        crate::manifest::parse(path, text.to_string()).map_err(|e| bug(format!("{e:?}")))?;
+    let stack = crate::stack::resolve::resolve(&loaded, None).map_err(|e| bug(format!("{e:?}")))?;
+    let refused: Vec<String> = refusals(&stack)
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect();
+    match refused.is_empty() {
+        true => Ok(()),
+        false => Err(bug(refused.join("; "))),
+    }
 }
 
 /// Each path as a config file of a known kind; a manifest or an unrecognisable file is exit 2.
