@@ -291,7 +291,23 @@ pub fn render(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Import `files` (names inside `dir`) with `flags`, render, and compare; `Ok` holds what
+/// `poolstack check` reads the imported manifest: findings (exit 0 or 1), never an input error.
+pub fn checks(dir: &Path) -> Result<(), String> {
+    let out = poolstack(dir)
+        .args(["check", "stack.toml", "--format", "json"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    match out.status.code() {
+        Some(0 | 1) => Ok(()),
+        code => Err(format!(
+            "check exited {code:?}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
+}
+
+/// Import `files` (names inside `dir`) with `flags`, check, render, and compare; `Ok` holds what
 /// import printed (stdout, then stderr), `Err` says why the round trip failed.
 pub fn round_trip(
     dir: &Path,
@@ -337,6 +353,7 @@ pub fn round_trip(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    checks(dir)?;
     render(dir)?;
     let mut diffs = Vec::new();
     if let (Some(before), Some(v)) = (before_pgb, pgb) {
