@@ -215,6 +215,30 @@ fn what_the_manifest_cannot_express_is_named_not_dropped() {
 }
 
 #[test]
+fn a_password_in_a_database_url_becomes_a_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("api.env"),
+        "DATABASE_URL=postgresql+asyncpg://api:s3cr%40t@db:5432/shop\nDB_POOL_SIZE=7\n",
+    )
+    .unwrap();
+    let (code, out, err) = import(dir, &["api.env", "--pg-version", "16"]);
+    assert_eq!(code, Some(0), "{err}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    for text in [&out, &err, &manifest] {
+        assert!(!text.contains("s3cr"), "the password leaked:\n{text}");
+    }
+    assert!(err.contains("${API_PASSWORD}"), "{err}");
+    let app: toml::Table = toml::from_str(&manifest).unwrap();
+    let app = &app["apps"][0];
+    assert_eq!(app["password_env"].as_str(), Some("API_PASSWORD"));
+    assert_eq!(app["driver"].as_str(), Some("asyncpg"));
+    assert_eq!(app["pool_size"].as_integer(), Some(7));
+    assert_eq!(app["env_file"].as_str(), Some("api.env"));
+}
+
+#[test]
 fn a_manifest_is_not_an_import_input() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("stack.toml"), "").unwrap();

@@ -224,10 +224,11 @@ fn app_table(
     t.set("database", app.url.database.value.clone());
     t.set("user", app.user.value.clone());
     if app.url.password_in_file {
+        let var = crate::manifest::write::password_env(&app.user.value);
         notes.push(format!(
-            "{shown}: DATABASE_URL holds a password value; the manifest refers to ${{{}}} instead",
-            app.password_env.value
+            "{shown}: DATABASE_URL holds a password value, which is never imported; the manifest refers to ${{{var}}} instead"
         ));
+        t.set("password_env", var);
     } else if !app.password_env.value.is_empty() {
         t.set("password_env", app.password_env.value.clone());
     }
