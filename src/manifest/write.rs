@@ -96,9 +96,14 @@ impl Document {
     }
 }
 
-/// A comment, one `#` line per line of text (a line break in the text cannot end the comment).
+/// A comment, one `#` line per line of text (a line break in the text cannot end the comment;
+/// other control characters, which TOML refuses in comments, are shown as `?`).
 fn push_comment(out: &mut String, text: &str) {
     for line in text.split(['\n', '\r']) {
+        let line: String = line
+            .chars()
+            .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
+            .collect();
         if line.is_empty() {
             out.push_str("#\n");
         } else {
@@ -256,6 +261,17 @@ mod tests {
         assert_eq!(s["pg_stat_statements"]["max"].as_integer(), Some(3));
         assert_eq!(s["x"]["env"].as_str(), Some("X_PASSWORD"));
         assert!(text.contains("x = { env = \"X_PASSWORD\" }"), "{text}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_key_and_string_survive_the_round_trip(k in "[\\s\\S]{0,12}", v in "[\\s\\S]{0,40}") {
+            let mut t = Table::new("t");
+            t.set(&k, v.clone());
+            let text = Document { header: vec![v.clone()], tables: vec![t] }.to_toml();
+            let parsed: toml::Table = toml::from_str(&text).expect("valid TOML");
+            proptest::prop_assert_eq!(parsed["t"][&k].as_str(), Some(v.as_str()));
+        }
     }
 
     #[test]
