@@ -187,11 +187,21 @@ pub enum TuneFormat {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Config files to import.
+    /// Config files to import (pgbouncer.ini, *.conf, .env, userlist.txt), read as one stack.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Where to write the manifest (never over an existing file without --force).
     #[arg(short, long, default_value = "stack.toml")]
     pub output: PathBuf,
+    /// PostgreSQL major version the files target (default: their `# poolstack: postgres N`).
+    #[arg(long, value_name = "N")]
+    pub pg_version: Option<u32>,
+    /// PgBouncer version the files target, e.g. 1.21 (default: their `; poolstack: pgbouncer X.Y`).
+    #[arg(long, value_name = "X.Y")]
+    pub pgbouncer_version: Option<String>,
+    /// Overwrite an existing manifest, and import files the servers would refuse (CAT errors).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

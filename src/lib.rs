@@ -60,15 +60,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             let color = report::human::use_color_stdout();
             return commands::doctor::run(args, &mut commands::Io { out, err, color });
         }
-        Command::Import(_) => {
-            let name = format!("{:?}", cli.command);
-            let name = name
-                .split(['(', ' '])
-                .next()
-                .unwrap_or("this command")
-                .to_lowercase();
-            let _ = writeln!(err, "poolstack {name}: not yet implemented");
-            Ok(Outcome::NotImplemented)
+        Command::Import(args) => {
+            let color = report::human::use_color_stdout();
+            commands::import::run(args, &mut commands::Io { out, err, color })
         }
     };
     match result {

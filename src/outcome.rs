@@ -9,14 +9,13 @@ pub enum Outcome {
     Success,
     /// check/doctor: findings at or above the failing severity.
     Findings,
-    /// render: refused (hand-edited file, CAT errors in what it would write, users it would drop).
+    /// render: refused (hand-edited file, CAT errors in what it would write, users it would drop);
+    /// import: the files hold values the servers would refuse.
     Refused,
     /// render --check: files on disk differ from what would be rendered.
     Drift,
     /// The input could not be used at all (unreadable, invalid TOML, unknown key, bad flag, missing secret).
     InputError,
-    /// A command another issue will implement.
-    NotImplemented,
 }
 
 impl Outcome {
@@ -24,8 +23,7 @@ impl Outcome {
         match self {
             Outcome::Success => 0,
             Outcome::Findings | Outcome::Refused | Outcome::Drift => 1,
-            // Input errors and unimplemented commands both mean "nothing was checked".
-            Outcome::InputError | Outcome::NotImplemented => 2,
+            Outcome::InputError => 2,
         }
     }
 }

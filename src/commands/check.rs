@@ -52,7 +52,10 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
     };
     let subject = match &input {
         Input::Manifest(path) => versions_are_for_files(args).and_then(|()| from_manifest(path)),
-        Input::ConfigFiles(inputs) => versions_of(args).and_then(|v| from_config_files(inputs, &v)),
+        Input::ConfigFiles(inputs) => {
+            super::config_files::versions(args.pg_version, args.pgbouncer_version.as_deref())
+                .and_then(|v| from_config_files(inputs, &v))
+        }
     };
     let subject = match subject {
         Ok(s) => s,
@@ -119,41 +122,6 @@ fn versions_are_for_files(args: &CheckArgs) -> Result<(), InputError> {
     .with_help("change `version` under [postgres] or [pgbouncer] in the manifest instead"))
 }
 
-/// `--pg-version` / `--pgbouncer-version`, checked as a manifest's versions would be.
-fn versions_of(args: &CheckArgs) -> Result<files::Versions, InputError> {
-    use crate::catalog::pgbouncer::PgbVersion;
-    use crate::catalog::postgres::SUPPORTED_MAJORS;
-    let postgres = match args.pg_version {
-        Some(v) if !SUPPORTED_MAJORS.contains(&v) => {
-            return Err(InputError::new(format!(
-                "--pg-version {v}: poolstack knows PostgreSQL {} to {}",
-                SUPPORTED_MAJORS.start(),
-                SUPPORTED_MAJORS.end()
-            )));
-        }
-        other => other,
-    };
-    let pgbouncer = match &args.pgbouncer_version {
-        Some(text) => Some(
-            PgbVersion::parse(text)
-                .filter(|v| v.is_supported())
-                .ok_or_else(|| {
-                    InputError::new(format!(
-                        "--pgbouncer-version {text}: poolstack knows PgBouncer {} to {}",
-                        PgbVersion::MIN_SUPPORTED,
-                        PgbVersion::MAX_SUPPORTED
-                    ))
-                    .with_help("write a release such as 1.18 or 1.21.0")
-                })?,
-        ),
-        None => None,
-    };
-    Ok(files::Versions {
-        postgres,
-        pgbouncer,
-    })
-}
-
 /// Hand-written files: read with positions, checked against the catalogs of the versions they
 /// target, and assembled into one stack.
 fn from_config_files(
@@ -216,7 +184,7 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
             manifests.push(path.join("stack.toml"));
         } else if path.extension().is_some_and(|e| e == "toml") {
             manifests.push(path.clone());
-        } else if let Some(kind) = files::Kind::by_name(path).or_else(|| by_content(path)) {
+        } else if let Some(kind) = super::config_files::kind_of(path) {
             configs.push(files::Input {
                 path: path.clone(),
                 kind,
@@ -247,19 +215,6 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
                 .with_help("check the stack.toml alone: it already covers the files it renders"),
         ),
     }
-}
-
-/// A file whose name says nothing: its first lines decide. An unreadable file is reported
-/// when it is read.
-fn by_content(path: &Path) -> Option<files::Kind> {
-    use std::io::Read;
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(64 * 1024)
-        .read_to_end(&mut head)
-        .ok()?;
-    files::Kind::by_content(&String::from_utf8_lossy(&head))
 }
 
 /// Exit 2, printed in the chosen format: human on stderr; json, sarif and github on stdout, so

@@ -1,8 +1,10 @@
 //! One module per command; each returns an [`Outcome`] or an input error.
 
 pub mod check;
+pub mod config_files;
 pub mod doctor;
 pub mod explain;
+pub mod import;
 pub mod init;
 pub mod render;
 pub mod rules;

@@ -2,6 +2,7 @@
 
 pub mod spans;
 pub mod types;
+pub mod write;
 
 use crate::diag::InputError;
 use crate::source::{FileId, Loc, SourceMap};

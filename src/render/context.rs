@@ -74,11 +74,17 @@ pub fn pgbouncer_ini(stack: &Stack) -> Value {
         .databases
         .iter()
         .map(|db| {
-            let mut parts = vec![
-                format!("host={}", connstr_value(&db.host.value)),
-                format!("port={}", db.port.value),
-                format!("dbname={}", connstr_value(&db.dbname.value)),
-            ];
+            let mut parts = Vec::new();
+            // No host= is the unix socket (an imported entry without a host).
+            if !db.host.value.is_empty() {
+                parts.push(format!("host={}", connstr_value(&db.host.value)));
+            }
+            parts.push(format!("port={}", db.port.value));
+            // The autodb entry `*` without a dbname connects to the database the client asked
+            // for; `dbname=*` would be a database literally named `*`.
+            if db.name.value != "*" || db.dbname.origin.is_explicit() {
+                parts.push(format!("dbname={}", connstr_value(&db.dbname.value)));
+            }
             if let Some(u) = &db.forced_user {
                 parts.push(format!("user={}", connstr_value(&u.value)));
             }
@@ -189,7 +195,10 @@ pub fn pgbouncer_options(pgb: &crate::stack::Pgbouncer) -> Vec<RenderedOption> {
         value: pgb.auth_type.value.as_str().into(),
         origin: pgb.auth_type.origin.clone(),
     });
-    options.push(opt("auth_file", &pgb.auth_file));
+    // Empty: not set (PgBouncer then has no auth_file, as an imported file may say).
+    if !pgb.auth_file.value.is_empty() {
+        options.push(opt("auth_file", &pgb.auth_file));
+    }
     let list = |v: &[Setting<String>]| {
         v.iter()
             .map(|s| s.value.as_str())

@@ -1,2 +1,3 @@
+pub mod roundtrip;
 pub mod servers;
 pub mod stack;

@@ -1,0 +1,363 @@
+//! The resolved [`Stack`] of hand-written files → the manifest that renders the same
+//! effective settings.
+
+use super::{pgbouncer, values};
+use crate::manifest::write::{Document, Table};
+use crate::manifest::{PasswordEncryption, PrepareThreshold, Recycle};
+use crate::stack::files::pgbouncer_ini::IniSettings;
+use crate::stack::{App, Stack};
+use std::path::Path;
+
+/// First-class `[postgres]` keys; every other parameter goes to `[postgres.settings]`.
+const PG_FIRST_CLASS: &[&str] = &[
+    "max_connections",
+    "superuser_reserved_connections",
+    "password_encryption",
+];
+
+/// What import writes, and what it has to tell the user.
+pub struct Draft {
+    pub document: Document,
+    /// The environment variables the manifest's password references name.
+    pub env_vars: Vec<String>,
+    /// Values the manifest cannot express, each with the reason.
+    pub not_imported: Vec<String>,
+    pub databases: usize,
+    pub users: usize,
+    pub apps: usize,
+}
+
+/// `files` are the imported paths as shown; `manifest_dir` is where the manifest goes (env
+/// files are written relative to it); `notes` are what the caller already found inexpressible.
+pub fn draft(
+    stack: &Stack,
+    ini: Option<&IniSettings>,
+    name: &str,
+    files: &[String],
+    manifest_dir: &Path,
+    mut notes: Vec<String>,
+) -> Draft {
+    let mut tables = Vec::new();
+    let mut st = Table::new("stack");
+    st.set("name", name);
+    tables.push(st);
+
+    let (pg, pg_settings) = postgres(stack);
+    let pg_port = stack
+        .postgres
+        .port
+        .origin
+        .is_explicit()
+        .then_some(stack.postgres.port.value);
+    tables.push(pg);
+    if !pg_settings.is_empty() {
+        tables.push(pg_settings);
+    }
+    let mut databases = Vec::new();
+    if let Some(pgb) = &stack.pgbouncer {
+        let target = app_target(stack, true);
+        let (t, settings) = pgbouncer::tables(pgb, stack, ini, target, &mut notes);
+        tables.push(t);
+        if !settings.is_empty() {
+            tables.push(settings);
+        }
+        databases = pgbouncer::databases(stack, pgb, pg_port, &mut notes);
+    }
+    if stack.pgbouncer.is_none() && stack.apps.iter().any(|a| a.url.via_pgbouncer) {
+        notes.push(
+            "PgBouncer between the apps and PostgreSQL: no pgbouncer.ini was imported, so the manifest has no [pgbouncer] and render points the apps at PostgreSQL; import pgbouncer.ini with them"
+                .to_string(),
+        );
+    }
+    let (users, env_vars) = pgbouncer::users(stack, ini);
+    let apps = apps(stack, manifest_dir, &mut notes);
+    let counts = (databases.len(), users.len(), apps.len());
+    tables.extend(databases);
+    tables.extend(users);
+    tables.extend(apps);
+
+    let mut header = vec![
+        format!("Imported by `poolstack import` from {}.", files.join(", ")),
+        "Rendering it writes the same effective settings as those files; where poolstack's"
+            .to_string(),
+        "default differs from the server's and the files were silent, the server's value is written."
+            .to_string(),
+    ];
+    if !env_vars.is_empty() {
+        header.push(String::new());
+        header.push(
+            "Passwords are environment references, never values: set these before `poolstack render`:"
+                .to_string(),
+        );
+        header.push(format!("  {}", env_vars.join(" ")));
+    }
+    if !stack.postgres.described {
+        header.push(String::new());
+        header.push(
+            "No postgresql.conf was imported: [postgres] holds only the version.".to_string(),
+        );
+    }
+    if !notes.is_empty() {
+        header.push(String::new());
+        for n in &notes {
+            header.push(format!("not imported: {n}"));
+        }
+    }
+    Draft {
+        document: Document { header, tables },
+        env_vars,
+        not_imported: notes,
+        databases: counts.0,
+        users: counts.1,
+        apps: counts.2,
+    }
+}
+
+/// `[postgres]` and `[postgres.settings]`.
+fn postgres(stack: &Stack) -> (Table, Table) {
+    let pg = &stack.postgres;
+    let major = pg.major().unwrap_or_default();
+    let mut t = Table::new("postgres");
+    t.set("version", i64::from(major));
+    // How PgBouncer and direct clients reach the server: where the files say they do.
+    if let Some(host) = app_target(stack, false)
+        .map(|(host, _)| host)
+        .or_else(|| database_host(stack))
+    {
+        t.set("host", host);
+    }
+    if pg.port.origin.is_explicit() {
+        // Where clients reach it; the server's own `port` is rendered from [postgres.settings].
+        t.set("port", i64::from(pg.port.value));
+    }
+    if pg.described {
+        // Unset, the manifest derives max_connections from the pools: pin the server's value.
+        t.set("max_connections", i64::from(pg.max_connections.value));
+        if pg.superuser_reserved_connections.origin.is_explicit() {
+            t.set(
+                "superuser_reserved_connections",
+                i64::from(pg.superuser_reserved_connections.value),
+            );
+        }
+        if pg.password_encryption.origin.is_explicit() {
+            t.set(
+                "password_encryption",
+                match pg.password_encryption.value {
+                    PasswordEncryption::Md5 => "md5",
+                    PasswordEncryption::ScramSha256 => "scram-sha-256",
+                },
+            );
+        }
+    }
+    let mut settings = Table::new("postgres.settings");
+    for p in pg.params.iter().filter(|p| p.origin.is_explicit()) {
+        if PG_FIRST_CLASS
+            .iter()
+            .any(|f| p.name.eq_ignore_ascii_case(f))
+        {
+            continue;
+        }
+        settings.set_dotted(&p.name, values::postgres(major, &p.name, &p.conf_text));
+    }
+    (t, settings)
+}
+
+/// Where the apps' DATABASE_URLs point, when every app going through PgBouncer
+/// (`via_pgbouncer`) or straight to PostgreSQL agrees: the manifest's `host` and port there.
+fn app_target(stack: &Stack, via_pgbouncer: bool) -> Option<(String, u16)> {
+    let mut targets = stack
+        .apps
+        .iter()
+        .filter(|a| a.url.via_pgbouncer == via_pgbouncer && a.url.host.origin.is_explicit())
+        .map(|a| (a.url.host.value.clone(), a.url.port.value));
+    let first = targets.next()?;
+    targets.all(|t| t == first).then_some(first)
+}
+
+/// The host every `[databases]` entry names, when they agree.
+fn database_host(stack: &Stack) -> Option<String> {
+    let mut hosts = stack.databases.iter().map(|d| &d.host.value);
+    let first = hosts.next().filter(|h| !h.is_empty())?;
+    hosts.all(|h| h == first).then(|| first.clone())
+}
+
+/// `[[apps]]` from the .env files.
+fn apps(stack: &Stack, manifest_dir: &Path, notes: &mut Vec<String>) -> Vec<Table> {
+    let mut names: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for app in &stack.apps {
+        let env_path = Some(app.env_file.value.as_path());
+        let Some(t) = app_table(app, env_path, manifest_dir, &mut names, notes) else {
+            continue;
+        };
+        out.push(t);
+    }
+    out
+}
+
+fn app_table(
+    app: &App,
+    env_path: Option<&Path>,
+    manifest_dir: &Path,
+    names: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Option<Table> {
+    let shown = env_path
+        .map(crate::source::display_path)
+        .unwrap_or_default();
+    if !app.url.database.origin.is_explicit() {
+        notes.push(format!(
+            "{shown}: no DATABASE_URL, so no app (the manifest's [[apps]] needs a database and a user)"
+        ));
+        return None;
+    }
+    let mut name = app.name.value.clone();
+    let mut n = 2;
+    while names.contains(&name) {
+        name = format!("{}-{n}", app.name.value);
+        n += 1;
+    }
+    names.push(name.clone());
+    let mut t = Table::array("apps");
+    t.set("name", name);
+    t.set("driver", app.driver.value.as_str());
+    t.set("database", app.url.database.value.clone());
+    t.set("user", app.user.value.clone());
+    if app.url.password_in_file {
+        let var = crate::manifest::write::password_env(&app.user.value);
+        notes.push(format!(
+            "{shown}: DATABASE_URL holds a password value, which is never imported; the manifest refers to ${{{var}}} instead"
+        ));
+        t.set("password_env", var);
+    } else if !app.password_env.value.is_empty() {
+        t.set("password_env", app.password_env.value.clone());
+    }
+    if app.pool_size.origin.is_explicit() {
+        t.set("pool_size", i64::from(app.pool_size.value));
+    }
+    if app.max_overflow.origin.is_explicit() {
+        t.set("max_overflow", i64::from(app.max_overflow.value));
+    }
+    if app.pool_timeout.origin.is_explicit() {
+        t.set("pool_timeout", values::seconds(app.pool_timeout.value));
+    }
+    if app.pool_recycle.origin.is_explicit() {
+        t.set(
+            "pool_recycle",
+            match app.pool_recycle.value {
+                Recycle::Never => toml::Value::Integer(-1),
+                Recycle::After(d) => values::seconds(d),
+            },
+        );
+    }
+    if app.pre_ping.origin.is_explicit() {
+        t.set("pre_ping", app.pre_ping.value);
+    }
+    if let Some(p) = &app.prepare_threshold {
+        match p.value {
+            PrepareThreshold::Disabled => t.set("prepare_threshold", "none"),
+            PrepareThreshold::After(n) => t.set("prepare_threshold", i64::from(n)),
+        }
+    }
+    if let Some(s) = &app.statement_cache_size {
+        t.set("statement_cache_size", i64::from(s.value));
+    }
+    if app.connect_timeout.origin.is_explicit() {
+        t.set(
+            "connect_timeout",
+            values::seconds(app.connect_timeout.value),
+        );
+    }
+    if let Some(path) = env_path {
+        t.set(
+            "env_file",
+            crate::fsutil::relative(manifest_dir, &crate::fsutil::absolute(path)),
+        );
+    }
+    Some(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::pgbouncer::PgbVersion;
+    use crate::stack::files::{self, Input, Kind, Versions};
+
+    /// The manifest imported from `ini` (and `conf`, when given), parsed back.
+    fn imported(ini: &str, conf: Option<&str>) -> toml::Table {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut inputs = vec![Input {
+            path: tmp.path().join("pgbouncer.ini"),
+            kind: Kind::PgbouncerIni,
+        }];
+        std::fs::write(&inputs[0].path, ini).unwrap();
+        if let Some(conf) = conf {
+            let path = tmp.path().join("postgresql.conf");
+            std::fs::write(&path, conf).unwrap();
+            inputs.push(Input {
+                path,
+                kind: Kind::PostgresqlConf,
+            });
+        }
+        let versions = Versions {
+            postgres: Some(16),
+            pgbouncer: PgbVersion::parse("1.21"),
+        };
+        let stack = files::build(&inputs, &versions, tmp.path()).unwrap();
+        let files = ["pgbouncer.ini".to_string()];
+        let d = draft(&stack, None, "t", &files, tmp.path(), Vec::new());
+        toml::from_str(&d.document.to_toml()).unwrap()
+    }
+
+    #[test]
+    fn pgbouncer_defaults_are_pinned_where_poolstacks_differ() {
+        let m = imported("[databases]\napp = host=db\n", None);
+        let b = &m["pgbouncer"];
+        assert_eq!(b["pool_mode"].as_str(), Some("session"));
+        assert_eq!(b["auth_type"].as_str(), Some("md5"));
+        assert_eq!(b["listen_addr"].as_str(), Some(""));
+        assert_eq!(b["auth_file"].as_str(), Some(""));
+        // Where both agree, nothing is written.
+        assert!(b.get("max_client_conn").is_none() && b.get("listen_port").is_none());
+    }
+
+    #[test]
+    fn written_values_win_over_pins() {
+        let m = imported(
+            "[databases]\napp = host=db pool_mode=statement\n[pgbouncer]\npool_mode = transaction\nauth_type = scram-sha-256\nlisten_addr = 127.0.0.1\n",
+            None,
+        );
+        let b = &m["pgbouncer"];
+        assert_eq!(b["pool_mode"].as_str(), Some("transaction"));
+        assert_eq!(b["auth_type"].as_str(), Some("scram-sha-256"));
+        assert_eq!(b["listen_addr"].as_str(), Some("127.0.0.1"));
+        let db = &m["databases"][0];
+        assert_eq!(db["pool_mode"].as_str(), Some("statement"));
+        assert!(
+            db.get("pool_size").is_none(),
+            "inherited values stay inherited"
+        );
+    }
+
+    #[test]
+    fn postgres_max_connections_is_pinned_and_settings_keep_units() {
+        let m = imported(
+            "[databases]\n* = port=5433\n",
+            Some("shared_buffers = 1GB\nport = 5433\nfsync = off\n"),
+        );
+        let pg = &m["postgres"];
+        // Unset, a manifest would derive it from the pools.
+        assert_eq!(pg["max_connections"].as_integer(), Some(100));
+        assert!(pg.get("superuser_reserved_connections").is_none());
+        assert_eq!(pg["port"].as_integer(), Some(5433));
+        let s = &pg["settings"];
+        assert_eq!(s["shared_buffers"].as_str(), Some("1GB"));
+        assert_eq!(s["port"].as_integer(), Some(5433));
+        assert_eq!(s["fsync"].as_bool(), Some(false));
+        // The autodb entry: the unix socket, no dbname (the client's).
+        let db = &m["databases"][0];
+        assert_eq!(db["name"].as_str(), Some("*"));
+        assert_eq!(db["host"].as_str(), Some(""));
+        assert!(db.get("dbname").is_none());
+    }
+}

@@ -1,0 +1,248 @@
+//! `poolstack import`: the seed's hand-written files → a manifest (snapshot) whose render keeps
+//! every effective setting, with no secret anywhere; and the refusals (exit 1 and 2).
+
+mod support;
+
+use poolstack::catalog::pgbouncer::PgbVersion;
+use std::path::{Path, PathBuf};
+use support::roundtrip::{self, poolstack};
+
+/// The md5 verifier in fixtures/handwritten/mt5/userlist.txt: password-equivalent.
+const VERIFIER: &str = "md54e8e284407a8e714c4d7c4722e72ac3f";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/handwritten/mt5")
+}
+
+/// A temporary directory with a folder `name` holding copies of the MT5 hand-written files.
+fn mt5_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["pgbouncer.ini", "userlist.txt", ".env", "postgresql.conf"] {
+        std::fs::copy(fixture().join(f), dir.join(f)).unwrap();
+    }
+    (tmp, dir)
+}
+
+const MT5_FILES: [&str; 4] = ["pgbouncer.ini", "userlist.txt", ".env", "postgresql.conf"];
+
+#[test]
+fn mt5_imports_checks_and_renders_the_same_effective_settings() {
+    let (_tmp, dir) = mt5_copy("mt5");
+    let printed = roundtrip::round_trip(&dir, &MT5_FILES, &[], PgbVersion::parse("1.21"), 16)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    insta::assert_snapshot!("mt5_manifest", manifest);
+    assert!(printed.contains("TRADER_PASSWORD"), "{printed}");
+    for text in [&printed, &manifest] {
+        assert!(!text.contains(VERIFIER), "the verifier leaked:\n{text}");
+    }
+    assert_eq!(
+        roundtrip::env_vars(&manifest),
+        ["TRADER_PASSWORD", "POSTGRES_PASSWORD"]
+    );
+
+    // The manifest is usable: check reads it (its findings are the seed's own mistakes).
+    let out = poolstack(&dir)
+        .env("TRADER_PASSWORD", "x")
+        .args(["check", "stack.toml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert_ne!(out.status.code(), Some(2), "{report}");
+    assert!(codes.contains(&"PRE001"), "{codes:?}");
+    assert!(
+        !codes.iter().any(|c| c.starts_with("CAT") || *c == "NET001"),
+        "{codes:?}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(VERIFIER) && !report.to_string().contains(VERIFIER));
+}
+
+#[test]
+fn silent_files_pin_the_servers_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("pgbouncer.ini"),
+        "[databases]\n* = port=5433\nlocal = dbname=app user=owner\n[users]\nreporter = pool_mode=statement\n[pgbouncer]\nadmin_users = ops\nquery_wait_timeout = 0.5\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("userlist.txt"), "\"owner\" \"plain-secret\"\n").unwrap();
+    let flags = ["--pg-version", "15", "--pgbouncer-version", "1.18"];
+    let printed = roundtrip::round_trip(
+        dir,
+        &["pgbouncer.ini", "userlist.txt"],
+        &flags,
+        PgbVersion::parse("1.18"),
+        15,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!printed.contains("plain-secret"), "{printed}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert!(!manifest.contains("plain-secret"), "{manifest}");
+    for pinned in [
+        "pool_mode = \"session\"",
+        "auth_type = \"md5\"",
+        "listen_addr = \"\"",
+        "auth_file = \"\"",
+        "userlist_hash = \"plain\"",
+        "query_wait_timeout = 0.5",
+    ] {
+        assert!(manifest.contains(pinned), "{pinned} missing:\n{manifest}");
+    }
+    // Users named in pgbouncer.ini but not in the userlist are kept, each with its own variable.
+    assert_eq!(
+        roundtrip::env_vars(&manifest),
+        ["OWNER_PASSWORD", "REPORTER_PASSWORD", "OPS_PASSWORD"]
+    );
+}
+
+fn import(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = poolstack(dir).arg("import").args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_existing_manifest_is_not_overwritten_without_force() {
+    let (_tmp, dir) = mt5_copy("mt5");
+    std::fs::write(dir.join("stack.toml"), "# mine\n").unwrap();
+    let (code, _, err) = import(&dir, &MT5_FILES);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("stack.toml")).unwrap(),
+        "# mine\n"
+    );
+    let mut forced = MT5_FILES.to_vec();
+    forced.push("--force");
+    let (code, _, err) = import(&dir, &forced);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        std::fs::read_to_string(dir.join("stack.toml"))
+            .unwrap()
+            .contains("[pgbouncer]")
+    );
+}
+
+#[test]
+fn unknown_versions_are_input_errors_that_name_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("pgbouncer.ini"), "[databases]\napp = host=db\n").unwrap();
+    let (code, _, err) = import(dir, &["pgbouncer.ini"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--pg-version"), "{err}");
+    let (code, _, err) = import(dir, &["pgbouncer.ini", "--pg-version", "16"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--pgbouncer-version"), "{err}");
+    assert!(!dir.join("stack.toml").exists());
+}
+
+#[test]
+fn files_the_servers_would_refuse_are_not_imported_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("postgresql.conf"),
+        "max_connections = 100\nshared_bufers = 1GB\n",
+    )
+    .unwrap();
+    let (code, out, err) = import(dir, &["postgresql.conf", "--pg-version", "16"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("CAT001") && out.contains("shared_bufers"),
+        "{out}"
+    );
+    assert!(err.contains("nothing written"), "{err}");
+    assert!(!dir.join("stack.toml").exists());
+    let (code, _, err) = import(dir, &["postgresql.conf", "--pg-version", "16", "--force"]);
+    assert_eq!(code, Some(0), "{err}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert!(manifest.contains("max_connections = 100") && !manifest.contains("shared_bufers"));
+}
+
+#[test]
+fn what_the_manifest_cannot_express_is_named_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("pgbouncer.ini"),
+        "[databases]\napp = host=db password=hunter2\n[peers]\n1 = host=/tmp/pgb1\n[pgbouncer]\nunix_socket_dir =\n",
+    )
+    .unwrap();
+    let flags = [
+        "pgbouncer.ini",
+        "--pg-version",
+        "16",
+        "--pgbouncer-version",
+        "1.21",
+    ];
+    let (code, out, err) = import(dir, &flags);
+    assert_eq!(code, Some(0), "{err}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    for text in [&out, &err, &manifest] {
+        assert!(!text.contains("hunter2"), "the password leaked:\n{text}");
+    }
+    for what in [
+        "password= of [databases] entry `app`",
+        "[peers] 1",
+        "unix_socket_dir",
+    ] {
+        assert!(
+            err.contains(&format!("not imported: {what}")),
+            "{what}: {err}"
+        );
+        assert!(
+            manifest.contains(&format!("# not imported: {what}")),
+            "{what}: {manifest}"
+        );
+    }
+}
+
+#[test]
+fn a_password_in_a_database_url_becomes_a_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("api.env"),
+        "DATABASE_URL=postgresql+asyncpg://api:s3cr%40t@db:5432/shop\nDB_POOL_SIZE=7\n",
+    )
+    .unwrap();
+    let (code, out, err) = import(dir, &["api.env", "--pg-version", "16"]);
+    assert_eq!(code, Some(0), "{err}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    for text in [&out, &err, &manifest] {
+        assert!(!text.contains("s3cr"), "the password leaked:\n{text}");
+    }
+    assert!(err.contains("${API_PASSWORD}"), "{err}");
+    let app: toml::Table = toml::from_str(&manifest).unwrap();
+    let app = &app["apps"][0];
+    assert_eq!(app["password_env"].as_str(), Some("API_PASSWORD"));
+    assert_eq!(app["driver"].as_str(), Some("asyncpg"));
+    assert_eq!(app["pool_size"].as_integer(), Some(7));
+    assert_eq!(app["env_file"].as_str(), Some("api.env"));
+}
+
+#[test]
+fn a_manifest_is_not_an_import_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("stack.toml"), "").unwrap();
+    let (code, _, err) = import(tmp.path(), &["stack.toml", "-o", "new.toml"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is a manifest"), "{err}");
+}

@@ -1,0 +1,377 @@
+//! import → render → read back: the effective settings of hand-written files compared with
+//! those of the files `render` writes from the imported manifest. Effective means what the
+//! server applies — the value written, else the server's default — so a value pinned
+//! explicitly to the default compares equal to a silent file. Header comments never matter.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use poolstack::catalog::pgbouncer::{self as pgbcat, PgbType, PgbVersion, Section};
+use poolstack::catalog::postgres::{self as pgcat, PgCatalog};
+use poolstack::stack::files::{self, Input, Kind};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Every effective PgBouncer setting: `[pgbouncer]` options, then each `[databases]` and
+/// `[users]` entry's keys.
+#[derive(Debug, PartialEq)]
+pub struct PgbouncerEffective {
+    pub options: BTreeMap<String, String>,
+    pub databases: BTreeMap<String, BTreeMap<String, String>>,
+    pub users: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+fn read(path: &Path, kind: Kind) -> files::Read {
+    let cwd = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let input = Input {
+        path: path.to_path_buf(),
+        kind,
+    };
+    files::read(&[input], &cwd).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
+}
+
+/// A comma-separated list compares as a set (render writes admin_users in [[users]] order).
+fn normalized(ty: PgbType, text: &str) -> String {
+    if ty != PgbType::List {
+        return text.to_string();
+    }
+    let set: BTreeSet<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    set.into_iter().collect::<Vec<_>>().join(",")
+}
+
+pub fn pgbouncer(path: &Path, version: PgbVersion) -> PgbouncerEffective {
+    let read = read(path, Kind::PgbouncerIni);
+    let doc = read.ini.as_ref().expect("a pgbouncer.ini");
+    let set = files::pgbouncer_ini::check(doc, Some(version), &read.sources);
+    let mut options = BTreeMap::new();
+    for opt in pgbcat::options(Section::Pgbouncer).filter(|o| o.exists_in(version)) {
+        let value = match set.option(opt.name) {
+            Some(o) => o.value.normalized.clone(),
+            None => match opt.default_for(version) {
+                Some(d) => pgbcat::parse_value_in(opt, d, Some(version))
+                    .map(|v| v.normalized)
+                    .unwrap_or_else(|_| d.to_string()),
+                None => "<unset>".to_string(),
+            },
+        };
+        options.insert(opt.name.to_string(), normalized(opt.ty, &value));
+    }
+    let mut databases = BTreeMap::new();
+    for db in &set.databases {
+        let mut params: BTreeMap<String, String> = db
+            .params
+            .iter()
+            .map(|p| {
+                // `reserve_pool` before 1.24, `reserve_pool_size` from 1.24: one setting.
+                let key = if p.name == "reserve_pool" {
+                    "reserve_pool_size"
+                } else {
+                    p.name
+                };
+                (key.to_string(), p.value.normalized.clone())
+            })
+            .collect();
+        // PgBouncer's defaults for a connection string: the unix socket, 5432, the entry's name
+        // (for `*`, the name the client asked for).
+        params.entry("host".into()).or_default();
+        params.entry("port".into()).or_insert_with(|| "5432".into());
+        if db.name != "*" {
+            params
+                .entry("dbname".into())
+                .or_insert_with(|| db.name.clone());
+        }
+        databases.insert(db.name.clone(), params);
+    }
+    let users = set
+        .users
+        .iter()
+        .map(|u| {
+            let params = u
+                .params
+                .iter()
+                .map(|p| (p.name.to_string(), p.value.normalized.clone()))
+                .collect();
+            (u.name.clone(), params)
+        })
+        .collect();
+    PgbouncerEffective {
+        options,
+        databases,
+        users,
+    }
+}
+
+/// Every PostgreSQL parameter the files set, by lower-case name, with its effective value
+/// as `postgres -C` prints it.
+pub fn postgres(paths: &[PathBuf], major: u32) -> BTreeMap<String, String> {
+    let cwd = paths[0].parent().unwrap_or(Path::new(".")).to_path_buf();
+    let inputs: Vec<Input> = paths
+        .iter()
+        .map(|p| Input {
+            path: p.clone(),
+            kind: Kind::PostgresqlConf,
+        })
+        .collect();
+    let read = files::read(&inputs, &cwd).unwrap_or_else(|e| panic!("{e:?}"));
+    let docs: Vec<_> = read.confs.iter().collect();
+    let set = files::postgresql_conf::check_all(&docs, Some(major), &read.sources);
+    set.params
+        .iter()
+        .map(|p| {
+            let value = p
+                .value
+                .as_ref()
+                .map(|v| v.normalized.clone())
+                .unwrap_or_else(|| p.raw.clone());
+            (p.name.to_ascii_lowercase(), value)
+        })
+        .collect()
+}
+
+/// What each app's .env tells its code, field by field (the password only as a reference).
+pub fn apps(paths: &[PathBuf]) -> Vec<String> {
+    let cwd = paths[0].parent().unwrap_or(Path::new(".")).to_path_buf();
+    let inputs: Vec<Input> = paths
+        .iter()
+        .map(|p| Input {
+            path: p.clone(),
+            kind: Kind::Env,
+        })
+        .collect();
+    let stack = files::build(&inputs, &files::Versions::default(), &cwd)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    stack
+        .apps
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: driver={:?} url={}@{}:{}/{} via_pgbouncer={} password=${{{}}} pool_size={} max_overflow={} pool_timeout={:?} pool_recycle={:?} pre_ping={} prepare_threshold={:?} statement_cache_size={:?} connect_timeout={:?}",
+                a.env_file.value.display(),
+                a.driver.value,
+                a.user.value,
+                a.url.host.value,
+                a.url.port.value,
+                a.url.database.value,
+                a.url.via_pgbouncer,
+                a.password_env.value,
+                a.pool_size.value,
+                a.max_overflow.value,
+                a.pool_timeout.value,
+                a.pool_recycle.value,
+                a.pre_ping.value,
+                a.prepare_threshold.as_ref().map(|s| s.value),
+                a.statement_cache_size.as_ref().map(|s| s.value),
+                a.connect_timeout.value,
+            )
+        })
+        .collect()
+}
+
+/// A parameter's effective value when no file sets it.
+fn pg_default(major: u32, name: &str) -> String {
+    let Some(param) = PgCatalog::for_major(major).and_then(|c| c.get(name)) else {
+        return "<unset>".to_string();
+    };
+    match param.default {
+        Some(d) => pgcat::parse_value(param, d)
+            .map(|v| v.normalized)
+            .unwrap_or_else(|_| d.to_string()),
+        None => "<unset>".to_string(),
+    }
+}
+
+/// The differences, one line each; empty when the effective settings are the same.
+pub fn postgres_diff(
+    a: &BTreeMap<String, String>,
+    b: &BTreeMap<String, String>,
+    major: u32,
+) -> Vec<String> {
+    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let get = |m: &BTreeMap<String, String>| {
+                m.get(n).cloned().unwrap_or_else(|| pg_default(major, n))
+            };
+            let (x, y) = (get(a), get(b));
+            (x != y).then(|| format!("postgresql: {n}: {x:?} became {y:?}"))
+        })
+        .collect()
+}
+
+pub fn pgbouncer_diff(a: &PgbouncerEffective, b: &PgbouncerEffective) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut maps = |what: &str, x: &BTreeMap<String, String>, y: &BTreeMap<String, String>| {
+        let names: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+        for n in names {
+            if x.get(n) != y.get(n) {
+                // A connection string's password is a secret: never shown, even from a test.
+                let shown = |v: Option<&String>| match v {
+                    Some(_) if n == "password" => "<secret>".to_string(),
+                    other => format!("{other:?}"),
+                };
+                out.push(format!(
+                    "{what}{n}: {} became {}",
+                    shown(x.get(n)),
+                    shown(y.get(n))
+                ));
+            }
+        }
+    };
+    maps("[pgbouncer] ", &a.options, &b.options);
+    for (kind, x, y) in [
+        ("[databases]", &a.databases, &b.databases),
+        ("[users]", &a.users, &b.users),
+    ] {
+        let names: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+        for n in names {
+            let empty = BTreeMap::new();
+            maps(
+                &format!("{kind} {n}: "),
+                x.get(n).unwrap_or(&empty),
+                y.get(n).unwrap_or(&empty),
+            );
+        }
+    }
+    out
+}
+
+pub fn poolstack(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("poolstack").unwrap();
+    c.env("NO_COLOR", "1").current_dir(dir);
+    c
+}
+
+/// The environment variables a manifest's password references name.
+pub fn env_vars(manifest: &str) -> Vec<String> {
+    let doc: toml::Table = toml::from_str(manifest).expect("the manifest is TOML");
+    let mut vars = Vec::new();
+    let entries = |key: &str| {
+        doc.get(key)
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default()
+    };
+    for u in entries("users") {
+        if let Some(v) = u.get("password").and_then(|p| p.get("env")) {
+            vars.extend(v.as_str().map(str::to_string));
+        }
+    }
+    for a in entries("apps") {
+        if let Some(v) = a.get("password_env") {
+            vars.extend(v.as_str().map(str::to_string));
+        }
+    }
+    vars
+}
+
+/// Render the manifest in `dir` with every referenced password set (to a dummy value).
+pub fn render(dir: &Path) -> Result<(), String> {
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).map_err(|e| e.to_string())?;
+    let mut cmd = poolstack(dir);
+    for v in env_vars(&manifest) {
+        cmd.env(&v, format!("dummy-{v}"));
+    }
+    let out = cmd
+        .args(["render", "stack.toml", "--force"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "render exited {:?}:\n{}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// `poolstack check` reads the imported manifest: findings (exit 0 or 1), never an input error.
+pub fn checks(dir: &Path) -> Result<(), String> {
+    let out = poolstack(dir)
+        .args(["check", "stack.toml", "--format", "json"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    match out.status.code() {
+        Some(0 | 1) => Ok(()),
+        code => Err(format!(
+            "check exited {code:?}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
+}
+
+/// Import `files` (names inside `dir`) with `flags`, check, render, and compare; `Ok` holds what
+/// import printed (stdout, then stderr), `Err` says why the round trip failed.
+pub fn round_trip(
+    dir: &Path,
+    files: &[&str],
+    flags: &[&str],
+    pgb: Option<PgbVersion>,
+    pg: u32,
+) -> Result<String, String> {
+    let ini = files
+        .iter()
+        .find(|f| f.ends_with(".ini"))
+        .map(|f| dir.join(f));
+    let confs: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.ends_with(".conf"))
+        .map(|f| dir.join(f))
+        .collect();
+    let envs: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.ends_with(".env"))
+        .map(|f| dir.join(f))
+        .collect();
+    // Read the originals first: render writes each app's .env where it was.
+    let before_apps = (!envs.is_empty()).then(|| apps(&envs));
+    let before_pgb = ini.as_ref().zip(pgb).map(|(p, v)| pgbouncer(p, v));
+    let before_pg = (!confs.is_empty()).then(|| postgres(&confs, pg));
+    let out = poolstack(dir)
+        .arg("import")
+        .args(files)
+        .args(flags)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "import exited {:?}:\n{}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    checks(dir)?;
+    render(dir)?;
+    let mut diffs = Vec::new();
+    if let (Some(before), Some(v)) = (before_pgb, pgb) {
+        let after = pgbouncer(&dir.join("pgbouncer/pgbouncer.ini"), v);
+        diffs.extend(pgbouncer_diff(&before, &after));
+    }
+    if let Some(before) = before_pg {
+        let after = postgres(&[dir.join("postgres/conf.d/50-poolstack.conf")], pg);
+        diffs.extend(postgres_diff(&before, &after, pg));
+    }
+    if let Some(before) = before_apps {
+        let after = apps(&envs);
+        if before != after {
+            diffs.push(format!("apps: {before:#?} became {after:#?}"));
+        }
+    }
+    match diffs.is_empty() {
+        true => Ok(printed),
+        false => Err(diffs.join("\n")),
+    }
+}
