@@ -508,3 +508,38 @@ fn a_fractional_libpq_connect_timeout_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("CAT002"), "{}", stderr_of(&out));
 }
+
+/// `render` reads back what it built with the same readers and catalog checks `check` uses, and
+/// refuses to write a file the server would refuse — here a template override that puts a
+/// comment after each value, which PgBouncer would take as part of the value.
+#[test]
+fn render_refuses_files_its_own_readers_reject() {
+    let dir = copy_fixture("mt5-fixed");
+    let manifest = dir.path().join("stack.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "[stack]\n",
+        "[outputs]\ntemplates = \"my-templates\"\n\n[stack]\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    std::fs::create_dir_all(dir.path().join("my-templates")).unwrap();
+    std::fs::write(
+        dir.path().join("my-templates/pgbouncer.ini.j2"),
+        "[databases]\n{% for db in databases %}{{ db.name }} = {{ db.connstr }}\n{% endfor %}[pgbouncer]\n{% for opt in options %}{{ opt.name }} = {{ opt.value }}    ; set by poolstack\n{% endfor %}",
+    )
+    .unwrap();
+    for args in [&["render"][..], &["render", "--check"][..]] {
+        let out = poolstack()
+            .current_dir(dir.path())
+            .env("POSTGRES_PASSWORD", "pw")
+            .env("APP_PASSWORD", "pw")
+            .args(args)
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("CAT002"), "{err}");
+        assert!(err.contains("pgbouncer/pgbouncer.ini:"), "{err}");
+        assert!(err.contains("nothing was written"), "{err}");
+    }
+    assert!(!dir.path().join("pgbouncer").exists());
+}
