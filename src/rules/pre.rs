@@ -387,12 +387,28 @@ fn prepare_threshold_zero(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Every pool's mode (or the global one when there are no pools).
+/// The modes the pools use (or the global one when there are no pools): a user's own
+/// pool_mode, else the database's. Worked out per group of databases sharing their users, so a
+/// hand-written stack of thousands of entries × users stays cheap.
 fn pool_modes<'s>(stack: &'s Stack, pgb: &'s Pgbouncer) -> Vec<&'s Setting<PoolMode>> {
-    let modes: Vec<&Setting<PoolMode>> = stack
-        .pools()
-        .filter_map(|p| stack.pool_mode_for(&p.database.name.value, p.user))
-        .collect();
+    let index = stack.user_index();
+    let mut modes: Vec<&Setting<PoolMode>> = Vec::new();
+    for group in stack.pool_groups() {
+        let mut own: Vec<&Setting<PoolMode>> = Vec::new();
+        let mut inherit = false;
+        for user in group.users.names() {
+            match index.get(user).and_then(|u| u.pool_mode.as_ref()) {
+                Some(m) => own.push(m),
+                None => inherit = true,
+            }
+        }
+        if inherit {
+            modes.extend(group.databases.iter().map(|db| &db.pool_mode));
+        }
+        if !own.is_empty() {
+            modes.extend(own);
+        }
+    }
     if modes.is_empty() {
         vec![&pgb.pool_mode]
     } else {

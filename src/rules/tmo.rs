@@ -8,7 +8,7 @@ use super::{Context, Rule};
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::{PoolMode, Recycle};
 use crate::source::Loc;
-use crate::stack::{Origin, PgParam, PgbOption, Pgbouncer, Postgres, Stack, User};
+use crate::stack::{Origin, PgParam, PgbOption, Pgbouncer, Postgres, Setting, User};
 use crate::units::Duration;
 
 pub const RULES: &[Rule] = &[
@@ -128,6 +128,7 @@ Facts: ../reference/postgres/crosscheck-facts.md §2 (idle_session_timeout and i
 ../reference/pgbouncer/facts.md §2 (server_idle_timeout, server_lifetime).";
 
 /// A timeout with where it came from; `None` duration = disabled (0).
+#[derive(Clone)]
 struct Timeout {
     name: String,
     value: Option<Duration>,
@@ -274,17 +275,6 @@ fn recycle_after_idle_close(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The users whose pools PgBouncer may open (a database's forced user, else its users).
-fn pool_users(stack: &Stack) -> Vec<&str> {
-    let mut users: Vec<&str> = Vec::new();
-    for pool in stack.pools() {
-        if !users.contains(&pool.user) {
-            users.push(pool.user);
-        }
-    }
-    users
-}
-
 fn query_timeout_not_above_statement_timeout(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     // Hand-written files without a PostgreSQL configuration: nothing to compare against.
     if !cx.stack.postgres.described {
@@ -307,9 +297,11 @@ fn query_timeout_not_above_statement_timeout(cx: &Context<'_>, out: &mut Vec<Dia
         .map(|o| Timeout::pgbouncer(&o, "query_timeout".to_string()))
         .into_iter()
         .collect();
-    for name in pool_users(stack) {
-        if let Some(t) = stack
-            .user(name)
+    let index = stack.user_index();
+    for name in stack.pool_users() {
+        if let Some(t) = index
+            .get(name)
+            .copied()
             .filter(|u| u.options.iter().any(|o| o.name == "query_timeout"))
             .and_then(|u| pgbouncer_timeout(pgb, Some(u), "query_timeout"))
         {
@@ -364,6 +356,10 @@ fn query_timeout_not_above_statement_timeout(cx: &Context<'_>, out: &mut Vec<Dia
     }
 }
 
+/// A user without an idle_transaction_timeout of its own: name, its own pool_mode (if any),
+/// and the timeout that applies (unset or 0).
+type UnboundedUser<'a> = (&'a str, Option<&'a Setting<PoolMode>>, Option<Timeout>);
+
 fn idle_in_transaction_unbounded(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     // Hand-written files without a PostgreSQL configuration: nothing to compare against.
     if !cx.stack.postgres.described {
@@ -383,28 +379,65 @@ fn idle_in_transaction_unbounded(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let mut unbounded: Vec<String> = Vec::new();
     let mut mode_loc: Option<&Loc> = None;
     let mut bouncer_side: Option<Timeout> = None;
-    for pool in stack.pools() {
-        let user = stack.user(pool.user);
-        let mode = user
-            .and_then(|u| u.pool_mode.as_ref())
-            .unwrap_or(&pool.database.pool_mode);
-        if mode.value != PoolMode::Transaction {
-            continue;
+    let mut count = 0usize;
+    let index = stack.user_index();
+    // Per group of databases sharing their users: each user's own mode and timeout once, then
+    // each database's pools counted, never listing every pair (hand-written files may have
+    // thousands of entries × thousands of users).
+    for group in stack.pool_groups() {
+        let users: Vec<UnboundedUser<'_>> = group
+            .users
+            .names()
+            .filter_map(|name| {
+                let user = index.get(name).copied();
+                let timeout = pgbouncer_timeout(pgb, user, "idle_transaction_timeout");
+                timeout
+                    .as_ref()
+                    .is_none_or(|t| t.value.is_none())
+                    .then(|| (name, user.and_then(|u| u.pool_mode.as_ref()), timeout))
+            })
+            .collect();
+        let own_transaction = users
+            .iter()
+            .filter(|(_, own, _)| own.is_some_and(|m| m.value == PoolMode::Transaction))
+            .count();
+        let inheriting = users.iter().filter(|(_, own, _)| own.is_none()).count();
+        for db in &group.databases {
+            let inherits_transaction = db.pool_mode.value == PoolMode::Transaction;
+            let n = own_transaction + if inherits_transaction { inheriting } else { 0 };
+            if n == 0 {
+                continue;
+            }
+            let first = count == 0;
+            count += n;
+            if unbounded.len() >= 5 && !first {
+                continue;
+            }
+            // Names for the message (the first five) and the first places.
+            for (name, own, timeout) in &users {
+                let mode = own.unwrap_or(&db.pool_mode);
+                if mode.value != PoolMode::Transaction {
+                    continue;
+                }
+                if unbounded.len() < 5 {
+                    unbounded.push(format!("{}/{}", db.name.value, name));
+                }
+                mode_loc = mode_loc.or(mode.loc());
+                if bouncer_side.is_none() {
+                    bouncer_side = timeout.clone();
+                }
+                if unbounded.len() >= 5 {
+                    break;
+                }
+            }
         }
-        let timeout = pgbouncer_timeout(pgb, user, "idle_transaction_timeout");
-        if timeout.as_ref().is_some_and(|t| t.value.is_some()) {
-            continue;
-        }
-        unbounded.push(format!("{}/{}", pool.database.name.value, pool.user));
-        mode_loc = mode_loc.or(mode.loc());
-        bouncer_side = bouncer_side.or(timeout);
     }
     if unbounded.is_empty() {
         return;
     }
-    let shown: Vec<String> = unbounded.iter().take(5).cloned().collect();
-    let more = if unbounded.len() > shown.len() {
-        format!(" and {} more", unbounded.len() - shown.len())
+    let shown = unbounded;
+    let more = if count > shown.len() {
+        format!(" and {} more", count - shown.len())
     } else {
         String::new()
     };

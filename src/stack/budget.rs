@@ -28,6 +28,16 @@ pub struct ServerConnectionBudget {
     pub arithmetic: String,
 }
 
+/// For a database with `n` pools: one pool's size with its reserve, all of them, and all of
+/// them under max_db_connections.
+fn shares(db: &super::Database, n: u64) -> (u64, u64, u64) {
+    let each = u64::from(db.pool_size.value) + u64::from(db.reserve_pool_size.value);
+    let raw = n * each;
+    let cap = u64::from(db.max_db_connections.value);
+    let capped = if cap > 0 { raw.min(cap) } else { raw };
+    (each, raw, capped)
+}
+
 impl ServerConnectionBudget {
     pub fn of(stack: &Stack) -> ServerConnectionBudget {
         let clients = stack.client_connections();
@@ -43,21 +53,16 @@ impl ServerConnectionBudget {
                 let mut pools = 0u64;
                 let mut db_total = 0u64;
                 let mut terms: Vec<String> = Vec::new();
-                let mut per_user: HashMap<&str, u64> = HashMap::new();
                 for db in &stack.databases {
-                    let users: Vec<&str> = match &db.forced_user {
-                        Some(u) => vec![u.value.as_str()],
-                        None => db.users.iter().map(|u| u.value.as_str()).collect(),
+                    let n = match &db.forced_user {
+                        Some(_) => 1,
+                        None => db.users.len() as u64,
                     };
-                    if users.is_empty() {
+                    if n == 0 {
                         continue;
                     }
-                    let each =
-                        u64::from(db.pool_size.value) + u64::from(db.reserve_pool_size.value);
-                    let n = users.len() as u64;
-                    let raw = n * each;
+                    let (_, raw, capped) = shares(db, n);
                     let cap = u64::from(db.max_db_connections.value);
-                    let capped = if cap > 0 { raw.min(cap) } else { raw };
                     pools += n;
                     db_total += capped;
                     let pool_word = if n == 1 { "pool" } else { "pools" };
@@ -70,10 +75,6 @@ impl ServerConnectionBudget {
                     } else {
                         base
                     });
-                    for u in users {
-                        // Each pair's share is bounded by its database's cap too.
-                        *per_user.entry(u).or_default() += each.min(capped);
-                    }
                 }
                 let user_caps: HashMap<&str, u64> = stack
                     .users
@@ -89,6 +90,24 @@ impl ServerConnectionBudget {
                     .collect();
                 let mut per_instance = db_total;
                 if !user_caps.is_empty() {
+                    // Each pair's share is bounded by its database's cap too. Databases that
+                    // share a user list give each of its users the same share: summed per
+                    // group, then handed out once per user.
+                    let mut per_user: HashMap<&str, u64> = HashMap::new();
+                    for group in stack.pool_groups() {
+                        let n = group.users.len() as u64;
+                        let share: u64 = group
+                            .databases
+                            .iter()
+                            .map(|db| {
+                                let (each, _, capped) = shares(db, n);
+                                each.min(capped)
+                            })
+                            .sum();
+                        for u in group.users.names() {
+                            *per_user.entry(u).or_default() += share;
+                        }
+                    }
                     let user_total: u64 = per_user
                         .iter()
                         .map(|(u, total)| match user_caps.get(u) {

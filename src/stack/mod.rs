@@ -278,8 +278,10 @@ pub struct Database {
     pub dbname: Setting<String>,
     pub host: Setting<String>,
     pub port: Setting<u16>,
-    /// Who connects to it (explicit, or derived from the apps that use it).
-    pub users: Vec<Setting<String>>,
+    /// Who connects to it (explicit, or derived from the apps that use it). Shared, not copied,
+    /// when many entries have the same users: hand-written files give every `[databases]` entry
+    /// the whole userlist, and 5,000 entries × 10,000 users must not become 50 million strings.
+    pub users: std::sync::Arc<[Setting<String>]>,
     /// Forced server user (`user=`).
     pub forced_user: Option<Setting<String>>,
     pub pool_size: Setting<u32>,
@@ -383,6 +385,41 @@ pub struct Outputs {
     pub templates: Option<Setting<PathBuf>>,
 }
 
+/// Databases that share their users (see [`Stack::pool_groups`]).
+#[derive(Debug, Clone)]
+pub struct PoolGroup<'a> {
+    pub users: PoolUsers<'a>,
+    pub databases: Vec<&'a Database>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum PoolUsers<'a> {
+    /// `user=` in the entry: one pool, whoever connects.
+    Forced(&'a str),
+    /// One pool per user.
+    Listed(&'a [Setting<String>]),
+}
+
+impl<'a> PoolUsers<'a> {
+    pub fn names(self) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        match self {
+            PoolUsers::Forced(u) => Box::new(std::iter::once(u)),
+            PoolUsers::Listed(list) => Box::new(list.iter().map(|u| u.value.as_str())),
+        }
+    }
+
+    pub fn len(self) -> usize {
+        match self {
+            PoolUsers::Forced(_) => 1,
+            PoolUsers::Listed(list) => list.len(),
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A (database, user) pair PgBouncer may open a pool for.
 #[derive(Debug, Clone, Copy)]
 pub struct Pool<'a> {
@@ -442,14 +479,73 @@ impl Stack {
     /// The pools PgBouncer may open: per database its forced user, else each of its users.
     pub fn pools(&self) -> impl Iterator<Item = Pool<'_>> {
         self.databases.iter().flat_map(|db| {
-            let users: Vec<&str> = match &db.forced_user {
-                Some(u) => vec![u.value.as_str()],
-                None => db.users.iter().map(|u| u.value.as_str()).collect(),
-            };
-            users
+            let forced = db.forced_user.as_ref().map(|u| u.value.as_str());
+            let listed = db
+                .users
+                .iter()
+                .filter(move |_| forced.is_none())
+                .map(|u| u.value.as_str());
+            forced
                 .into_iter()
+                .chain(listed)
                 .map(move |user| Pool { database: db, user })
         })
+    }
+
+    /// The databases grouped by the users they are used by: each forced user alone, and each
+    /// distinct (shared) user list once. Per-user work over the groups costs users + databases,
+    /// not users × databases.
+    pub fn pool_groups(&self) -> Vec<PoolGroup<'_>> {
+        let mut groups: Vec<PoolGroup<'_>> = Vec::new();
+        let mut by_list: std::collections::HashMap<*const Setting<String>, usize> =
+            std::collections::HashMap::new();
+        for db in &self.databases {
+            if let Some(u) = &db.forced_user {
+                groups.push(PoolGroup {
+                    users: PoolUsers::Forced(u.value.as_str()),
+                    databases: vec![db],
+                });
+                continue;
+            }
+            if db.users.is_empty() {
+                continue;
+            }
+            let key = db.users.as_ptr();
+            match by_list.get(&key) {
+                Some(&i) => groups[i].databases.push(db),
+                None => {
+                    by_list.insert(key, groups.len());
+                    groups.push(PoolGroup {
+                        users: PoolUsers::Listed(&db.users),
+                        databases: vec![db],
+                    });
+                }
+            }
+        }
+        groups
+    }
+
+    /// Every user some pool is for, once each, in first-seen order.
+    pub fn pool_users(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for group in self.pool_groups() {
+            for user in group.users.names() {
+                if seen.insert(user) {
+                    out.push(user);
+                }
+            }
+        }
+        out
+    }
+
+    /// `[[users]]` by name, for lookups in loops (the first of a repeated name, as [`Stack::user`]).
+    pub fn user_index(&self) -> std::collections::HashMap<&str, &User> {
+        let mut index = std::collections::HashMap::new();
+        for u in &self.users {
+            index.entry(u.name.value.as_str()).or_insert(u);
+        }
+        index
     }
 
     /// The pool mode PgBouncer uses for `user` connecting to `database`: the user's `[users]`

@@ -353,7 +353,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
                     inherit_origin(&cx, &["postgres", "port"], "postgres.port"),
                 ),
             },
-            users,
+            users: users.into(),
             forced_user: db
                 .user
                 .as_ref()

@@ -20,6 +20,7 @@ use crate::stack::{
 };
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path) -> Stack {
     let mut findings: Vec<Diagnostic> = Vec::new();
@@ -464,9 +465,10 @@ fn users(
     let Some(list) = userlist else {
         return Vec::new();
     };
+    // A user listed twice: PgBouncer keeps the last entry, in the place of the first.
     let mut out: Vec<User> = Vec::new();
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for entry in &list.entries {
-        out.retain(|u| u.name.value != entry.user);
         let section = ini.and_then(|i| i.users.iter().rev().find(|u| u.name == entry.user));
         let param = |key: &str| section.and_then(|s| s.params.iter().rev().find(|p| p.name == key));
         let listed = |names: &[Setting<String>]| {
@@ -476,7 +478,7 @@ fn users(
                 hit.map_or(Origin::Default("not listed"), |n| n.origin.clone()),
             )
         };
-        out.push(User {
+        let user = User {
             name: Setting::new(entry.user.clone(), imported(&entry.user_loc)),
             password: None,
             role: Setting::new(
@@ -519,7 +521,14 @@ fn users(
                 .unwrap_or_default(),
             userlist_secret: Setting::new(entry.kind, imported(&entry.secret_loc)),
             stored_secret: stored.cloned(),
-        });
+        };
+        match at.get(entry.user.as_str()) {
+            Some(&i) => out[i] = user,
+            None => {
+                at.insert(entry.user.as_str(), out.len());
+                out.push(user);
+            }
+        }
     }
     out
 }
@@ -527,6 +536,12 @@ fn users(
 /// `[databases]` entries; each is used by its forced user, else by every userlist user
 /// (PgBouncer's own file-descriptor estimate counts pools the same way).
 fn databases(set: &IniSettings, pgb: &Pgbouncer, users: &[User]) -> Vec<Database> {
+    // One list, shared by every entry without a forced user.
+    let everyone: Arc<[Setting<String>]> = users
+        .iter()
+        .map(|u| Setting::new(u.name.value.clone(), u.name.origin.clone()))
+        .collect();
+    let nobody: Arc<[Setting<String>]> = Arc::new([]);
     set.databases
         .iter()
         .map(|db| {
@@ -557,12 +572,9 @@ fn databases(set: &IniSettings, pgb: &Pgbouncer, users: &[User]) -> Vec<Database
                     None => Setting::new(5432, Origin::Default("not set: PgBouncer's default")),
                 },
                 users: if forced_user.is_some() {
-                    Vec::new()
+                    nobody.clone()
                 } else {
-                    users
-                        .iter()
-                        .map(|u| Setting::new(u.name.value.clone(), u.name.origin.clone()))
-                        .collect()
+                    everyone.clone()
                 },
                 forced_user,
                 pool_size: count(&["pool_size"], &pgb.default_pool_size),
