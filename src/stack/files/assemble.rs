@@ -49,11 +49,13 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
         versions.postgres,
         version_origin(&read, true),
     );
+    // Where findings about unset options point: the [pgbouncer] header, else the file's start.
     let section = read.ini.as_ref().and_then(|doc| {
         doc.sections
             .iter()
             .find(|s| s.section == Some(Section::Pgbouncer))
             .map(|s| s.loc.clone())
+            .or_else(|| doc.files.first().map(|&file| Loc { file, span: 0..0 }))
     });
     let pgbouncer = ini
         .as_ref()
