@@ -156,7 +156,7 @@ fn findings_point_at_the_offending_key_or_value() {
         ("CAT001", "pgbouncer.ini", 5),
         ("CAT002", "pgbouncer.ini", 6),
         ("CAT006", "pgbouncer.ini", 7),
-        ("CAT008", "postgresql.conf", 1),
+        ("CAT002", "postgresql.conf", 1),
         ("CAT002", "postgresql.conf", 2),
         ("CAT001", "postgresql.conf", 3),
     ]

@@ -244,6 +244,10 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                 && value_text.ends_with(['e', 'E']);
             if (number && unit) || exponent {
                 let whole = &text[value.start..bad.end];
+                // docs/rules.md files an unquoted fractional size (`1.5GB`) under CAT002: the
+                // value is meant as a value, only its spelling fails (PostgreSQL still says
+                // `syntax error`, as the message does).
+                let fractional = number && unit && bad.start == value.end && value_text.contains('.');
                 let why = if exponent {
                     "a number with an exponent must be quoted".to_string()
                 } else if bad.start == value.end {
@@ -251,7 +255,15 @@ fn syntax_error(file: FileId, text: &str, expected: &Expected, bad: Option<&Toke
                 } else {
                     "a space between a number and its unit needs quotes".to_string()
                 };
-                error(at, why, format!("quote it: {}", quote(whole)))
+                let d = error(at, why, format!("quote it: {}", quote(whole)));
+                if fractional {
+                    Diagnostic {
+                        code: "CAT002",
+                        ..d
+                    }
+                } else {
+                    d
+                }
             } else if bad.kind == Tok::Error && token == "'" {
                 error(at, UNTERMINATED.0.into(), UNTERMINATED.1.into())
             } else {

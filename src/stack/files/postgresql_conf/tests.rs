@@ -430,7 +430,7 @@ fn auto_conf_wins_through_check_all() {
 
 #[test]
 fn reader_findings_come_first() {
-    let (_, s) = run("shared_buffers = 1.5GB\nshard_buffers = 1\n", Some(15));
+    let (_, s) = run("shared_buffers = 7 GB\nshard_buffers = 1\n", Some(15));
     let codes: Vec<_> = s.findings.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["CAT008", "CAT001"]);
 }
