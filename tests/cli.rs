@@ -45,6 +45,20 @@ fn render_in(dir: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// A copy of a fixture whose manifest takes templates from `my-templates/`, holding `name`.
+fn with_template(fixture: &str, name: &str, template: &str) -> tempfile::TempDir {
+    let dir = copy_fixture(fixture);
+    let manifest = dir.path().join("stack.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "[stack]\n",
+        "[outputs]\ntemplates = \"my-templates\"\n\n[stack]\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    std::fs::create_dir_all(dir.path().join("my-templates")).unwrap();
+    std::fs::write(dir.path().join("my-templates").join(name), template).unwrap();
+    dir
+}
+
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -418,19 +432,11 @@ fn readme_defaults_table_matches_the_code() {
 
 #[test]
 fn template_overrides_replace_the_built_in_layout() {
-    let dir = copy_fixture("mt5");
-    let manifest = dir.path().join("stack.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap().replace(
-        "[stack]\n",
-        "[outputs]\ntemplates = \"my-templates\"\n\n[stack]\n",
-    );
-    std::fs::write(&manifest, text).unwrap();
-    std::fs::create_dir_all(dir.path().join("my-templates")).unwrap();
-    std::fs::write(
-        dir.path().join("my-templates/env.j2"),
+    let dir = with_template(
+        "mt5",
+        "env.j2",
         "# custom layout for {{ app }}\n{% for v in vars %}export {{ v.name }}={{ v.value }}\n{% endfor %}",
-    )
-    .unwrap();
+    );
     poolstack()
         .current_dir(dir.path())
         .env("POSTGRES_PASSWORD", "pw")
@@ -514,19 +520,11 @@ fn a_fractional_libpq_connect_timeout_is_refused() {
 /// comment after each value, which PgBouncer would take as part of the value.
 #[test]
 fn render_refuses_files_its_own_readers_reject() {
-    let dir = copy_fixture("mt5-fixed");
-    let manifest = dir.path().join("stack.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap().replace(
-        "[stack]\n",
-        "[outputs]\ntemplates = \"my-templates\"\n\n[stack]\n",
-    );
-    std::fs::write(&manifest, text).unwrap();
-    std::fs::create_dir_all(dir.path().join("my-templates")).unwrap();
-    std::fs::write(
-        dir.path().join("my-templates/pgbouncer.ini.j2"),
+    let dir = with_template(
+        "mt5-fixed",
+        "pgbouncer.ini.j2",
         "[databases]\n{% for db in databases %}{{ db.name }} = {{ db.connstr }}\n{% endfor %}[pgbouncer]\n{% for opt in options %}{{ opt.name }} = {{ opt.value }}    ; set by poolstack\n{% endfor %}",
-    )
-    .unwrap();
+    );
     for args in [&["render"][..], &["render", "--check"][..]] {
         let out = poolstack()
             .current_dir(dir.path())

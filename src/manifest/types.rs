@@ -130,6 +130,16 @@ pub enum PoolMode {
 }
 
 impl PoolMode {
+    /// A pool mode as PgBouncer reads one (case-insensitively: `TRANSACTION` is accepted).
+    pub fn from_pgbouncer(text: &str) -> Option<PoolMode> {
+        match text.to_ascii_lowercase().as_str() {
+            "session" => Some(PoolMode::Session),
+            "transaction" => Some(PoolMode::Transaction),
+            "statement" => Some(PoolMode::Statement),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PoolMode::Session => "session",
@@ -162,6 +172,22 @@ pub enum AuthType {
 }
 
 impl AuthType {
+    /// An auth_type as PgBouncer reads one (case-insensitively).
+    pub fn from_pgbouncer(text: &str) -> Option<AuthType> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "any" => AuthType::Any,
+            "trust" => AuthType::Trust,
+            "plain" => AuthType::Plain,
+            "md5" => AuthType::Md5,
+            "cert" => AuthType::Cert,
+            "hba" => AuthType::Hba,
+            "ldap" => AuthType::Ldap,
+            "pam" => AuthType::Pam,
+            "scram-sha-256" => AuthType::ScramSha256,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuthType::Any => "any",

@@ -18,7 +18,8 @@ const PG_FIRST_CLASS: &[&str] = &[
     "superuser_reserved_connections",
     "password_encryption",
 ];
-const PGB_FIRST_CLASS: &[&str] = &[
+/// `[pgbouncer]` options the manifest (and the [`Pgbouncer`] model) hold in keys of their own.
+pub(crate) const PGB_FIRST_CLASS: &[&str] = &[
     "listen_addr",
     "listen_port",
     "pool_mode",

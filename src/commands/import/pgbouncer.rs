@@ -214,7 +214,7 @@ pub(super) fn users(stack: &Stack, ini: Option<&IniSettings>) -> (Vec<Table>, Ve
         let mut row = bare_row(&section.name);
         for p in &section.params {
             match p.name {
-                "pool_mode" => row.pool_mode = pool_mode(&p.value.normalized),
+                "pool_mode" => row.pool_mode = PoolMode::from_pgbouncer(&p.value.normalized),
                 "max_user_connections" => {
                     row.max_user_connections = p.value.number.map(|n| n.max(0.0) as u32)
                 }
@@ -283,15 +283,6 @@ fn bare_row(name: &str) -> UserRow {
         max_user_connections: None,
         settings: toml::Table::new(),
         in_userlist: false,
-    }
-}
-
-fn pool_mode(text: &str) -> Option<PoolMode> {
-    match text.to_ascii_lowercase().as_str() {
-        "session" => Some(PoolMode::Session),
-        "transaction" => Some(PoolMode::Transaction),
-        "statement" => Some(PoolMode::Statement),
-        _ => None,
     }
 }
 

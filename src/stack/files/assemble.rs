@@ -298,51 +298,6 @@ impl Options<'_> {
     }
 }
 
-/// Options the [`Pgbouncer`] model holds in fields of their own.
-const FIRST_CLASS: &[&str] = &[
-    "pool_mode",
-    "auth_type",
-    "auth_file",
-    "listen_addr",
-    "listen_port",
-    "logfile",
-    "pidfile",
-    "unix_socket_dir",
-    "max_client_conn",
-    "default_pool_size",
-    "min_pool_size",
-    "reserve_pool_size",
-    "max_db_connections",
-    "max_user_connections",
-    "max_prepared_statements",
-    "admin_users",
-    "stats_users",
-];
-
-fn pool_mode(text: &str) -> Option<PoolMode> {
-    match text.to_ascii_lowercase().as_str() {
-        "session" => Some(PoolMode::Session),
-        "transaction" => Some(PoolMode::Transaction),
-        "statement" => Some(PoolMode::Statement),
-        _ => None,
-    }
-}
-
-fn auth_type(text: &str) -> Option<AuthType> {
-    Some(match text.to_ascii_lowercase().as_str() {
-        "any" => AuthType::Any,
-        "trust" => AuthType::Trust,
-        "plain" => AuthType::Plain,
-        "md5" => AuthType::Md5,
-        "cert" => AuthType::Cert,
-        "hba" => AuthType::Hba,
-        "ldap" => AuthType::Ldap,
-        "pam" => AuthType::Pam,
-        "scram-sha-256" => AuthType::ScramSha256,
-        _ => return None,
-    })
-}
-
 fn pgbouncer(
     set: &IniSettings,
     section: Option<Loc>,
@@ -357,11 +312,11 @@ fn pgbouncer(
     let default = |why: &'static str| Origin::Default(why);
     let pool_mode = o
         .text("pool_mode")
-        .and_then(|(t, origin)| Some(Setting::new(pool_mode(&t)?, origin)))
+        .and_then(|(t, origin)| Some(Setting::new(PoolMode::from_pgbouncer(&t)?, origin)))
         .unwrap_or_else(|| Setting::new(PoolMode::Session, o.unset()));
     let auth_type = o
         .text("auth_type")
-        .and_then(|(t, origin)| Some(Setting::new(auth_type(&t)?, origin)))
+        .and_then(|(t, origin)| Some(Setting::new(AuthType::from_pgbouncer(&t)?, origin)))
         .unwrap_or_else(|| Setting::new(AuthType::Md5, o.unset()));
     let listen_port = match o.get("listen_port") {
         Some(p) => Setting::new(
@@ -380,7 +335,7 @@ fn pgbouncer(
     let options = set
         .options
         .iter()
-        .filter(|opt| !FIRST_CLASS.contains(&opt.name))
+        .filter(|opt| !crate::stack::resolve::PGB_FIRST_CLASS.contains(&opt.name))
         .map(|opt| PgbOption {
             name: opt.name.to_string(),
             ini_text: opt.raw.clone(),
@@ -497,7 +452,7 @@ fn users(
             ),
             pool_mode: param("pool_mode").and_then(|p| {
                 Some(Setting::new(
-                    pool_mode(&p.value.normalized)?,
+                    PoolMode::from_pgbouncer(&p.value.normalized)?,
                     imported(&p.value_loc),
                 ))
             }),
@@ -589,7 +544,7 @@ fn databases(set: &IniSettings, pgb: &Pgbouncer, users: &[User]) -> Vec<Database
                 pool_mode: param("pool_mode")
                     .and_then(|p| {
                         Some(Setting::new(
-                            pool_mode(&p.value.normalized)?,
+                            PoolMode::from_pgbouncer(&p.value.normalized)?,
                             imported(&p.value_loc),
                         ))
                     })
