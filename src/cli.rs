@@ -84,15 +84,18 @@ pub enum FailOnArg {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// stack.toml, or config files (pgbouncer.ini, *.conf, .env, userlist.txt). Default: ./stack.toml
+    /// stack.toml, or hand-written config files linted together as one stack (pgbouncer.ini,
+    /// *.conf, .env, userlist.txt; recognised by name, else by content). Default: ./stack.toml
     pub paths: Vec<PathBuf>,
     /// human (source excerpts), json (stable, for tools), sarif (GitHub code scanning), github (workflow annotations).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// PostgreSQL major version of hand-written files.
+    /// PostgreSQL major version of hand-written files (else a `# poolstack: postgres N` comment;
+    /// without either, version-dependent findings are stated conditionally).
     #[arg(long, value_name = "N")]
     pub pg_version: Option<u32>,
-    /// PgBouncer version of hand-written files (e.g. 1.21).
+    /// PgBouncer version of hand-written files, e.g. 1.21 (else a `; poolstack: pgbouncer X.Y`
+    /// comment).
     #[arg(long, value_name = "X.Y")]
     pub pgbouncer_version: Option<String>,
     /// Only these rule codes (repeat the flag, or separate codes with commas).
