@@ -561,6 +561,20 @@ fn safe_end(text: &str, start: usize, mut end: usize) -> usize {
 /// CAT008 for a line cfparser refuses; `text` is the file's, to quote the line.
 fn syntax_error(text: &str, loc: Loc, what: &str, help: &str) -> Diagnostic {
     let written = text.get(loc.span.clone()).unwrap_or("");
+    // Editors on Windows may start a file with a UTF-8 byte-order mark: invisible, but
+    // PgBouncer reads it as part of the first line.
+    if loc.span.start == 0 && written.starts_with('\u{feff}') {
+        return Diagnostic::new(
+            "CAT008",
+            Severity::Error,
+            "syntax error on the first line: the file starts with a UTF-8 byte-order mark, which PgBouncer reads as part of the line; PgBouncer refuses the file",
+        )
+        .at(Some(Loc {
+            file: loc.file,
+            span: 0..'\u{feff}'.len_utf8(),
+        }))
+        .help("save the file as UTF-8 without a byte-order mark (BOM)");
+    }
     let shown = match written.char_indices().nth(60) {
         Some((cut, _)) => format!("{}…", &written[..cut]),
         None => written.to_string(),

@@ -1,6 +1,6 @@
 //! AUT — authentication and secrets.
 
-use super::fil::{file_place, role_label};
+use super::fil::{file_label, file_place};
 use super::{Context, FileRole, Rule};
 use crate::auth::SecretKind;
 use crate::diag::{Diagnostic, Severity};
@@ -317,6 +317,9 @@ fn stored_text(stack: &Stack, stored: &Setting<SecretKind>) -> String {
     )
 }
 
+/// AUT002's fix for a hand-written userlist whose entry must become the role's verifier.
+const FILE_HELP_SCRAM_VERIFIER: &str = "replace the entry with the role's SCRAM verifier, byte-identical to the one PostgreSQL stores (SELECT rolpassword FROM pg_authid, as etc/mkauth.py copies it), or with the plaintext password; `poolstack userlist --hash scram-sha-256` writes one";
+
 fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
     let Some(pgb) = &stack.pgbouncer else {
@@ -328,6 +331,8 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         auth.value.as_str(),
         auth.origin.describe(&stack.sources)
     );
+    // Hand-written files: the fix is in userlist.txt and pgbouncer.ini, not in a manifest.
+    let files = stack.manifest_path.is_none();
     let hba_scram = stack
         .postgres
         .hba_method
@@ -369,7 +374,9 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     userlist_text(stack, user)
                 ),
                 first_loc(&[listed_loc, auth.loc()]),
-                if stored == Some(SecretKind::ScramSha256) {
+                if files {
+                    FILE_HELP_SCRAM_VERIFIER.to_string()
+                } else if stored == Some(SecretKind::ScramSha256) {
                     format!(
                         "set userlist_hash = \"auto\" (SCRAM, the role's storage type) and {role_note}"
                     )
@@ -392,9 +399,13 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     stored_text(stack, stored_setting)
                 ),
                 first_loc(&[listed_loc, stored_loc, user.role.loc()]),
-                format!(
-                    "set userlist_hash = \"auto\" (a SCRAM verifier) and {role_note}; or userlist_hash = \"plain\""
-                ),
+                if files {
+                    FILE_HELP_SCRAM_VERIFIER.to_string()
+                } else {
+                    format!(
+                        "set userlist_hash = \"auto\" (a SCRAM verifier) and {role_note}; or userlist_hash = \"plain\""
+                    )
+                },
                 vec![
                     (user.role.loc(), format!("role = {} here", user.role.value)),
                     (
@@ -417,8 +428,15 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     stored_text(stack, stored_setting)
                 ),
                 first_loc(&[listed_loc, stored_loc]),
-                "store the role as SCRAM: password_encryption = \"scram-sha-256\" (then set the password again; roles.sql does for role = true), keeping userlist_hash = \"auto\"".to_string(),
-                vec![(stored_loc, "the role's storage type comes from here".to_string())],
+                if files {
+                    "store the role as SCRAM: with password_encryption = scram-sha-256, set its password again (ALTER ROLE … PASSWORD), then copy the new verifier into userlist.txt byte for byte".to_string()
+                } else {
+                    "store the role as SCRAM: password_encryption = \"scram-sha-256\" (then set the password again; roles.sql does for role = true), keeping userlist_hash = \"auto\"".to_string()
+                },
+                vec![(
+                    stored_loc,
+                    "the role's storage type comes from here".to_string(),
+                )],
             );
         }
         if listed == SecretKind::ScramSha256 {
@@ -435,8 +453,12 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                         userlist_text(stack, user)
                     ),
                     first_loc(&[listed_loc, forced.loc()]),
-                    "set userlist_hash = \"auto\" (plaintext for forced users) or \"plain\""
-                        .to_string(),
+                    if files {
+                        "give the forced user its plaintext password in userlist.txt, or password= in its [databases] entry".to_string()
+                    } else {
+                        "set userlist_hash = \"auto\" (plaintext for forced users) or \"plain\""
+                            .to_string()
+                    },
                     vec![(
                         forced.loc(),
                         format!("database `{}` forces user `{name}` here", db.name.value),
@@ -453,7 +475,12 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                         userlist_text(stack, user)
                     ),
                     first_loc(&[listed_loc, auth.loc()]),
-                    "set auth_type = \"scram-sha-256\", or userlist_hash = \"plain\"".to_string(),
+                    if files {
+                        "set auth_type = scram-sha-256 in pgbouncer.ini, or give the user its plaintext password in userlist.txt".to_string()
+                    } else {
+                        "set auth_type = \"scram-sha-256\", or userlist_hash = \"plain\""
+                            .to_string()
+                    },
                     vec![(
                         auth.loc(),
                         format!("auth_type = {} set here", auth.value.as_str()),
@@ -502,6 +529,7 @@ fn md5_deprecated(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     };
     // (where, what, how to fix), in order; a place is reported once.
     let mut found: Vec<(Option<Loc>, String, &str)> = Vec::new();
+    let files = stack.manifest_path.is_none();
     let pe = &stack.postgres.password_encryption;
     if pe.value == PasswordEncryption::Md5 {
         found.push((
@@ -521,7 +549,11 @@ fn md5_deprecated(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     "PgBouncer auth_type = md5 ({})",
                     pgb.auth_type.origin.describe(&stack.sources)
                 ),
-                "set auth_type = \"scram-sha-256\" (poolstack's default)",
+                if files {
+                    "set auth_type = scram-sha-256 in pgbouncer.ini (with SCRAM verifiers in userlist.txt)"
+                } else {
+                    "set auth_type = \"scram-sha-256\" (poolstack's default)"
+                },
             ));
         }
         // md5 userlist secrets, grouped by where their type comes from.
@@ -560,7 +592,11 @@ fn md5_deprecated(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     "userlist.txt holds md5 secrets for {} ({origin})",
                     names.join(", ")
                 ),
-                "use SCRAM secrets: userlist_hash = \"auto\" with password_encryption = \"scram-sha-256\"",
+                if files {
+                    "use SCRAM secrets: the roles' own verifiers (SELECT rolpassword FROM pg_authid, with password_encryption = scram-sha-256); `poolstack userlist --hash scram-sha-256` writes them"
+                } else {
+                    "use SCRAM secrets: userlist_hash = \"auto\" with password_encryption = \"scram-sha-256\""
+                },
             ));
         }
     }
@@ -609,9 +645,8 @@ fn secret_file_permissions(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "AUT004",
                 Severity::Error,
                 format!(
-                    "{} {} has mode {:04o}: readable by {}, and it holds password-equivalent secrets",
-                    role_label(fact.role),
-                    fact.path.display(),
+                    "{} has mode {:04o}: readable by {}, and it holds password-equivalent secrets",
+                    file_label(fact),
                     mode & 0o7777,
                     readers.join(" and ")
                 ),
@@ -677,10 +712,17 @@ fn console_user_missing(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .at(name.loc().cloned())
-            .help(format!(
-                "add a userlist entry for `{}` (a [[users]] entry), or remove it from {list}",
-                name.value
-            ));
+            .help(if stack.manifest_path.is_some() {
+                format!(
+                    "add a userlist entry for `{}` (a [[users]] entry), or remove it from {list}",
+                    name.value
+                )
+            } else {
+                format!(
+                    "add a userlist.txt entry for `{}`, or remove it from {list}",
+                    name.value
+                )
+            });
             if let Some(b) = lost_at {
                 d = d.related(Some(b.loc.clone()), "PgBouncer stops reading here");
             }
@@ -822,9 +864,8 @@ fn secrets_in_git(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "AUT008",
                 Severity::Warning,
                 format!(
-                    "{} {} holds password-equivalent secrets and is inside a git work tree without being ignored: the next commit publishes them",
-                    role_label(fact.role),
-                    fact.path.display()
+                    "{} holds password-equivalent secrets and is inside a git work tree without being ignored: the next commit publishes them",
+                    file_label(fact),
                 ),
             )
             .at(file_place(cx.stack, fact))

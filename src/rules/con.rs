@@ -201,9 +201,17 @@ needs (CON002/CON003), or lower superuser_reserved_connections / reserved_connec
 Facts: ../reference/postgres/crosscheck-facts.md §1.2 (reserved slots, startup check).";
 
 /// Add a related place unless the diagnostic already shows it (inherited settings share one).
+/// At most this many related places per finding: a hand-written stack of thousands of
+/// databases would otherwise list every one.
+const MAX_RELATED: usize = 12;
+
 pub(super) fn relate(d: Diagnostic, loc: Option<&Loc>, message: impl Into<String>) -> Diagnostic {
     match loc {
-        Some(l) if d.primary.as_ref() != Some(l) && !d.related.iter().any(|r| &r.loc == l) => {
+        Some(l)
+            if d.related.len() < MAX_RELATED
+                && d.primary.as_ref() != Some(l)
+                && !d.related.iter().any(|r| &r.loc == l) =>
+        {
             d.related(Some(l.clone()), message)
         }
         _ => d,
@@ -867,10 +875,16 @@ fn app_pool_larger_than_server_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
         });
         let (shown, too_big) = match per_process {
             Some(n) => (
-                format!("{} + {} = {n}", app.pool_size.value, app.max_overflow.value),
+                format!(
+                    "{} + {} = {n} connections",
+                    app.pool_size.value, app.max_overflow.value
+                ),
                 n > server_pool,
             ),
-            None => (unbounded_reason(app).1, true),
+            None => (
+                format!("any number of connections ({})", unbounded_reason(app).1),
+                true,
+            ),
         };
         if !too_big {
             continue;
@@ -893,7 +907,7 @@ fn app_pool_larger_than_server_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
             "CON006",
             Severity::Info,
             format!(
-                "one process of app `{}` may hold {shown} connections, more than the {server_pool} server connections of PgBouncer's pool for `{}` ({pgb_name}, transaction pooling): the extra connections add no concurrency, their transactions queue inside PgBouncer{}",
+                "one process of app `{}` may hold {shown}, more than the {server_pool} server connections of PgBouncer's pool for `{}` ({pgb_name}, transaction pooling): the extra connections add no concurrency, their transactions queue inside PgBouncer{}",
                 app.name.value,
                 db.name.value,
                 notes.tail()

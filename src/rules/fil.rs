@@ -109,7 +109,7 @@ How to fix: nothing is required. To verify the secrets, make the passwords avail
 Facts: docs/product.md (Rendering: userlist.txt is judged by its entries; FIL003 never exits 2).";
 
 /// How a file is named in messages.
-pub(super) fn role_label(role: FileRole) -> &'static str {
+fn role_label(role: FileRole) -> &'static str {
     match role {
         FileRole::PgbouncerIni => "pgbouncer.ini",
         FileRole::Userlist => "userlist.txt",
@@ -118,6 +118,17 @@ pub(super) fn role_label(role: FileRole) -> &'static str {
         FileRole::Env => "the env file",
         FileRole::PasswordFile => "the password file",
         FileRole::Other => "the file",
+    }
+}
+
+/// `userlist.txt /etc/pgbouncer/userlist.txt`, or just the path when its name already says
+/// what the file is (`userlist.txt`, not `userlist.txt userlist.txt`).
+pub(super) fn file_label(fact: &FileFact) -> String {
+    let label = role_label(fact.role);
+    if fact.path.file_name().is_some_and(|n| n == label) {
+        fact.path.display().to_string()
+    } else {
+        format!("{label} {}", fact.path.display())
     }
 }
 
@@ -175,9 +186,8 @@ fn drift(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "FIL001",
                 Severity::Error,
                 format!(
-                    "{} {} differs from what the manifest renders: the stack that was checked is not the one on disk",
-                    role_label(fact.role),
-                    fact.path.display()
+                    "{} differs from what the manifest renders: the stack that was checked is not the one on disk",
+                    file_label(fact)
                 ),
             )
             .at(file_place(cx.stack, fact))
@@ -197,9 +207,8 @@ fn hand_edited(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "FIL002",
                 Severity::Warning,
                 format!(
-                    "{} {} was edited by hand: its body no longer matches its header checksum, so `poolstack render` refuses to overwrite it",
-                    role_label(fact.role),
-                    fact.path.display()
+                    "{} was edited by hand: its body no longer matches its header checksum, so `poolstack render` refuses to overwrite it",
+                    file_label(fact)
                 ),
             )
             .at(file_place(cx.stack, fact))
@@ -215,9 +224,8 @@ fn secrets_not_verified(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "FIL003",
                 Severity::Info,
                 format!(
-                    "{} {} was compared by users and secret types only: the passwords were not available, so the secrets were not verified",
-                    role_label(fact.role),
-                    fact.path.display()
+                    "{} was compared by users and secret types only: the passwords were not available, so the secrets were not verified",
+                    file_label(fact)
                 ),
             )
             .at(file_place(cx.stack, fact))

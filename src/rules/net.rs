@@ -265,8 +265,18 @@ fn app_bypasses_pgbouncer(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 fn unknown_database_or_user(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
-    let pgb_on = stack.pgbouncer.is_some();
     for app in &stack.apps {
+        // An app that goes straight to PostgreSQL is checked against PgBouncer's databases and
+        // userlist only when it goes through PgBouncer; straight to PostgreSQL, against the
+        // roles, where the input knows them.
+        let pgb_on = stack.pgbouncer.is_some() && app.url.via_pgbouncer;
+        if !pgb_on && !stack.coverage.roles {
+            continue;
+        }
+        // A URL that names no database or user (libpq then uses its defaults): nothing to check.
+        if app.database.value.is_empty() || app.user.value.is_empty() {
+            continue;
+        }
         // `*` is PgBouncer's fallback entry: it serves every database name.
         let db = stack
             .database(&app.database.value)
@@ -281,13 +291,18 @@ fn unknown_database_or_user(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .databases
                 .iter()
                 .find(|d| d.dbname.value == app.database.value);
+            let entry = if stack.manifest_path.is_some() {
+                "[[databases]]"
+            } else {
+                "[databases]"
+            };
             let help = match by_dbname {
                 Some(d) => format!(
-                    "use the [[databases]] name `{}` (its dbname is `{}`)",
+                    "use the {entry} name `{}` (its dbname is `{}`)",
                     d.name.value, d.dbname.value
                 ),
                 None => format!(
-                    "add a [[databases]] entry named `{}`, or use one of: {}",
+                    "add a {entry} entry named `{}`, or use one of: {}",
                     app.database.value,
                     if names.is_empty() {
                         "(none declared)".to_string()
@@ -345,7 +360,11 @@ fn unknown_database_or_user(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .at(app.user.loc().cloned())
-                .help(format!("add a [[users]] entry named `{user}`, or use a declared user")),
+                .help(if stack.manifest_path.is_some() {
+                    format!("add a [[users]] entry named `{user}`, or use a declared user")
+                } else {
+                    format!("add a userlist.txt entry for `{user}`, or connect as a listed user")
+                }),
             );
             continue;
         }

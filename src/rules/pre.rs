@@ -325,7 +325,18 @@ fn prepared_statements_through_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
                 lacks.join("; "),
             )
         };
-        let help = if lacks.is_empty() {
+        let files = stack.manifest_path.is_none();
+        let help = if files {
+            // A .env cannot declare libpq or versions: the fix is the variable, or a suppression.
+            format!(
+                "write {}; or, if PgBouncer is 1.22 or later with max_prepared_statements > 0 and the app's libpq is 17 or later, suppress this with `# poolstack: ignore PRE001 <why>` above the line",
+                if app.driver.value == Driver::Asyncpg {
+                    "DB_STATEMENT_CACHE_SIZE=0 (and prepared_statement_cache_size=0 in the URL)"
+                } else {
+                    "DB_PREPARE_THRESHOLD=none (the app passes connect_args={\"prepare_threshold\": None})"
+                }
+            )
+        } else if lacks.is_empty() {
             format!(
                 "declare `libpq = 17` (or later) for app `{}` if its libpq is that new; otherwise {}",
                 app.name.value, needs.fix

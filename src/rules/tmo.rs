@@ -263,9 +263,11 @@ fn recycle_after_idle_close(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             ),
         )
         .at(primary.cloned())
-        .help(format!(
-            "set pre_ping = true for `{name}`, or pool_recycle below {limit}"
-        ));
+        .help(if stack.manifest_path.is_some() {
+            format!("set pre_ping = true for `{name}`, or pool_recycle below {limit}")
+        } else {
+            format!("set DB_POOL_PRE_PING=true, or DB_POOL_RECYCLE below {limit}")
+        });
         let d = relate(
             d,
             timeout.loc.as_ref(),
@@ -454,12 +456,16 @@ fn idle_in_transaction_unbounded(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         "TMO003",
         Severity::Warning,
         format!(
-            "transaction pooling ({}{more}) with neither PostgreSQL's {pg_text} nor PgBouncer's {pgb_text}: one client stuck inside a transaction pins a server connection forever and holds back VACUUM",
+            "transaction pooling ({}{more}) with no bound on idle transactions on either side (PostgreSQL's {pg_text}; PgBouncer's {pgb_text}): one client stuck inside a transaction pins a server connection forever and holds back VACUUM",
             shown.join(", ")
         ),
     )
     .at(primary.cloned())
-    .help("set idle_in_transaction_session_timeout in [postgres.settings] or idle_transaction_timeout in [pgbouncer.settings], above the longest legitimate pause inside a transaction");
+    .help(if stack.manifest_path.is_some() {
+        "set idle_in_transaction_session_timeout in [postgres.settings] or idle_transaction_timeout in [pgbouncer.settings], above the longest legitimate pause inside a transaction"
+    } else {
+        "set idle_in_transaction_session_timeout in postgresql.conf or idle_transaction_timeout in pgbouncer.ini's [pgbouncer], above the longest legitimate pause inside a transaction"
+    });
     out.push(d);
 }
 
@@ -679,7 +685,7 @@ mod tests {
             testing::line_of(&toml, "pool_mode = \"transaction\"")
         );
         assert!(
-            d.message.contains("transaction pooling (app/app) with neither PostgreSQL's idle_in_transaction_session_timeout 0 (disabled; not set: PostgreSQL 16's built-in default) nor PgBouncer's idle_transaction_timeout 0 (disabled; not set: PgBouncer's default)"),
+            d.message.contains("transaction pooling (app/app) with no bound on idle transactions on either side (PostgreSQL's idle_in_transaction_session_timeout 0 (disabled; not set: PostgreSQL 16's built-in default); PgBouncer's idle_transaction_timeout 0 (disabled; not set: PgBouncer's default))"),
             "{}",
             d.message
         );

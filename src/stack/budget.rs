@@ -38,6 +38,41 @@ fn shares(db: &super::Database, n: u64) -> (u64, u64, u64) {
     (each, raw, capped)
 }
 
+/// The terms of a sum, readable however many databases there are: equal terms are counted
+/// (`5000 × (10000 pools × (2 + 0))`), and past a few kinds the rest is one number.
+fn summed(terms: Vec<(String, u64)>) -> Vec<String> {
+    const SHOWN: usize = 6;
+    let mut kinds: Vec<(String, u64, u64)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (text, value) in terms {
+        match at.get(&text) {
+            Some(&i) => kinds[i].2 += 1,
+            None => {
+                at.insert(text.clone(), kinds.len());
+                kinds.push((text, value, 1));
+            }
+        }
+    }
+    let mut out: Vec<String> = kinds
+        .iter()
+        .take(SHOWN)
+        .map(|(text, _, n)| {
+            if *n > 1 {
+                format!("{n} × ({text})")
+            } else {
+                text.clone()
+            }
+        })
+        .collect();
+    if kinds.len() > SHOWN {
+        let rest = &kinds[SHOWN..];
+        let databases: u64 = rest.iter().map(|k| k.2).sum();
+        let sum: u64 = rest.iter().map(|k| k.1 * k.2).sum();
+        out.push(format!("{sum} ({databases} more databases)"));
+    }
+    out
+}
+
 impl ServerConnectionBudget {
     pub fn of(stack: &Stack) -> ServerConnectionBudget {
         let clients = stack.client_connections();
@@ -52,7 +87,7 @@ impl ServerConnectionBudget {
                 let global_user_cap = u64::from(pgb.max_user_connections.value);
                 let mut pools = 0u64;
                 let mut db_total = 0u64;
-                let mut terms: Vec<String> = Vec::new();
+                let mut terms: Vec<(String, u64)> = Vec::new();
                 for db in &stack.databases {
                     let n = match &db.forced_user {
                         Some(_) => 1,
@@ -70,11 +105,14 @@ impl ServerConnectionBudget {
                         "{n} {pool_word} × ({} + {})",
                         db.pool_size.value, db.reserve_pool_size.value
                     );
-                    terms.push(if capped < raw {
-                        format!("min({base}, max_db_connections {cap})")
-                    } else {
-                        base
-                    });
+                    terms.push((
+                        if capped < raw {
+                            format!("min({base}, max_db_connections {cap})")
+                        } else {
+                            base
+                        },
+                        capped,
+                    ));
                 }
                 let user_caps: HashMap<&str, u64> = stack
                     .users
@@ -117,10 +155,14 @@ impl ServerConnectionBudget {
                         .sum();
                     if user_total < db_total {
                         per_instance = user_total;
-                        terms = vec![format!("{user_total} (capped by max_user_connections)")];
+                        terms = vec![(
+                            format!("{user_total} (capped by max_user_connections)"),
+                            user_total,
+                        )];
                     }
                 }
                 let total = per_instance * instances + clients;
+                let terms = summed(terms);
                 let mut body = if terms.is_empty() {
                     "0 pools".to_string()
                 } else {

@@ -458,12 +458,16 @@ pub struct Coverage {
     /// Every user that may log in (from the manifest or a userlist.txt); without it, NET003
     /// cannot tell an unknown user.
     pub users: bool,
+    /// The PostgreSQL roles apps may log in as directly (a manifest's `[[users]]`); hand-written
+    /// files do not list them.
+    pub roles: bool,
 }
 
 impl Coverage {
     pub const FULL: Coverage = Coverage {
         hosts: true,
         users: true,
+        roles: true,
     };
 }
 

@@ -46,6 +46,7 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
 
     let postgres = postgres(
         conf.as_ref(),
+        read.postgres_described,
         versions.postgres,
         version_origin(&read, true),
     );
@@ -80,6 +81,16 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
             apps.push(a);
         }
     }
+    // Two `.env` files with the same name in different directories: name the apps by path.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for app in &apps {
+        *seen.entry(app.name.value.clone()).or_default() += 1;
+    }
+    for app in &mut apps {
+        if seen.get(&app.name.value).is_some_and(|&n| n > 1) {
+            app.name.value = crate::source::display_path(&app.env_file.value);
+        }
+    }
     let comments = read
         .directives
         .iter()
@@ -94,6 +105,7 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
     let coverage = Coverage {
         hosts: false,
         users: userlist_file.is_some(),
+        roles: false,
     };
     let name = inputs
         .first()
@@ -149,7 +161,12 @@ fn imported(loc: &Loc) -> Origin {
     Origin::Imported(loc.clone())
 }
 
-fn postgres(conf: Option<&ConfSettings>, major: Option<u32>, version_origin: Origin) -> Postgres {
+fn postgres(
+    conf: Option<&ConfSettings>,
+    described: bool,
+    major: Option<u32>,
+    version_origin: Origin,
+) -> Postgres {
     let params: Vec<PgParam> = conf
         .map(|c| {
             c.params
@@ -170,11 +187,21 @@ fn postgres(conf: Option<&ConfSettings>, major: Option<u32>, version_origin: Ori
         Some(p) => Setting::new(p.base.unwrap_or(0.0).max(0.0) as u32, p.origin.clone()),
         None => Setting::new(default, Origin::Default(why)),
     };
-    let password_encryption = match find("password_encryption") {
-        Some(p) if p.conf_text.trim_matches('\'').eq_ignore_ascii_case("md5") => {
-            Setting::new(PasswordEncryption::Md5, p.origin.clone())
-        }
-        Some(p) => Setting::new(PasswordEncryption::ScramSha256, p.origin.clone()),
+    // As the server reads it: on PostgreSQL 13 and before, `on` (and `true`…) mean md5.
+    let encryption = conf.and_then(|c| {
+        c.params
+            .iter()
+            .rev()
+            .find(|p| p.name.eq_ignore_ascii_case("password_encryption"))
+    });
+    let password_encryption = match encryption {
+        Some(p) => Setting::new(
+            match p.value.as_ref().map(|v| v.normalized.as_str()) {
+                Some("md5") => PasswordEncryption::Md5,
+                _ => PasswordEncryption::ScramSha256,
+            },
+            imported(&p.value_loc),
+        ),
         None => match major {
             Some(v) if v < 14 => Setting::new(
                 PasswordEncryption::Md5,
@@ -195,7 +222,7 @@ fn postgres(conf: Option<&ConfSettings>, major: Option<u32>, version_origin: Ori
     };
     Postgres {
         version: major.map(|v| Setting::new(v, version_origin)),
-        described: conf.is_some(),
+        described,
         host: Setting::new(
             String::new(),
             Origin::Default("hand-written files do not say which host reaches PostgreSQL"),
@@ -394,7 +421,8 @@ fn pgbouncer(
 /// it is). Otherwise unknown, and the rules comparing with it stay silent.
 fn stored_secret(pg: &Postgres) -> Option<Setting<SecretKind>> {
     let pe = &pg.password_encryption;
-    if !pg.described || (!pe.origin.is_explicit() && pg.version.is_none()) {
+    // Set in a file, or the version's default where a whole configuration leaves it unset.
+    if !(pe.origin.is_explicit() || (pg.described && pg.version.is_some())) {
         return None;
     }
     let kind = match pe.value {

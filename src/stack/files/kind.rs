@@ -74,6 +74,21 @@ impl Kind {
     }
 }
 
+/// A whole server configuration rather than a fragment: a name with `postgresql` in it
+/// (postgresql.conf, postgresql.auto.conf, `prod-postgresql.conf`) outside a `conf.d` directory.
+pub fn is_whole_postgresql_conf(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let in_conf_d = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|d| d == "conf.d");
+    name.contains("postgresql") && !in_conf_d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +107,21 @@ mod tests {
             ("notes.md", None),
         ] {
             assert_eq!(Kind::by_name(Path::new(name)), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn whole_configurations_and_fragments() {
+        for (path, whole) in [
+            ("postgresql.conf", true),
+            ("/etc/postgresql/16/main/postgresql.conf", true),
+            ("data/postgresql.auto.conf", true),
+            ("prod-postgresql.conf", true),
+            ("conf.d/50-pool.conf", false),
+            ("postgres/conf.d/postgresql-extra.conf", false),
+            ("tuning.conf", false),
+        ] {
+            assert_eq!(is_whole_postgresql_conf(Path::new(path)), whole, "{path}");
         }
     }
 

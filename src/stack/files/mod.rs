@@ -48,6 +48,9 @@ pub struct Read {
     pub envs: Vec<(FileId, EnvFile)>,
     pub userlist: Option<(FileId, Userlist)>,
     pub directives: Vec<Directives>,
+    /// A whole PostgreSQL configuration is in the run (not only conf.d fragments): what it
+    /// leaves unset is the server's default. Fragments alone say nothing about the rest.
+    pub postgres_described: bool,
 }
 
 /// Read `inputs` (paths relative to `cwd`, which is also where PgBouncer's `%include` paths
@@ -62,10 +65,16 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
         envs: Vec::new(),
         userlist: None,
         directives: Vec::new(),
+        postgres_described: false,
     };
     let mut auto_confs = Vec::new();
+    // The same file named twice (`p.conf ./p.conf`) is read once.
+    let mut named = std::collections::HashSet::new();
     for input in inputs {
         one_of_a_kind(inputs, input)?;
+        if !named.insert(canonical(&input.path)) {
+            continue;
+        }
         match input.kind {
             Kind::PgbouncerIni => {
                 let doc = ini_format::read(&input.path, cwd, &mut sources)?;
@@ -73,8 +82,8 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
                 out.ini = Some(doc);
             }
             Kind::PostgresqlConf => {
+                out.postgres_described |= kind::is_whole_postgresql_conf(&input.path);
                 let doc = conf_format::read(&input.path, &mut sources)?;
-                out.directives.extend(doc.directives.iter().cloned());
                 // ALTER SYSTEM's file is read after postgresql.conf and wins.
                 if input
                     .path
@@ -104,8 +113,30 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
         }
     }
     out.confs.extend(auto_confs);
+    // A fragment named on the command line that another file already includes
+    // (`postgresql.conf conf.d/*.conf` with `include_dir 'conf.d'`) is read where it is included,
+    // once: reading it twice would report every setting as set twice.
+    let included: std::collections::HashSet<PathBuf> = out
+        .confs
+        .iter()
+        .flat_map(|doc| doc.files.iter().skip(1))
+        .map(|&f| canonical(&sources.get(f).path))
+        .collect();
+    out.confs.retain(|doc| {
+        doc.files
+            .first()
+            .is_none_or(|&f| !included.contains(&canonical(&sources.get(f).path)))
+    });
+    for doc in &out.confs {
+        out.directives.extend(doc.directives.iter().cloned());
+    }
     out.sources = sources;
     Ok(out)
+}
+
+/// A path as the file system resolves it (as given when it cannot).
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// PgBouncer reads one configuration and one auth_file: two of either cannot be one stack.
