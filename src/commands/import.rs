@@ -5,6 +5,7 @@
 
 mod draft;
 mod pgbouncer;
+mod users;
 mod values;
 
 use super::Io;
@@ -131,8 +132,8 @@ fn reads_back(path: &Path, text: &str) -> Result<(), InputError> {
         ))
     };
     let loaded =
-        crate::manifest::parse(path, text.to_string()).map_err(|e| bug(format!("{e:?}")))?;
-    let stack = crate::stack::resolve::resolve(&loaded, None).map_err(|e| bug(format!("{e:?}")))?;
+        crate::manifest::parse(path, text.to_string()).map_err(|e| bug(e.to_string()))?;
+    let stack = crate::stack::resolve::resolve(&loaded, None).map_err(|e| bug(e.to_string()))?;
     let refused: Vec<String> = refusals(&stack)
         .iter()
         .map(|d| format!("{} {}", d.code, d.message))
