@@ -34,18 +34,20 @@ fn mt5_imports_checks_and_renders_the_same_effective_settings() {
         .unwrap_or_else(|e| panic!("{e}"));
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
     insta::assert_snapshot!("mt5_manifest", manifest);
-    assert!(printed.contains("TRADER_PASSWORD"), "{printed}");
     for text in [&printed, &manifest] {
         assert!(!text.contains(VERIFIER), "the verifier leaked:\n{text}");
     }
+    // The app's DATABASE_URL refers to ${POSTGRES_PASSWORD} as user trader: one variable holds
+    // trader's password, for the userlist and the app alike.
+    assert!(printed.contains("set POSTGRES_PASSWORD before render"), "{printed}");
     assert_eq!(
         roundtrip::env_vars(&manifest),
-        ["TRADER_PASSWORD", "POSTGRES_PASSWORD"]
+        ["POSTGRES_PASSWORD", "POSTGRES_PASSWORD"]
     );
 
     // The manifest is usable: check reads it (its findings are the seed's own mistakes).
     let out = poolstack(&dir)
-        .env("TRADER_PASSWORD", "x")
+        .env("POSTGRES_PASSWORD", "x")
         .args(["check", "stack.toml", "--format", "json"])
         .output()
         .unwrap();
@@ -245,4 +247,76 @@ fn a_manifest_is_not_an_import_input() {
     let (code, _, err) = import(tmp.path(), &["stack.toml", "-o", "new.toml"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("is a manifest"), "{err}");
+}
+
+#[test]
+fn names_a_manifest_cannot_hold_are_left_out_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("userlist.txt"),
+        "\"\" \"x\"\n\"ok\" \"y\"\n\"a\nb\" \"z\"\n\"q'u\"\"ote\" \"w\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("api.env"), "DATABASE_URL=postgresql://ok@db:5432/\n").unwrap();
+    let (code, out, err) = import(dir, &["userlist.txt", "api.env", "--pg-version", "16"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(!err.contains("bug in import") && !err.contains("SourceMap"), "{err}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    for what in [
+        "userlist.txt:1:2: user \"\": an empty name",
+        "userlist.txt:3:2: user \"a\\nb\": a line break",
+        "api.env: DATABASE_URL's database \"\": an empty name",
+    ] {
+        assert!(err.contains(&format!("not imported: {what}")), "{what}: {err}");
+        assert!(
+            manifest.contains(&format!("# not imported: {what}")),
+            "{what}: {manifest}"
+        );
+    }
+    // Quotes are kept: userlist.txt and the manifest both hold them.
+    let users: Vec<String> = toml::from_str::<toml::Table>(&manifest).unwrap()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(users, ["ok", "q'u\"ote"]);
+    assert!(err.contains("0 app(s)"), "{err}");
+}
+
+#[test]
+fn a_users_password_variable_is_the_one_its_apps_refer_to() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("userlist.txt"), "\"api\" \"x\"\n\"other\" \"y\"\n").unwrap();
+    let url = |var: &str| format!("DATABASE_URL=postgresql://api:${{{var}}}@db:5432/shop\n");
+    std::fs::write(dir.join("a.env"), url("DB_PASSWORD")).unwrap();
+    std::fs::write(dir.join("b.env"), url("SHOP_SECRET")).unwrap();
+    std::fs::write(
+        dir.join("c.env"),
+        "DATABASE_URL=postgresql://api:plain@db:5432/shop\n",
+    )
+    .unwrap();
+    let files = ["userlist.txt", "a.env", "b.env", "c.env", "--pg-version", "16"];
+    let (code, out, err) = import(dir, &files);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert!(!manifest.contains("plain") && !err.contains("plain"), "{manifest}");
+    let doc: toml::Table = toml::from_str(&manifest).unwrap();
+    let user_var = |i: usize| doc["users"][i]["password"]["env"].as_str().unwrap();
+    assert_eq!((user_var(0), user_var(1)), ("DB_PASSWORD", "OTHER_PASSWORD"));
+    let app_vars: Vec<&str> = doc["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["password_env"].as_str().unwrap())
+        .collect();
+    // The app whose URL held a value refers to the user's variable, not a second one.
+    assert_eq!(app_vars, ["DB_PASSWORD", "SHOP_SECRET", "DB_PASSWORD"]);
+    assert!(
+        manifest.contains("# User `api`'s password is read from ${DB_PASSWORD}, which a.env refers to; b.env refers to ${SHOP_SECRET}"),
+        "{manifest}"
+    );
+    assert!(err.contains("set DB_PASSWORD, OTHER_PASSWORD before render"), "{err}");
 }
