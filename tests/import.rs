@@ -25,6 +25,15 @@ fn mt5_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// A temporary directory holding `files` (name, contents).
+fn with_files(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    tmp
+}
+
 const MT5_FILES: [&str; 4] = ["pgbouncer.ini", "userlist.txt", ".env", "postgresql.conf"];
 
 #[test]
@@ -39,7 +48,10 @@ fn mt5_imports_checks_and_renders_the_same_effective_settings() {
     }
     // The app's DATABASE_URL refers to ${POSTGRES_PASSWORD} as user trader: one variable holds
     // trader's password, for the userlist and the app alike.
-    assert!(printed.contains("set POSTGRES_PASSWORD before render"), "{printed}");
+    assert!(
+        printed.contains("set POSTGRES_PASSWORD before render"),
+        "{printed}"
+    );
     assert_eq!(
         roundtrip::env_vars(&manifest),
         ["POSTGRES_PASSWORD", "POSTGRES_PASSWORD"]
@@ -70,14 +82,14 @@ fn mt5_imports_checks_and_renders_the_same_effective_settings() {
 
 #[test]
 fn silent_files_pin_the_servers_defaults() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = with_files(&[
+        (
+            "pgbouncer.ini",
+            "[databases]\n* = port=5433\nlocal = dbname=app user=owner\n[users]\nreporter = pool_mode=statement\n[pgbouncer]\nadmin_users = ops\nquery_wait_timeout = 0.5\n",
+        ),
+        ("userlist.txt", "\"owner\" \"plain-secret\"\n"),
+    ]);
     let dir = tmp.path();
-    std::fs::write(
-        dir.join("pgbouncer.ini"),
-        "[databases]\n* = port=5433\nlocal = dbname=app user=owner\n[users]\nreporter = pool_mode=statement\n[pgbouncer]\nadmin_users = ops\nquery_wait_timeout = 0.5\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("userlist.txt"), "\"owner\" \"plain-secret\"\n").unwrap();
     let flags = ["--pg-version", "15", "--pgbouncer-version", "1.18"];
     let printed = roundtrip::round_trip(
         dir,
@@ -143,9 +155,8 @@ fn an_existing_manifest_is_not_overwritten_without_force() {
 
 #[test]
 fn unknown_versions_are_input_errors_that_name_the_flag() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = with_files(&[("pgbouncer.ini", "[databases]\napp = host=db\n")]);
     let dir = tmp.path();
-    std::fs::write(dir.join("pgbouncer.ini"), "[databases]\napp = host=db\n").unwrap();
     let (code, _, err) = import(dir, &["pgbouncer.ini"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--pg-version"), "{err}");
@@ -157,13 +168,11 @@ fn unknown_versions_are_input_errors_that_name_the_flag() {
 
 #[test]
 fn files_the_servers_would_refuse_are_not_imported_without_force() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::write(
-        dir.join("postgresql.conf"),
+    let tmp = with_files(&[(
+        "postgresql.conf",
         "max_connections = 100\nshared_bufers = 1GB\n",
-    )
-    .unwrap();
+    )]);
+    let dir = tmp.path();
     let (code, out, err) = import(dir, &["postgresql.conf", "--pg-version", "16"]);
     assert_eq!(code, Some(1), "{out}{err}");
     assert!(
@@ -180,13 +189,11 @@ fn files_the_servers_would_refuse_are_not_imported_without_force() {
 
 #[test]
 fn what_the_manifest_cannot_express_is_named_not_dropped() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::write(
-        dir.join("pgbouncer.ini"),
+    let tmp = with_files(&[(
+        "pgbouncer.ini",
         "[databases]\napp = host=db password=hunter2\n[peers]\n1 = host=/tmp/pgb1\n[pgbouncer]\nunix_socket_dir =\n",
-    )
-    .unwrap();
+    )]);
+    let dir = tmp.path();
     let flags = [
         "pgbouncer.ini",
         "--pg-version",
@@ -218,13 +225,11 @@ fn what_the_manifest_cannot_express_is_named_not_dropped() {
 
 #[test]
 fn a_password_in_a_database_url_becomes_a_reference() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::write(
-        dir.join("api.env"),
+    let tmp = with_files(&[(
+        "api.env",
         "DATABASE_URL=postgresql+asyncpg://api:s3cr%40t@db:5432/shop\nDB_POOL_SIZE=7\n",
-    )
-    .unwrap();
+    )]);
+    let dir = tmp.path();
     let (code, out, err) = import(dir, &["api.env", "--pg-version", "16"]);
     assert_eq!(code, Some(0), "{err}");
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
@@ -242,8 +247,7 @@ fn a_password_in_a_database_url_becomes_a_reference() {
 
 #[test]
 fn a_manifest_is_not_an_import_input() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("stack.toml"), "").unwrap();
+    let tmp = with_files(&[("stack.toml", "")]);
     let (code, _, err) = import(tmp.path(), &["stack.toml", "-o", "new.toml"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("is a manifest"), "{err}");
@@ -251,24 +255,30 @@ fn a_manifest_is_not_an_import_input() {
 
 #[test]
 fn names_a_manifest_cannot_hold_are_left_out_and_named() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = with_files(&[
+        (
+            "userlist.txt",
+            "\"\" \"x\"\n\"ok\" \"y\"\n\"a\nb\" \"z\"\n\"q'u\"\"ote\" \"w\"\n",
+        ),
+        ("api.env", "DATABASE_URL=postgresql://ok@db:5432/\n"),
+    ]);
     let dir = tmp.path();
-    std::fs::write(
-        dir.join("userlist.txt"),
-        "\"\" \"x\"\n\"ok\" \"y\"\n\"a\nb\" \"z\"\n\"q'u\"\"ote\" \"w\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("api.env"), "DATABASE_URL=postgresql://ok@db:5432/\n").unwrap();
     let (code, out, err) = import(dir, &["userlist.txt", "api.env", "--pg-version", "16"]);
     assert_eq!(code, Some(0), "{out}{err}");
-    assert!(!err.contains("bug in import") && !err.contains("SourceMap"), "{err}");
+    assert!(
+        !err.contains("bug in import") && !err.contains("SourceMap"),
+        "{err}"
+    );
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
     for what in [
         "userlist.txt:1:2: user \"\": an empty name",
         "userlist.txt:3:2: user \"a\\nb\": a line break",
         "api.env: DATABASE_URL's database \"\": an empty name",
     ] {
-        assert!(err.contains(&format!("not imported: {what}")), "{what}: {err}");
+        assert!(
+            err.contains(&format!("not imported: {what}")),
+            "{what}: {err}"
+        );
         assert!(
             manifest.contains(&format!("# not imported: {what}")),
             "{what}: {manifest}"
@@ -287,25 +297,38 @@ fn names_a_manifest_cannot_hold_are_left_out_and_named() {
 
 #[test]
 fn a_users_password_variable_is_the_one_its_apps_refer_to() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::write(dir.join("userlist.txt"), "\"api\" \"x\"\n\"other\" \"y\"\n").unwrap();
     let url = |var: &str| format!("DATABASE_URL=postgresql://api:${{{var}}}@db:5432/shop\n");
-    std::fs::write(dir.join("a.env"), url("DB_PASSWORD")).unwrap();
-    std::fs::write(dir.join("b.env"), url("SHOP_SECRET")).unwrap();
-    std::fs::write(
-        dir.join("c.env"),
-        "DATABASE_URL=postgresql://api:plain@db:5432/shop\n",
-    )
-    .unwrap();
-    let files = ["userlist.txt", "a.env", "b.env", "c.env", "--pg-version", "16"];
+    let tmp = with_files(&[
+        ("userlist.txt", "\"api\" \"x\"\n\"other\" \"y\"\n"),
+        ("a.env", &url("DB_PASSWORD")),
+        ("b.env", &url("SHOP_SECRET")),
+        (
+            "c.env",
+            "DATABASE_URL=postgresql://api:plain@db:5432/shop\n",
+        ),
+    ]);
+    let dir = tmp.path();
+    let files = [
+        "userlist.txt",
+        "a.env",
+        "b.env",
+        "c.env",
+        "--pg-version",
+        "16",
+    ];
     let (code, out, err) = import(dir, &files);
     assert_eq!(code, Some(0), "{out}{err}");
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
-    assert!(!manifest.contains("plain") && !err.contains("plain"), "{manifest}");
+    assert!(
+        !manifest.contains("plain") && !err.contains("plain"),
+        "{manifest}"
+    );
     let doc: toml::Table = toml::from_str(&manifest).unwrap();
     let user_var = |i: usize| doc["users"][i]["password"]["env"].as_str().unwrap();
-    assert_eq!((user_var(0), user_var(1)), ("DB_PASSWORD", "OTHER_PASSWORD"));
+    assert_eq!(
+        (user_var(0), user_var(1)),
+        ("DB_PASSWORD", "OTHER_PASSWORD")
+    );
     let app_vars: Vec<&str> = doc["apps"]
         .as_array()
         .unwrap()
@@ -318,5 +341,8 @@ fn a_users_password_variable_is_the_one_its_apps_refer_to() {
         manifest.contains("# User `api`'s password is read from ${DB_PASSWORD}, which a.env refers to; b.env refers to ${SHOP_SECRET}"),
         "{manifest}"
     );
-    assert!(err.contains("set DB_PASSWORD, OTHER_PASSWORD before render"), "{err}");
+    assert!(
+        err.contains("set DB_PASSWORD, OTHER_PASSWORD before render"),
+        "{err}"
+    );
 }

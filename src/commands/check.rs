@@ -22,8 +22,8 @@ use crate::stack::budget::ServerConnectionBudget;
 use crate::stack::files;
 use std::path::{Path, PathBuf};
 
-pub use policy::Flags;
 use super::config_files::Named;
+pub use policy::Flags;
 
 /// What `check` was asked to lint.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -131,8 +131,7 @@ fn reads_back(path: &Path, text: &str) -> Result<(), InputError> {
             "poolstack built a manifest it cannot use (a bug in import): {what}"
         ))
     };
-    let loaded =
-        crate::manifest::parse(path, text.to_string()).map_err(|e| bug(e.to_string()))?;
+    let loaded = crate::manifest::parse(path, text.to_string()).map_err(|e| bug(e.to_string()))?;
     let stack = crate::stack::resolve::resolve(&loaded, None).map_err(|e| bug(e.to_string()))?;
     let refused: Vec<String> = refusals(&stack)
         .iter()

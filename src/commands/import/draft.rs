@@ -209,7 +209,10 @@ fn app_table(
         ));
         return None;
     }
-    for (what, name) in [("user", &app.user.value), ("database", &app.url.database.value)] {
+    for (what, name) in [
+        ("user", &app.user.value),
+        ("database", &app.url.database.value),
+    ] {
         if let Some(why) = users::unusable(name) {
             notes.push(format!(
                 "{shown}: DATABASE_URL's {what} \"{}\": {why}, so no app",

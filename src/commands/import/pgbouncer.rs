@@ -6,8 +6,8 @@
 
 use super::values;
 use crate::catalog::pgbouncer::Section;
-use crate::manifest::write::Table;
 use crate::manifest::UserlistHash;
+use crate::manifest::write::Table;
 use crate::stack::files::pgbouncer_ini::IniSettings;
 use crate::stack::{Pgbouncer, Setting, Stack};
 

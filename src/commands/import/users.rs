@@ -15,7 +15,9 @@ pub(super) fn unusable(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         Some("an empty name, which a manifest cannot hold")
     } else if name.chars().any(char::is_control) {
-        Some("a line break or other control character in the name, which the rendered files cannot hold")
+        Some(
+            "a line break or other control character in the name, which the rendered files cannot hold",
+        )
     } else {
         None
     }
@@ -209,7 +211,8 @@ fn password_vars(stack: &Stack, users: &[&str]) -> (Vec<(String, String)>, Vec<S
     let mut vars: Vec<(String, String)> = Vec::new();
     for name in users {
         let taken = |v: &str| {
-            vars.iter().any(|(_, t)| t == v) || referenced.iter().any(|(u, r, _)| r == &v && u != name)
+            vars.iter().any(|(_, t)| t == v)
+                || referenced.iter().any(|(u, r, _)| r == &v && u != name)
         };
         let var = match referenced.iter().find(|(u, _, _)| u == name) {
             Some((_, v, _)) => v.to_string(),
