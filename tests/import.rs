@@ -34,6 +34,18 @@ fn with_files(files: &[(&str, &str)]) -> tempfile::TempDir {
     tmp
 }
 
+/// Each of `whats` is named on stderr and in the manifest's header as `not imported: …`.
+fn assert_not_imported(whats: &[&str], stderr: &str, manifest: &str) {
+    for what in whats {
+        let line = format!("not imported: {what}");
+        assert!(stderr.contains(&line), "{what}: {stderr}");
+        assert!(
+            manifest.contains(&format!("# {line}")),
+            "{what}: {manifest}"
+        );
+    }
+}
+
 const MT5_FILES: [&str; 4] = ["pgbouncer.ini", "userlist.txt", ".env", "postgresql.conf"];
 
 #[test]
@@ -207,20 +219,15 @@ fn what_the_manifest_cannot_express_is_named_not_dropped() {
     for text in [&out, &err, &manifest] {
         assert!(!text.contains("hunter2"), "the password leaked:\n{text}");
     }
-    for what in [
-        "password= of [databases] entry `app`",
-        "[peers] 1",
-        "unix_socket_dir",
-    ] {
-        assert!(
-            err.contains(&format!("not imported: {what}")),
-            "{what}: {err}"
-        );
-        assert!(
-            manifest.contains(&format!("# not imported: {what}")),
-            "{what}: {manifest}"
-        );
-    }
+    assert_not_imported(
+        &[
+            "password= of [databases] entry `app`",
+            "[peers] 1",
+            "unix_socket_dir",
+        ],
+        &err,
+        &manifest,
+    );
 }
 
 #[test]
@@ -270,20 +277,15 @@ fn names_a_manifest_cannot_hold_are_left_out_and_named() {
         "{err}"
     );
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
-    for what in [
-        "userlist.txt:1:2: user \"\": an empty name",
-        "userlist.txt:3:2: user \"a\\nb\": a line break",
-        "api.env: DATABASE_URL's database \"\": an empty name",
-    ] {
-        assert!(
-            err.contains(&format!("not imported: {what}")),
-            "{what}: {err}"
-        );
-        assert!(
-            manifest.contains(&format!("# not imported: {what}")),
-            "{what}: {manifest}"
-        );
-    }
+    assert_not_imported(
+        &[
+            "userlist.txt:1:2: user \"\": an empty name",
+            "userlist.txt:3:2: user \"a\\nb\": a line break",
+            "api.env: DATABASE_URL's database \"\": an empty name",
+        ],
+        &err,
+        &manifest,
+    );
     // Quotes are kept: userlist.txt and the manifest both hold them.
     let users: Vec<String> = toml::from_str::<toml::Table>(&manifest).unwrap()["users"]
         .as_array()

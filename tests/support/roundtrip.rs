@@ -264,6 +264,16 @@ pub fn env_vars(manifest: &str) -> Vec<String> {
     vars
 }
 
+/// Why a poolstack run failed: its exit code and everything it printed.
+fn failed(command: &str, out: &std::process::Output) -> String {
+    format!(
+        "{command} exited {:?}:\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Render the manifest in `dir` with every referenced password set (to a dummy value).
 pub fn render(dir: &Path) -> Result<(), String> {
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).map_err(|e| e.to_string())?;
@@ -276,12 +286,7 @@ pub fn render(dir: &Path) -> Result<(), String> {
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!(
-            "render exited {:?}:\n{}{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(failed("render", &out));
     }
     Ok(())
 }
@@ -294,11 +299,7 @@ pub fn checks(dir: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     match out.status.code() {
         Some(0 | 1) => Ok(()),
-        code => Err(format!(
-            "check exited {code:?}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )),
+        _ => Err(failed("check", &out)),
     }
 }
 
@@ -336,12 +337,7 @@ pub fn round_trip(
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!(
-            "import exited {:?}:\n{}{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(failed("import", &out));
     }
     let printed = format!(
         "{}{}",
