@@ -308,6 +308,10 @@ fn a_users_password_variable_is_the_one_its_apps_refer_to() {
             "c.env",
             "DATABASE_URL=postgresql://api:plain@db:5432/shop\n",
         ),
+        (
+            "d.env",
+            "DATABASE_URL=postgresql://other:${DB_PASSWORD}@db/shop\n",
+        ),
     ]);
     let dir = tmp.path();
     let files = [
@@ -315,6 +319,7 @@ fn a_users_password_variable_is_the_one_its_apps_refer_to() {
         "a.env",
         "b.env",
         "c.env",
+        "d.env",
         "--pg-version",
         "16",
     ];
@@ -338,7 +343,15 @@ fn a_users_password_variable_is_the_one_its_apps_refer_to() {
         .map(|a| a["password_env"].as_str().unwrap())
         .collect();
     // The app whose URL held a value refers to the user's variable, not a second one.
-    assert_eq!(app_vars, ["DB_PASSWORD", "SHOP_SECRET", "DB_PASSWORD"]);
+    assert_eq!(
+        app_vars,
+        ["DB_PASSWORD", "SHOP_SECRET", "DB_PASSWORD", "DB_PASSWORD"]
+    );
+    // d.env uses api's variable for `other`, which keeps its own.
+    assert!(
+        manifest.contains("# ${DB_PASSWORD} is user `api`'s password (as a.env uses it); d.env uses it for user `other`"),
+        "{manifest}"
+    );
     assert!(
         manifest.contains("# User `api`'s password is read from ${DB_PASSWORD}, which a.env refers to; b.env refers to ${SHOP_SECRET}"),
         "{manifest}"

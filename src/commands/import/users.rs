@@ -196,6 +196,9 @@ fn password_vars(stack: &Stack, users: &[&str]) -> (Vec<(String, String)>, Vec<S
             continue;
         }
         let user = app.user.value.as_str();
+        if !users.contains(&user) {
+            continue;
+        }
         let env_file = crate::source::display_path(&app.env_file.value);
         match referenced.iter().find(|(u, v, _)| *u == user || *v == var) {
             None => referenced.push((user, var, env_file)),
