@@ -287,6 +287,7 @@ fn files_are_recognised_by_content() {
     // AUT005: `ops` is not in the userlist; AUT009: a plaintext entry.
     assert_eq!(code, Some(1), "{report:#}");
     assert_eq!(codes(&report), ["AUT005", "AUT009"]);
+    std::fs::write(dir.path().join("README"), "- notes about the pool\n").unwrap();
     let r = run(dir.path(), &["check", "README"]);
     assert_eq!(r.code, Some(2));
     assert!(

@@ -25,6 +25,27 @@ fn mt5_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// A temporary directory holding `files` (name, contents).
+fn with_files(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    tmp
+}
+
+/// Each of `whats` is named on stderr and in the manifest's header as `not imported: …`.
+fn assert_not_imported(whats: &[&str], stderr: &str, manifest: &str) {
+    for what in whats {
+        let line = format!("not imported: {what}");
+        assert!(stderr.contains(&line), "{what}: {stderr}");
+        assert!(
+            manifest.contains(&format!("# {line}")),
+            "{what}: {manifest}"
+        );
+    }
+}
+
 const MT5_FILES: [&str; 4] = ["pgbouncer.ini", "userlist.txt", ".env", "postgresql.conf"];
 
 #[test]
@@ -34,18 +55,23 @@ fn mt5_imports_checks_and_renders_the_same_effective_settings() {
         .unwrap_or_else(|e| panic!("{e}"));
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
     insta::assert_snapshot!("mt5_manifest", manifest);
-    assert!(printed.contains("TRADER_PASSWORD"), "{printed}");
     for text in [&printed, &manifest] {
         assert!(!text.contains(VERIFIER), "the verifier leaked:\n{text}");
     }
+    // The app's DATABASE_URL refers to ${POSTGRES_PASSWORD} as user trader: one variable holds
+    // trader's password, for the userlist and the app alike.
+    assert!(
+        printed.contains("set POSTGRES_PASSWORD before render"),
+        "{printed}"
+    );
     assert_eq!(
         roundtrip::env_vars(&manifest),
-        ["TRADER_PASSWORD", "POSTGRES_PASSWORD"]
+        ["POSTGRES_PASSWORD", "POSTGRES_PASSWORD"]
     );
 
     // The manifest is usable: check reads it (its findings are the seed's own mistakes).
     let out = poolstack(&dir)
-        .env("TRADER_PASSWORD", "x")
+        .env("POSTGRES_PASSWORD", "x")
         .args(["check", "stack.toml", "--format", "json"])
         .output()
         .unwrap();
@@ -68,14 +94,14 @@ fn mt5_imports_checks_and_renders_the_same_effective_settings() {
 
 #[test]
 fn silent_files_pin_the_servers_defaults() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = with_files(&[
+        (
+            "pgbouncer.ini",
+            "[databases]\n* = port=5433\nlocal = dbname=app user=owner\n[users]\nreporter = pool_mode=statement\n[pgbouncer]\nadmin_users = ops\nquery_wait_timeout = 0.5\n",
+        ),
+        ("userlist.txt", "\"owner\" \"plain-secret\"\n"),
+    ]);
     let dir = tmp.path();
-    std::fs::write(
-        dir.join("pgbouncer.ini"),
-        "[databases]\n* = port=5433\nlocal = dbname=app user=owner\n[users]\nreporter = pool_mode=statement\n[pgbouncer]\nadmin_users = ops\nquery_wait_timeout = 0.5\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("userlist.txt"), "\"owner\" \"plain-secret\"\n").unwrap();
     let flags = ["--pg-version", "15", "--pgbouncer-version", "1.18"];
     let printed = roundtrip::round_trip(
         dir,
@@ -141,9 +167,8 @@ fn an_existing_manifest_is_not_overwritten_without_force() {
 
 #[test]
 fn unknown_versions_are_input_errors_that_name_the_flag() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = with_files(&[("pgbouncer.ini", "[databases]\napp = host=db\n")]);
     let dir = tmp.path();
-    std::fs::write(dir.join("pgbouncer.ini"), "[databases]\napp = host=db\n").unwrap();
     let (code, _, err) = import(dir, &["pgbouncer.ini"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--pg-version"), "{err}");
@@ -155,13 +180,11 @@ fn unknown_versions_are_input_errors_that_name_the_flag() {
 
 #[test]
 fn files_the_servers_would_refuse_are_not_imported_without_force() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::write(
-        dir.join("postgresql.conf"),
+    let tmp = with_files(&[(
+        "postgresql.conf",
         "max_connections = 100\nshared_bufers = 1GB\n",
-    )
-    .unwrap();
+    )]);
+    let dir = tmp.path();
     let (code, out, err) = import(dir, &["postgresql.conf", "--pg-version", "16"]);
     assert_eq!(code, Some(1), "{out}{err}");
     assert!(
@@ -178,13 +201,11 @@ fn files_the_servers_would_refuse_are_not_imported_without_force() {
 
 #[test]
 fn what_the_manifest_cannot_express_is_named_not_dropped() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::write(
-        dir.join("pgbouncer.ini"),
+    let tmp = with_files(&[(
+        "pgbouncer.ini",
         "[databases]\napp = host=db password=hunter2\n[peers]\n1 = host=/tmp/pgb1\n[pgbouncer]\nunix_socket_dir =\n",
-    )
-    .unwrap();
+    )]);
+    let dir = tmp.path();
     let flags = [
         "pgbouncer.ini",
         "--pg-version",
@@ -198,31 +219,24 @@ fn what_the_manifest_cannot_express_is_named_not_dropped() {
     for text in [&out, &err, &manifest] {
         assert!(!text.contains("hunter2"), "the password leaked:\n{text}");
     }
-    for what in [
-        "password= of [databases] entry `app`",
-        "[peers] 1",
-        "unix_socket_dir",
-    ] {
-        assert!(
-            err.contains(&format!("not imported: {what}")),
-            "{what}: {err}"
-        );
-        assert!(
-            manifest.contains(&format!("# not imported: {what}")),
-            "{what}: {manifest}"
-        );
-    }
+    assert_not_imported(
+        &[
+            "password= of [databases] entry `app`",
+            "[peers] 1",
+            "unix_socket_dir",
+        ],
+        &err,
+        &manifest,
+    );
 }
 
 #[test]
 fn a_password_in_a_database_url_becomes_a_reference() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::write(
-        dir.join("api.env"),
+    let tmp = with_files(&[(
+        "api.env",
         "DATABASE_URL=postgresql+asyncpg://api:s3cr%40t@db:5432/shop\nDB_POOL_SIZE=7\n",
-    )
-    .unwrap();
+    )]);
+    let dir = tmp.path();
     let (code, out, err) = import(dir, &["api.env", "--pg-version", "16"]);
     assert_eq!(code, Some(0), "{err}");
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
@@ -240,9 +254,110 @@ fn a_password_in_a_database_url_becomes_a_reference() {
 
 #[test]
 fn a_manifest_is_not_an_import_input() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("stack.toml"), "").unwrap();
+    let tmp = with_files(&[("stack.toml", "")]);
     let (code, _, err) = import(tmp.path(), &["stack.toml", "-o", "new.toml"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("is a manifest"), "{err}");
+}
+
+#[test]
+fn names_a_manifest_cannot_hold_are_left_out_and_named() {
+    let tmp = with_files(&[
+        (
+            "userlist.txt",
+            "\"\" \"x\"\n\"ok\" \"y\"\n\"a\nb\" \"z\"\n\"q'u\"\"ote\" \"w\"\n",
+        ),
+        ("api.env", "DATABASE_URL=postgresql://ok@db:5432/\n"),
+    ]);
+    let dir = tmp.path();
+    let (code, out, err) = import(dir, &["userlist.txt", "api.env", "--pg-version", "16"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        !err.contains("bug in import") && !err.contains("SourceMap"),
+        "{err}"
+    );
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert_not_imported(
+        &[
+            "userlist.txt:1:2: user \"\": an empty name",
+            "userlist.txt:3:2: user \"a\\nb\": a line break",
+            "api.env: DATABASE_URL's database \"\": an empty name",
+        ],
+        &err,
+        &manifest,
+    );
+    // Quotes are kept: userlist.txt and the manifest both hold them.
+    let users: Vec<String> = toml::from_str::<toml::Table>(&manifest).unwrap()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(users, ["ok", "q'u\"ote"]);
+    assert!(err.contains("0 app(s)"), "{err}");
+}
+
+#[test]
+fn a_users_password_variable_is_the_one_its_apps_refer_to() {
+    let url = |var: &str| format!("DATABASE_URL=postgresql://api:${{{var}}}@db:5432/shop\n");
+    let tmp = with_files(&[
+        ("userlist.txt", "\"api\" \"x\"\n\"other\" \"y\"\n"),
+        ("a.env", &url("DB_PASSWORD")),
+        ("b.env", &url("SHOP_SECRET")),
+        (
+            "c.env",
+            "DATABASE_URL=postgresql://api:plain@db:5432/shop\n",
+        ),
+        (
+            "d.env",
+            "DATABASE_URL=postgresql://other:${DB_PASSWORD}@db/shop\n",
+        ),
+    ]);
+    let dir = tmp.path();
+    let files = [
+        "userlist.txt",
+        "a.env",
+        "b.env",
+        "c.env",
+        "d.env",
+        "--pg-version",
+        "16",
+    ];
+    let (code, out, err) = import(dir, &files);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let manifest = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert!(
+        !manifest.contains("plain") && !err.contains("plain"),
+        "{manifest}"
+    );
+    let doc: toml::Table = toml::from_str(&manifest).unwrap();
+    let user_var = |i: usize| doc["users"][i]["password"]["env"].as_str().unwrap();
+    assert_eq!(
+        (user_var(0), user_var(1)),
+        ("DB_PASSWORD", "OTHER_PASSWORD")
+    );
+    let app_vars: Vec<&str> = doc["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["password_env"].as_str().unwrap())
+        .collect();
+    // The app whose URL held a value refers to the user's variable, not a second one.
+    assert_eq!(
+        app_vars,
+        ["DB_PASSWORD", "SHOP_SECRET", "DB_PASSWORD", "DB_PASSWORD"]
+    );
+    // d.env uses api's variable for `other`, which keeps its own.
+    assert!(
+        manifest.contains("# ${DB_PASSWORD} is user `api`'s password (as a.env uses it); d.env uses it for user `other`"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("# User `api`'s password is read from ${DB_PASSWORD}, which a.env refers to; b.env refers to ${SHOP_SECRET}"),
+        "{manifest}"
+    );
+    assert!(
+        err.contains("set DB_PASSWORD, OTHER_PASSWORD before render"),
+        "{err}"
+    );
 }

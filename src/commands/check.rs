@@ -22,6 +22,7 @@ use crate::stack::budget::ServerConnectionBudget;
 use crate::stack::files;
 use std::path::{Path, PathBuf};
 
+use super::config_files::Named;
 pub use policy::Flags;
 
 /// What `check` was asked to lint.
@@ -180,21 +181,9 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
     let mut manifests = Vec::new();
     let mut configs = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            manifests.push(path.join("stack.toml"));
-        } else if path.extension().is_some_and(|e| e == "toml") {
-            manifests.push(path.clone());
-        } else if let Some(kind) = super::config_files::kind_of(path) {
-            configs.push(files::Input {
-                path: path.clone(),
-                kind,
-            });
-        } else {
-            return Err(InputError::new(format!(
-                "cannot tell what {} is: poolstack checks a stack.toml, or pgbouncer.ini, *.conf, .env and userlist.txt files",
-                display_path(path)
-            ))
-            .with_help("name it after its kind (pgbouncer.ini, postgresql.conf, .env, userlist.txt), or pass the manifest (stack.toml)"));
+        match super::config_files::classify(path)? {
+            Named::Manifest(m) => manifests.push(m),
+            Named::ConfigFile(input) => configs.push(input),
         }
     }
     match (manifests.len(), configs.is_empty()) {

@@ -1,12 +1,51 @@
-//! What `check` and `import` share about hand-written config files named on the command line:
-//! recognising each file's kind, and the `--pg-version` / `--pgbouncer-version` flags.
+//! What `check` and `import` share about files named on the command line: telling a manifest
+//! from a config file and each config file's kind, and the `--pg-version` /
+//! `--pgbouncer-version` flags.
 
 use crate::diag::InputError;
+use crate::source::display_path;
 use crate::stack::files;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// One path named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    /// A manifest: a `.toml` file, or the `stack.toml` inside a directory.
+    Manifest(PathBuf),
+    /// A hand-written config file of a known kind.
+    ConfigFile(files::Input),
+}
+
+/// What `path` is. Neither a manifest nor a config file of a known kind is exit 2: a missing
+/// file says so, an existing one says what poolstack reads.
+pub fn classify(path: &Path) -> Result<Named, InputError> {
+    if path.is_dir() {
+        return Ok(Named::Manifest(path.join("stack.toml")));
+    }
+    if path.extension().is_some_and(|e| e == "toml") {
+        return Ok(Named::Manifest(path.to_path_buf()));
+    }
+    if let Some(kind) = kind_of(path) {
+        return Ok(Named::ConfigFile(files::Input {
+            path: path.to_path_buf(),
+            kind,
+        }));
+    }
+    if !path.exists() {
+        return Err(InputError::new(format!(
+            "cannot read {}: no such file",
+            display_path(path)
+        )));
+    }
+    Err(InputError::new(format!(
+        "cannot tell what {} is: poolstack reads a stack.toml, or pgbouncer.ini, *.conf, .env and userlist.txt files",
+        display_path(path)
+    ))
+    .with_help("name it after its kind (pgbouncer.ini, postgresql.conf, .env, userlist.txt)"))
+}
 
 /// The kind of a config file: by its name, else by its first lines. `None` when neither says.
-pub fn kind_of(path: &Path) -> Option<files::Kind> {
+fn kind_of(path: &Path) -> Option<files::Kind> {
     files::Kind::by_name(path).or_else(|| by_content(path))
 }
 

@@ -5,6 +5,7 @@
 
 mod draft;
 mod pgbouncer;
+mod users;
 mod values;
 
 use super::Io;
@@ -130,9 +131,8 @@ fn reads_back(path: &Path, text: &str) -> Result<(), InputError> {
             "poolstack built a manifest it cannot use (a bug in import): {what}"
         ))
     };
-    let loaded =
-        crate::manifest::parse(path, text.to_string()).map_err(|e| bug(format!("{e:?}")))?;
-    let stack = crate::stack::resolve::resolve(&loaded, None).map_err(|e| bug(format!("{e:?}")))?;
+    let loaded = crate::manifest::parse(path, text.to_string()).map_err(|e| bug(e.to_string()))?;
+    let stack = crate::stack::resolve::resolve(&loaded, None).map_err(|e| bug(e.to_string()))?;
     let refused: Vec<String> = refusals(&stack)
         .iter()
         .map(|d| format!("{} {}", d.code, d.message))
@@ -143,32 +143,24 @@ fn reads_back(path: &Path, text: &str) -> Result<(), InputError> {
     }
 }
 
-/// Each path as a config file of a known kind; a manifest or an unrecognisable file is exit 2.
+/// Each path as a config file of a known kind, as `check` tells them apart; a manifest, a
+/// directory or an unrecognisable file is exit 2.
 fn inputs(paths: &[PathBuf]) -> Result<Vec<files::Input>, InputError> {
+    use super::config_files::{Named, classify};
     paths
         .iter()
-        .map(|path| {
-            if path.extension().is_some_and(|e| e == "toml") {
-                return Err(InputError::new(format!(
-                    "{} is a manifest: import reads hand-written config files",
+        .map(|path| match classify(path)? {
+            Named::ConfigFile(input) => Ok(input),
+            Named::Manifest(_) => {
+                let what = match path.is_dir() {
+                    true => "a directory",
+                    false => "a manifest",
+                };
+                Err(InputError::new(format!(
+                    "{} is {what}: import reads hand-written config files",
                     display_path(path)
                 ))
-                .with_help("pass pgbouncer.ini, *.conf, .env and userlist.txt files"));
-            }
-            match super::config_files::kind_of(path) {
-                Some(kind) => Ok(files::Input {
-                    path: path.clone(),
-                    kind,
-                }),
-                None if !path.exists() => Err(InputError::new(format!(
-                    "cannot read {}: no such file",
-                    display_path(path)
-                ))),
-                None => Err(InputError::new(format!(
-                    "cannot tell what {} is: import reads pgbouncer.ini, *.conf, .env and userlist.txt files",
-                    display_path(path)
-                ))
-                .with_help("name it after its kind (pgbouncer.ini, postgresql.conf, .env, userlist.txt)")),
+                .with_help("pass pgbouncer.ini, *.conf, .env and userlist.txt files"))
             }
         })
         .collect()
@@ -207,4 +199,36 @@ fn versions_known(stack: &crate::stack::Stack) -> Result<(), InputError> {
         .with_help("pass --pgbouncer-version X.Y (e.g. --pgbouncer-version 1.21), or add `; poolstack: pgbouncer 1.21` to pgbouncer.ini"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_import_cannot_use_is_told_in_words() {
+        let text = "[stack]\nname = \"t\"\n\n[postgres]\nversion = 16\n\n[[users]]\nname = \"\"\npassword = { env = \"X\" }\nrole = false\n";
+        let shown = reads_back(Path::new("s.toml"), text)
+            .expect_err("an empty user name")
+            .to_string();
+        assert!(
+            shown.contains("a bug in import") && shown.contains("a user name cannot be empty"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("InputError") && !shown.contains("SourceMap"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_directory_or_a_manifest_is_not_an_input() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = inputs(&[tmp.path().to_path_buf()]).unwrap_err();
+        assert!(e.message.contains("is a directory"), "{}", e.message);
+        let e = inputs(&[PathBuf::from("stack.toml")]).unwrap_err();
+        assert!(e.message.contains("is a manifest"), "{}", e.message);
+        let e = inputs(&[tmp.path().join("nowhere.txt")]).unwrap_err();
+        assert!(e.message.contains("no such file"), "{}", e.message);
+    }
 }

@@ -21,13 +21,22 @@ pub struct PgbouncerEffective {
     pub users: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+/// `paths`, all of one kind, as inputs read from the first one's directory.
+fn inputs(paths: &[PathBuf], kind: Kind) -> (PathBuf, Vec<Input>) {
+    let cwd = paths[0].parent().unwrap_or(Path::new(".")).to_path_buf();
+    let inputs = paths
+        .iter()
+        .map(|p| Input {
+            path: p.clone(),
+            kind,
+        })
+        .collect();
+    (cwd, inputs)
+}
+
 fn read(path: &Path, kind: Kind) -> files::Read {
-    let cwd = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let input = Input {
-        path: path.to_path_buf(),
-        kind,
-    };
-    files::read(&[input], &cwd).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
+    let (cwd, inputs) = inputs(&[path.to_path_buf()], kind);
+    files::read(&inputs, &cwd).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A comma-separated list compares as a set (render writes admin_users in [[users]] order).
@@ -108,15 +117,8 @@ pub fn pgbouncer(path: &Path, version: PgbVersion) -> PgbouncerEffective {
 /// Every PostgreSQL parameter the files set, by lower-case name, with its effective value
 /// as `postgres -C` prints it.
 pub fn postgres(paths: &[PathBuf], major: u32) -> BTreeMap<String, String> {
-    let cwd = paths[0].parent().unwrap_or(Path::new(".")).to_path_buf();
-    let inputs: Vec<Input> = paths
-        .iter()
-        .map(|p| Input {
-            path: p.clone(),
-            kind: Kind::PostgresqlConf,
-        })
-        .collect();
-    let read = files::read(&inputs, &cwd).unwrap_or_else(|e| panic!("{e:?}"));
+    let (cwd, inputs) = inputs(paths, Kind::PostgresqlConf);
+    let read = files::read(&inputs, &cwd).unwrap_or_else(|e| panic!("{e}"));
     let docs: Vec<_> = read.confs.iter().collect();
     let set = files::postgresql_conf::check_all(&docs, Some(major), &read.sources);
     set.params
@@ -134,16 +136,9 @@ pub fn postgres(paths: &[PathBuf], major: u32) -> BTreeMap<String, String> {
 
 /// What each app's .env tells its code, field by field (the password only as a reference).
 pub fn apps(paths: &[PathBuf]) -> Vec<String> {
-    let cwd = paths[0].parent().unwrap_or(Path::new(".")).to_path_buf();
-    let inputs: Vec<Input> = paths
-        .iter()
-        .map(|p| Input {
-            path: p.clone(),
-            kind: Kind::Env,
-        })
-        .collect();
-    let stack = files::build(&inputs, &files::Versions::default(), &cwd)
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (cwd, inputs) = inputs(paths, Kind::Env);
+    let stack =
+        files::build(&inputs, &files::Versions::default(), &cwd).unwrap_or_else(|e| panic!("{e}"));
     stack
         .apps
         .iter()
@@ -269,6 +264,16 @@ pub fn env_vars(manifest: &str) -> Vec<String> {
     vars
 }
 
+/// Why a poolstack run failed: its exit code and everything it printed.
+fn failed(command: &str, out: &std::process::Output) -> String {
+    format!(
+        "{command} exited {:?}:\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Render the manifest in `dir` with every referenced password set (to a dummy value).
 pub fn render(dir: &Path) -> Result<(), String> {
     let manifest = std::fs::read_to_string(dir.join("stack.toml")).map_err(|e| e.to_string())?;
@@ -281,12 +286,7 @@ pub fn render(dir: &Path) -> Result<(), String> {
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!(
-            "render exited {:?}:\n{}{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(failed("render", &out));
     }
     Ok(())
 }
@@ -299,11 +299,7 @@ pub fn checks(dir: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     match out.status.code() {
         Some(0 | 1) => Ok(()),
-        code => Err(format!(
-            "check exited {code:?}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )),
+        _ => Err(failed("check", &out)),
     }
 }
 
@@ -341,12 +337,7 @@ pub fn round_trip(
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!(
-            "import exited {:?}:\n{}{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(failed("import", &out));
     }
     let printed = format!(
         "{}{}",

@@ -1,6 +1,7 @@
 //! The resolved [`Stack`] of hand-written files → the manifest that renders the same
 //! effective settings.
 
+use super::users::{self, Users};
 use super::{pgbouncer, values};
 use crate::manifest::write::{Document, Table};
 use crate::manifest::{PasswordEncryption, PrepareThreshold, Recycle};
@@ -69,11 +70,12 @@ pub fn draft(
                 .to_string(),
         );
     }
-    let (users, env_vars) = pgbouncer::users(stack, ini);
-    let apps = apps(stack, manifest_dir, &mut notes);
-    let counts = (databases.len(), users.len(), apps.len());
+    let users = users::users(stack, ini, &mut notes);
+    let apps = apps(stack, &users, manifest_dir, &mut notes);
+    let counts = (databases.len(), users.tables.len(), apps.len());
+    let env_vars: Vec<String> = users.vars.iter().map(|(_, v)| v.clone()).collect();
     tables.extend(databases);
-    tables.extend(users);
+    tables.extend(users.tables);
     tables.extend(apps);
 
     let mut header = vec![
@@ -90,6 +92,7 @@ pub fn draft(
                 .to_string(),
         );
         header.push(format!("  {}", env_vars.join(" ")));
+        header.extend(users.remarks);
     }
     if !stack.postgres.described {
         header.push(String::new());
@@ -181,35 +184,42 @@ fn database_host(stack: &Stack) -> Option<String> {
     hosts.all(|h| h == first).then(|| first.clone())
 }
 
-/// `[[apps]]` from the .env files.
-fn apps(stack: &Stack, manifest_dir: &Path, notes: &mut Vec<String>) -> Vec<Table> {
+/// `[[apps]]` from the .env files; `users` says which variable each user's password is read from.
+fn apps(stack: &Stack, users: &Users, manifest_dir: &Path, notes: &mut Vec<String>) -> Vec<Table> {
     let mut names: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    for app in &stack.apps {
-        let env_path = Some(app.env_file.value.as_path());
-        let Some(t) = app_table(app, env_path, manifest_dir, &mut names, notes) else {
-            continue;
-        };
-        out.push(t);
-    }
-    out
+    stack
+        .apps
+        .iter()
+        .filter_map(|app| app_table(app, users, manifest_dir, &mut names, notes))
+        .collect()
 }
 
 fn app_table(
     app: &App,
-    env_path: Option<&Path>,
+    users: &Users,
     manifest_dir: &Path,
     names: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) -> Option<Table> {
-    let shown = env_path
-        .map(crate::source::display_path)
-        .unwrap_or_default();
+    let env_path = app.env_file.value.as_path();
+    let shown = crate::source::display_path(env_path);
     if !app.url.database.origin.is_explicit() {
         notes.push(format!(
             "{shown}: no DATABASE_URL, so no app (the manifest's [[apps]] needs a database and a user)"
         ));
         return None;
+    }
+    for (what, name) in [
+        ("user", &app.user.value),
+        ("database", &app.url.database.value),
+    ] {
+        if let Some(why) = users::unusable(name) {
+            notes.push(format!(
+                "{shown}: DATABASE_URL's {what} \"{}\": {why}, so no app",
+                name.escape_default()
+            ));
+            return None;
+        }
     }
     let mut name = app.name.value.clone();
     let mut n = 2;
@@ -224,7 +234,10 @@ fn app_table(
     t.set("database", app.url.database.value.clone());
     t.set("user", app.user.value.clone());
     if app.url.password_in_file {
-        let var = crate::manifest::write::password_env(&app.user.value);
+        let var = users.var_of(&app.user.value).map_or_else(
+            || crate::manifest::write::password_env(&app.user.value),
+            str::to_string,
+        );
         notes.push(format!(
             "{shown}: DATABASE_URL holds a password value, which is never imported; the manifest refers to ${{{var}}} instead"
         ));
@@ -268,12 +281,10 @@ fn app_table(
             values::seconds(app.connect_timeout.value),
         );
     }
-    if let Some(path) = env_path {
-        t.set(
-            "env_file",
-            crate::fsutil::relative(manifest_dir, &crate::fsutil::absolute(path)),
-        );
-    }
+    t.set(
+        "env_file",
+        crate::fsutil::relative(manifest_dir, &crate::fsutil::absolute(env_path)),
+    );
     Some(t)
 }
 

@@ -6,8 +6,8 @@
 
 use super::values;
 use crate::catalog::pgbouncer::Section;
-use crate::manifest::write::{Table, password_env};
-use crate::manifest::{PoolMode, UserlistHash};
+use crate::manifest::UserlistHash;
+use crate::manifest::write::Table;
 use crate::stack::files::pgbouncer_ini::IniSettings;
 use crate::stack::{Pgbouncer, Setting, Stack};
 
@@ -118,6 +118,10 @@ pub(super) fn databases(
 ) -> Vec<Table> {
     let mut out = Vec::new();
     for db in &stack.databases {
+        if let Some(note) = super::users::left_out("database", &db.name, stack) {
+            notes.push(note);
+            continue;
+        }
         let name = &db.name.value;
         let mut t = Table::array("databases");
         t.set("name", name.clone());
@@ -165,135 +169,4 @@ pub(super) fn databases(
         out.push(t);
     }
     out
-}
-
-/// One `[[users]]` entry in the making.
-struct UserRow {
-    name: String,
-    pool_mode: Option<PoolMode>,
-    max_user_connections: Option<u32>,
-    settings: toml::Table,
-    in_userlist: bool,
-}
-
-/// The userlist's users, then anyone else PgBouncer's file names (admin_users, stats_users,
-/// `[users]`): the manifest lists a user once, with a password source. Returns the tables
-/// and the password variables they refer to.
-pub(super) fn users(stack: &Stack, ini: Option<&IniSettings>) -> (Vec<Table>, Vec<String>) {
-    let mut rows: Vec<UserRow> = stack
-        .users
-        .iter()
-        .map(|u| UserRow {
-            name: u.name.value.clone(),
-            pool_mode: u.pool_mode.as_ref().map(|s| s.value),
-            max_user_connections: u.max_user_connections.as_ref().map(|s| s.value),
-            settings: u
-                .options
-                .iter()
-                .map(|o| {
-                    let v = values::pgbouncer(Section::Users, &o.name, &o.ini_text, o.number);
-                    (o.name.clone(), v)
-                })
-                .collect(),
-            in_userlist: true,
-        })
-        .collect();
-    let pgb = stack.pgbouncer.as_ref();
-    let listed = |names: Option<&Vec<Setting<String>>>| -> Vec<String> {
-        names
-            .map(|n| n.iter().map(|s| s.value.clone()).collect())
-            .unwrap_or_default()
-    };
-    let admins = listed(pgb.map(|b| &b.admin_users));
-    let stats = listed(pgb.map(|b| &b.stats_users));
-    let mut others: Vec<UserRow> = Vec::new();
-    for section in ini.map(|i| i.users.as_slice()).unwrap_or_default() {
-        if rows.iter().any(|r| r.name == section.name) {
-            continue;
-        }
-        let mut row = bare_row(&section.name);
-        for p in &section.params {
-            match p.name {
-                "pool_mode" => row.pool_mode = PoolMode::from_pgbouncer(&p.value.normalized),
-                "max_user_connections" => {
-                    row.max_user_connections = p.value.number.map(|n| n.max(0.0) as u32)
-                }
-                other => {
-                    let v = values::pgbouncer(Section::Users, other, &p.raw, p.value.number);
-                    row.settings.insert(other.to_string(), v);
-                }
-            }
-        }
-        others.push(row);
-    }
-    for name in admins.iter().chain(&stats) {
-        if !rows.iter().chain(&others).any(|r| &r.name == name) {
-            others.push(bare_row(name));
-        }
-    }
-    rows.extend(others);
-    let mut vars: Vec<String> = Vec::new();
-    let tables = rows
-        .iter()
-        .map(|r| {
-            let mut t = Table::array("users");
-            if !r.in_userlist {
-                t.comments.push(format!(
-                    "`{}` is named in pgbouncer.ini but not in the imported userlist: render adds it to userlist.txt",
-                    r.name
-                ));
-            }
-            t.set("name", r.name.clone());
-            let var = unique(password_env(&r.name), &vars);
-            t.set(
-                "password",
-                toml::Value::Table(toml::Table::from_iter([(
-                    "env".to_string(),
-                    toml::Value::String(var.clone()),
-                )])),
-            );
-            vars.push(var);
-            // The imported files do not create roles: they are managed where they were.
-            t.set("role", false);
-            if admins.contains(&r.name) {
-                t.set("admin", true);
-            }
-            if stats.contains(&r.name) {
-                t.set("stats", true);
-            }
-            if let Some(m) = r.pool_mode {
-                t.set("pool_mode", m.as_str());
-            }
-            if let Some(m) = r.max_user_connections {
-                t.set("max_user_connections", i64::from(m));
-            }
-            if !r.settings.is_empty() {
-                t.set("settings", toml::Value::Table(r.settings.clone()));
-            }
-            t
-        })
-        .collect();
-    (tables, vars)
-}
-
-fn bare_row(name: &str) -> UserRow {
-    UserRow {
-        name: name.to_string(),
-        pool_mode: None,
-        max_user_connections: None,
-        settings: toml::Table::new(),
-        in_userlist: false,
-    }
-}
-
-/// `var`, or `var` with a number when two user names map to the same variable (`a-b`, `a_b`).
-fn unique(var: String, taken: &[String]) -> String {
-    if !taken.contains(&var) {
-        return var;
-    }
-    let stem = var.trim_end_matches("_PASSWORD");
-    (2..)
-        .map(|n| format!("{stem}_{n}_PASSWORD"))
-        .find(|v| !taken.contains(v))
-        .unwrap_or(var)
 }

@@ -39,7 +39,7 @@ pub fn pgbouncer(section: Section, name: &str, raw: &str, number: Option<f64>) -
 
 /// A PostgreSQL parameter written as `conf_text` in postgresql.conf.
 pub fn postgres(major: u32, name: &str, conf_text: &str) -> toml::Value {
-    let raw = unquote(conf_text);
+    let raw = received(conf_text);
     let string = || toml::Value::String(raw.clone());
     let Some(param) = PgCatalog::for_major(major).and_then(|c| c.get(name)) else {
         return string();
@@ -63,30 +63,15 @@ pub fn postgres(major: u32, name: &str, conf_text: &str) -> toml::Value {
     }
 }
 
-/// The value PostgreSQL reads from a postgresql.conf value: quotes removed, `''` and `\\`
-/// unescaped (the reader quotes values as `quote` in formats::postgresql_conf does).
-pub fn unquote(conf_text: &str) -> String {
+/// The value PostgreSQL receives for a value written as `conf_text` (quoted where needed, as
+/// [`crate::formats::postgresql_conf::conf_value`] writes it): a quoted one de-escaped by the
+/// reader's own function.
+fn received(conf_text: &str) -> String {
     let t = conf_text.trim();
-    let Some(inner) = t
-        .strip_prefix('\'')
-        .and_then(|s| s.strip_suffix('\''))
-        .filter(|_| t.len() >= 2)
-    else {
-        return t.to_string();
-    };
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            ('\'', Some('\'')) | ('\\', Some('\\')) | ('\\', Some('\'')) => {
-                if let Some(next) = chars.next() {
-                    out.push(next);
-                }
-            }
-            _ => out.push(c),
-        }
+    match t.len() >= 2 && t.starts_with('\'') {
+        true => crate::formats::postgresql_conf::deescape(t),
+        false => t.to_string(),
     }
-    out
 }
 
 /// A duration of poolstack's own keys: whole seconds as an integer, else a number of seconds.
@@ -154,11 +139,13 @@ mod tests {
     }
 
     #[test]
-    fn unquoting_inverts_postgresql_quoting() {
-        for raw in ["plain", "it's", "back\\slash", "", "a, b"] {
+    fn received_values_invert_postgresql_quoting() {
+        for raw in ["plain", "it's", "back\\slash", "", "a, b", "tab\\t"] {
             let quoted = crate::formats::postgresql_conf::quote(raw);
-            assert_eq!(unquote(&quoted), raw);
+            assert_eq!(received(&quoted), raw);
+            let written = crate::formats::postgresql_conf::conf_value(raw);
+            assert_eq!(received(&written), raw, "{written}");
         }
-        assert_eq!(unquote("100"), "100");
+        assert_eq!(received("100"), "100");
     }
 }
