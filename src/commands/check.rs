@@ -184,6 +184,7 @@ fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
         match super::config_files::classify(path)? {
             Named::Manifest(m) => manifests.push(m),
             Named::ConfigFile(input) => configs.push(input),
+            Named::ConfigDir(inputs) => configs.extend(inputs),
         }
     }
     match (manifests.len(), configs.is_empty()) {

@@ -14,13 +14,20 @@ pub enum Named {
     Manifest(PathBuf),
     /// A hand-written config file of a known kind.
     ConfigFile(files::Input),
+    /// A directory without a stack.toml: its `*.conf` fragments, read the way PostgreSQL's
+    /// `include_dir` reads them.
+    ConfigDir(Vec<files::Input>),
 }
 
 /// What `path` is. Neither a manifest nor a config file of a known kind is exit 2: a missing
 /// file says so, an existing one says what poolstack reads.
 pub fn classify(path: &Path) -> Result<Named, InputError> {
     if path.is_dir() {
-        return Ok(Named::Manifest(path.join("stack.toml")));
+        let manifest = path.join("stack.toml");
+        if manifest.exists() {
+            return Ok(Named::Manifest(manifest));
+        }
+        return fragments(path).map(Named::ConfigDir);
     }
     if path.extension().is_some_and(|e| e == "toml") {
         return Ok(Named::Manifest(path.to_path_buf()));
@@ -42,6 +49,42 @@ pub fn classify(path: &Path) -> Result<Named, InputError> {
         display_path(path)
     ))
     .with_help("name it after its kind (pgbouncer.ini, postgresql.conf, .env, userlist.txt)"))
+}
+
+/// A conf.d directory as PostgreSQL's `include_dir` reads it: regular files ending in `.conf`
+/// (case-sensitive), not starting with `.`, in byte order. None at all is exit 2: a directory
+/// with neither a stack.toml nor fragments is not what the user meant.
+fn fragments(dir: &Path) -> Result<Vec<files::Input>, InputError> {
+    let shown = display_path(dir);
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        InputError::new(format!(
+            "cannot read the directory {shown}: {}",
+            crate::formats::text::io_reason(&e)
+        ))
+    })?;
+    let mut names: Vec<std::ffi::OsString> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name())
+        .filter(|n| {
+            n.to_str()
+                .is_some_and(|s| s.ends_with(".conf") && !s.starts_with('.'))
+        })
+        .collect();
+    names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
+    if names.is_empty() {
+        return Err(InputError::new(format!(
+            "{shown} holds neither a stack.toml nor *.conf files"
+        ))
+        .with_help("pass the manifest, or the configuration files themselves"));
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| files::Input {
+            path: dir.join(n),
+            kind: files::Kind::PostgresqlConf,
+        })
+        .collect())
 }
 
 /// The kind of a config file: by its name, else by its first lines. `None` when neither says.

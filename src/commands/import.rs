@@ -143,27 +143,29 @@ fn reads_back(path: &Path, text: &str) -> Result<(), InputError> {
     }
 }
 
-/// Each path as a config file of a known kind, as `check` tells them apart; a manifest, a
-/// directory or an unrecognisable file is exit 2.
+/// Each path as config files of known kinds, as `check` tells them apart (a conf.d directory
+/// gives its fragments); a manifest or an unrecognisable file is exit 2.
 fn inputs(paths: &[PathBuf]) -> Result<Vec<files::Input>, InputError> {
     use super::config_files::{Named, classify};
-    paths
-        .iter()
-        .map(|path| match classify(path)? {
-            Named::ConfigFile(input) => Ok(input),
+    let mut out = Vec::new();
+    for path in paths {
+        match classify(path)? {
+            Named::ConfigFile(input) => out.push(input),
+            Named::ConfigDir(inputs) => out.extend(inputs),
             Named::Manifest(_) => {
                 let what = match path.is_dir() {
-                    true => "a directory",
+                    true => "a directory with a stack.toml",
                     false => "a manifest",
                 };
-                Err(InputError::new(format!(
+                return Err(InputError::new(format!(
                     "{} is {what}: import reads hand-written config files",
                     display_path(path)
                 ))
-                .with_help("pass pgbouncer.ini, *.conf, .env and userlist.txt files"))
+                .with_help("pass pgbouncer.ini, *.conf, .env and userlist.txt files"));
             }
-        })
-        .collect()
+        }
+    }
+    Ok(out)
 }
 
 /// `[peers]` entries: the manifest has no peers (a multi-process PgBouncer is `instances`).
@@ -222,10 +224,37 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_or_a_manifest_is_not_an_input() {
+    fn a_manifest_is_not_an_input_and_a_conf_d_gives_its_fragments() {
         let tmp = tempfile::tempdir().unwrap();
+        // Empty: neither a stack.toml nor fragments.
         let e = inputs(&[tmp.path().to_path_buf()]).unwrap_err();
-        assert!(e.message.contains("is a directory"), "{}", e.message);
+        assert!(
+            e.message.contains("neither a stack.toml nor"),
+            "{}",
+            e.message
+        );
+        for name in [
+            "20-b.conf",
+            "10-a.conf",
+            ".hidden.conf",
+            "x.conf.bak",
+            "Z.CONF",
+        ] {
+            std::fs::write(tmp.path().join(name), "work_mem = '4MB'\n").unwrap();
+        }
+        let got: Vec<String> = inputs(&[tmp.path().to_path_buf()])
+            .unwrap()
+            .iter()
+            .map(|i| i.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(got, ["10-a.conf", "20-b.conf"]);
+        std::fs::write(tmp.path().join("stack.toml"), "").unwrap();
+        let e = inputs(&[tmp.path().to_path_buf()]).unwrap_err();
+        assert!(
+            e.message.contains("a directory with a stack.toml"),
+            "{}",
+            e.message
+        );
         let e = inputs(&[PathBuf::from("stack.toml")]).unwrap_err();
         assert!(e.message.contains("is a manifest"), "{}", e.message);
         let e = inputs(&[tmp.path().join("nowhere.txt")]).unwrap_err();

@@ -9,7 +9,7 @@ use crate::formats::{dotenv, pgbouncer_ini, postgresql_conf};
 use crate::source::SourceMap;
 use crate::stack::Stack;
 use crate::stack::files;
-use std::path::Path;
+use std::path::PathBuf;
 
 /// The built files as the targets would read them, and every error found in them (CAT codes;
 /// warnings are left to `poolstack check`).
@@ -25,9 +25,10 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
         let id = sources.add(&file.path, file.contents.clone());
         match &file.kind {
             FileKind::PgbouncerIni => {
-                // A rendered pgbouncer.ini has no %include, so the directory is never used.
-                let base = file.path.parent().unwrap_or(Path::new("."));
-                let doc = pgbouncer_ini::parse(id, base, &mut sources)?;
+                // The built-in template writes no %include; one added by a template override is
+                // followed from the working directory, as PgBouncer and `check` do.
+                let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                let doc = pgbouncer_ini::parse(id, &cwd, &mut sources)?;
                 let release = stack.pgbouncer.as_ref().and_then(|b| b.release());
                 found.extend(files::pgbouncer_ini::check(&doc, release, &sources).findings);
             }

@@ -139,26 +139,36 @@ fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// PgBouncer reads one configuration and one auth_file: two of either cannot be one stack.
+/// A server reads one configuration (and PgBouncer one auth_file): two different ones cannot
+/// be one stack. (conf.d fragments and postgresql.auto.conf are meant to come in numbers.)
 fn one_of_a_kind(inputs: &[Input], input: &Input) -> Result<(), InputError> {
-    if !matches!(input.kind, Kind::PgbouncerIni | Kind::Userlist) {
+    let role = |i: &Input| match i.kind {
+        Kind::PgbouncerIni | Kind::Userlist => Some(i.kind.label()),
+        Kind::PostgresqlConf if i.path.file_name().is_some_and(|n| n == "postgresql.conf") => {
+            Some("postgresql.conf")
+        }
+        _ => None,
+    };
+    let Some(label) = role(input) else {
         return Ok(());
-    }
-    let same: Vec<String> = inputs
+    };
+    let mut same: Vec<(PathBuf, String)> = inputs
         .iter()
-        .filter(|i| i.kind == input.kind)
-        .map(|i| display_path(&i.path))
+        .filter(|i| role(i) == Some(label))
+        .map(|i| (canonical(&i.path), display_path(&i.path)))
         .collect();
+    same.sort();
+    same.dedup_by(|a, b| a.0 == b.0);
     if same.len() < 2 {
         return Ok(());
     }
+    let shown: Vec<String> = same.into_iter().map(|(_, shown)| shown).collect();
     Err(InputError::new(format!(
-        "{} {} files were given ({}): one PgBouncer reads one of each",
-        same.len(),
-        input.kind.label(),
-        same.join(", ")
+        "{} different {label} files were given ({}): one server reads one",
+        shown.len(),
+        shown.join(", ")
     ))
-    .with_help("check each PgBouncer instance's files in a run of their own"))
+    .with_help("check each server's files in a run of their own"))
 }
 
 /// The versions to check against: the command line's, else the files' `poolstack:` comments.
