@@ -225,5 +225,5 @@ fn agree<'a, T: PartialEq + std::fmt::Display + 'a>(
 pub fn build(inputs: &[Input], flags: &Versions, cwd: &Path) -> Result<Stack, InputError> {
     let read = read(inputs, cwd)?;
     let versions = versions(&read, flags)?;
-    Ok(assemble::stack(read, versions, inputs, cwd))
+    Ok(assemble::stack(read, versions, flags, inputs, cwd))
 }

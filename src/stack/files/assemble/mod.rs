@@ -24,7 +24,14 @@ use postgres::{postgres, stored_secret};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path) -> Stack {
+/// `versions` are the ones in force; `flags` the command line's (which win over comments).
+pub(super) fn stack(
+    read: Read,
+    versions: Versions,
+    flags: &Versions,
+    inputs: &[Input],
+    cwd: &Path,
+) -> Stack {
     let mut findings: Vec<Diagnostic> = Vec::new();
     let sources = &read.sources;
     let ini = read
@@ -50,7 +57,7 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
         conf.as_ref(),
         read.postgres_described,
         versions.postgres,
-        version_origin(&read, true),
+        version_origin(&read, flags.postgres.is_some(), true),
     );
     // Where findings about unset options point: the [pgbouncer] header, else the file's start.
     let section = read.ini.as_ref().and_then(|doc| {
@@ -60,9 +67,14 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
             .map(|s| s.loc.clone())
             .or_else(|| doc.files.first().map(|&file| Loc { file, span: 0..0 }))
     });
-    let pgbouncer = ini
-        .as_ref()
-        .map(|i| pgbouncer(i, section, versions.pgbouncer, version_origin(&read, false)));
+    let pgbouncer = ini.as_ref().map(|i| {
+        pgbouncer(
+            i,
+            section,
+            versions.pgbouncer,
+            version_origin(&read, flags.pgbouncer.is_some(), false),
+        )
+    });
 
     let stored = stored_secret(&postgres);
     let users = users(
@@ -144,7 +156,14 @@ pub(super) fn stack(read: Read, versions: Versions, inputs: &[Input], cwd: &Path
 }
 
 /// Where a version came from: the `poolstack:` comment that declared it, else the flag.
-fn version_origin(read: &Read, postgres: bool) -> Origin {
+fn version_origin(read: &Read, flag: bool, postgres: bool) -> Origin {
+    if flag {
+        return Origin::Default(if postgres {
+            "given with --pg-version"
+        } else {
+            "given with --pgbouncer-version"
+        });
+    }
     let declared = read.directives.iter().find_map(|d| {
         if postgres {
             d.postgres_version.as_ref().map(|v| v.loc.clone())

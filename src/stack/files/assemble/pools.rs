@@ -105,14 +105,20 @@ pub(super) fn databases(set: &IniSettings, pgb: &Pgbouncer, users: &[User]) -> V
                 Some(p) => Setting::new(p.value.normalized.clone(), imported(&p.value_loc)),
                 None => Setting::new(fallback.to_string(), Origin::Default(why)),
             };
-            let count =
-                |keys: &[&str], global: &Setting<u32>| match keys.iter().find_map(|k| param(k)) {
-                    Some(p) => Setting::new(
-                        p.value.number.unwrap_or(0.0).max(0.0) as u32,
-                        imported(&p.value_loc),
-                    ),
-                    None => global.clone(),
-                };
+            // Of several spellings (`reserve_pool`, `reserve_pool_size`), the one written last
+            // wins, as PgBouncer reads the connection string left to right.
+            let count = |keys: &[&str], global: &Setting<u32>| match db
+                .params
+                .iter()
+                .rev()
+                .find(|p| keys.contains(&p.name))
+            {
+                Some(p) => Setting::new(
+                    p.value.number.unwrap_or(0.0).max(0.0) as u32,
+                    imported(&p.value_loc),
+                ),
+                None => global.clone(),
+            };
             let forced_user = param("user")
                 .map(|p| Setting::new(p.value.normalized.clone(), imported(&p.value_loc)));
             Database {
