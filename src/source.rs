@@ -43,12 +43,33 @@ impl SourceFile {
         }
     }
 
-    pub fn line_col(&self, offset: usize) -> LineCol {
+    /// 0-based index of the line holding `offset` (clamped to the end of the text).
+    fn line_index(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
-        };
+        }
+    }
+
+    /// The whole lines around `span`: `before` lines before its first line through `after`
+    /// lines after its last (fewer at either end of the file), and the 0-based index of the
+    /// window's first line. A report draws a snippet from this window instead of scanning the
+    /// whole file, so drawing N findings costs N small windows, not N files.
+    pub fn window(&self, span: Range<usize>, before: usize, after: usize) -> (Range<usize>, usize) {
+        let first = self.line_index(span.start).saturating_sub(before);
+        let last = self.line_index(span.end.max(span.start)) + after;
+        let end = self
+            .line_starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        (self.line_starts[first]..end, first)
+    }
+
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let offset = offset.min(self.text.len());
+        let line = self.line_index(offset);
         let start = self.line_starts[line];
         let column = self
             .text

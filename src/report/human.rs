@@ -1,32 +1,84 @@
 //! Human report: miette's graphical output — source line, caret, `help:`.
 
 use crate::diag::{Diagnostic, InputError, Severity};
-use crate::source::{Loc, SourceMap};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use crate::source::{Loc, SourceFile, SourceMap};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use std::fmt;
 use std::io::IsTerminal;
 
-struct Shown<'a> {
+/// A source file as miette reads it: each snippet is cut from a window of whole lines around
+/// the span, with offsets and line numbers translated back to the file's, so miette never
+/// scans (or gets a copy of) the whole file. Drawing N findings into one file is then linear in
+/// N, not N times the file.
+struct Windowed<'a> {
+    file: &'a SourceFile,
+}
+
+impl SourceCode for Windowed<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        // One line more on each side than miette asks for, so its own context scan inside the
+        // window ends where it would have ended in the whole file.
+        let (window, first_line) = self.file.window(
+            span.offset()..span.offset() + span.len(),
+            context_lines_before + 1,
+            context_lines_after + 1,
+        );
+        let bytes: &'b [u8] = &self.file.text.as_bytes()[window.clone()];
+        let local = SourceSpan::new(
+            span.offset().saturating_sub(window.start).into(),
+            span.len(),
+        );
+        let inner = <[u8] as SourceCode>::read_span(
+            bytes,
+            &local,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        // miette counts lines from the start of what it scanned; the window starts
+        // `first_line` lines into the file.
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.file.display.clone(),
+            inner.data(),
+            SourceSpan::new(
+                (inner.span().offset() + window.start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + first_line,
+            inner.column(),
+            inner.line_count() + first_line,
+        )))
+    }
+}
+
+struct Shown<'a, S> {
     diag: &'a Diagnostic,
-    source: Option<NamedSource<String>>,
+    source: Option<S>,
     labels: Vec<LabeledSpan>,
 }
 
-impl fmt::Debug for Shown<'_> {
+impl<S> fmt::Debug for Shown<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.diag.message)
     }
 }
 
-impl fmt::Display for Shown<'_> {
+impl<S> fmt::Display for Shown<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.diag.message)
     }
 }
 
-impl std::error::Error for Shown<'_> {}
+impl<S> std::error::Error for Shown<'_, S> {}
 
-impl miette::Diagnostic for Shown<'_> {
+impl<S: SourceCode> miette::Diagnostic for Shown<'_, S> {
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
@@ -43,7 +95,7 @@ impl miette::Diagnostic for Shown<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -93,12 +145,23 @@ pub fn report(r: &super::Report<'_>, color: bool) -> String {
 /// One diagnostic as miette draws it. Related places in the same file become extra labels;
 /// places in other files are listed below as `file:line:col`.
 pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    render_from(diag, sources, color, |file| Windowed { file })
+}
+
+/// [`render`], with `source` making what miette reads a snippet from (a test compares the
+/// window against the whole file).
+fn render_from<'a, S: SourceCode>(
+    diag: &Diagnostic,
+    sources: &'a SourceMap,
+    color: bool,
+    source_of: impl Fn(&'a SourceFile) -> S,
+) -> String {
     let mut labels = Vec::new();
     let mut source = None;
     let mut elsewhere = Vec::new();
     if let Some(primary) = &diag.primary {
         let file = sources.get(primary.file);
-        source = Some(NamedSource::new(file.display.clone(), file.text.clone()));
+        source = Some(source_of(file));
         labels.push(LabeledSpan::new_primary_with_span(None, span(primary)));
         for r in &diag.related {
             if r.loc.file == primary.file {
