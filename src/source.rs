@@ -135,4 +135,15 @@ mod tests {
         assert_eq!(f.line_col(8), LineCol { line: 2, column: 5 });
         assert_eq!(f.line_col(999).line, 3);
     }
+
+    #[test]
+    fn a_window_is_whole_lines_around_the_span() {
+        let f = SourceFile::new(Path::new("x"), "a\nbb\nccc\ndddd\ne".to_string());
+        // "ccc" with one line each side: lines 2..=4.
+        assert_eq!(f.window(5..8, 1, 1), (2..14, 1));
+        // Clamped at the file's ends.
+        assert_eq!(f.window(0..1, 3, 0), (0..2, 0));
+        assert_eq!(f.window(14..15, 0, 5), (14..15, 4));
+        assert_eq!(f.window(15..15, 1, 1), (9..15, 3));
+    }
 }
