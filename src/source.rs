@@ -104,6 +104,31 @@ impl SourceMap {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
     }
 
+    /// Overwrite the secret at `span` in `file`'s text with `*`, byte for byte: each character
+    /// becomes as many `*` as it has bytes, and line breaks stay, so every offset and line
+    /// number into the file keeps pointing where it did. Reports draw snippets from this text,
+    /// and a password or verifier must never reach output (docs/product.md).
+    pub fn redact(&mut self, file: FileId, span: Range<usize>) {
+        let text = &mut self.files[file.0].text;
+        let mut start = span.start.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let masked: String = text[start..end]
+            .chars()
+            .flat_map(|c| {
+                let keep = matches!(c, '\n' | '\r');
+                let n = if keep { 1 } else { c.len_utf8() };
+                std::iter::repeat_n(if keep { c } else { '*' }, n)
+            })
+            .collect();
+        text.replace_range(start..end, &masked);
+    }
+
     /// `file:line:column` of the start of `loc`.
     pub fn describe(&self, loc: &Loc) -> String {
         let file = self.get(loc.file);
@@ -134,6 +159,23 @@ mod tests {
         // 'é' is two bytes but one column
         assert_eq!(f.line_col(8), LineCol { line: 2, column: 5 });
         assert_eq!(f.line_col(999).line, 3);
+    }
+
+    #[test]
+    fn redacting_keeps_every_offset_and_line() {
+        let mut map = SourceMap::default();
+        let text = "\"admin\" \"hunter2\"\n\"bob\" \"pé\nx\"\nlast\n";
+        let f = map.add(Path::new("userlist.txt"), text.to_string());
+        map.redact(f, 9..16);
+        // 'é' is two bytes: two stars; the line break inside the span stays.
+        map.redact(f, 25..30);
+        let after = &map.get(f).text;
+        assert_eq!(after, "\"admin\" \"*******\"\n\"bob\" \"***\n*\"\nlast\n");
+        assert_eq!(after.len(), text.len());
+        assert_eq!(map.get(f).line_col(32), LineCol { line: 4, column: 1 });
+        // A span past the end, or inside a character, is clamped, never a panic.
+        map.redact(f, 30..999);
+        assert_eq!(map.get(f).text.len(), text.len());
     }
 
     #[test]

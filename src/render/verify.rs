@@ -38,10 +38,14 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
                 );
             }
             FileKind::Env { .. } => {
-                found.extend(dotenv::parse(id, &file.contents).findings);
+                let env = dotenv::parse(id, &file.contents);
+                files::redact_env(&mut sources, &env);
+                found.extend(env.findings);
             }
             FileKind::Userlist => {
-                if let Some(b) = Userlist::parse(&file.contents).broken {
+                let parsed = Userlist::parse(&file.contents);
+                files::redact_userlist(&mut sources, id, &parsed);
+                if let Some(b) = parsed.broken {
                     found.push(
                         Diagnostic::new(
                             "CAT008",

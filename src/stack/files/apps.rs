@@ -238,6 +238,26 @@ fn app_name(path: &Path) -> String {
     }
 }
 
+/// Where in the file a `DATABASE_URL`'s literal password is, if it has one. When the value's
+/// text is not the URL as written (an escape inside quotes), the whole value.
+pub fn literal_password(e: &EnvEntry, sources: &SourceMap) -> Option<Loc> {
+    if e.key != "DATABASE_URL" {
+        return None;
+    }
+    let span = parse_url(&e.value)?.password_span?;
+    let at = e.value_loc.span.start + quote_offset(e, sources);
+    let written = at + span.start..at + span.end;
+    let as_written = sources.get(e.value_loc.file).text.get(written.clone()) == e.value.get(span);
+    Some(Loc {
+        file: e.value_loc.file,
+        span: if as_written {
+            written
+        } else {
+            e.value_loc.span.clone()
+        },
+    })
+}
+
 /// Offset of the value's text inside its token (1 when it is quoted).
 fn quote_offset(e: &EnvEntry, sources: &SourceMap) -> usize {
     let token = &sources.get(e.value_loc.file).text[e.value_loc.span.clone()];
@@ -266,6 +286,8 @@ pub struct DbUrl {
     pub password_var: Option<String>,
     /// A password written as a value.
     pub password_literal: bool,
+    /// Where that literal password is in the URL text (never shown: it is redacted).
+    pub password_span: Option<std::ops::Range<usize>>,
     pub host: String,
     pub host_span: Option<std::ops::Range<usize>>,
     pub port: u16,
@@ -294,7 +316,7 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         Some(i) => (Some(&authority[..i]), &authority[i + 1..], base + i + 1),
         None => (None, authority, base),
     };
-    let (user, user_span, password_var, password_literal) = match userinfo {
+    let (user, user_span, password_var, password_literal, password_span) = match userinfo {
         Some(ui) => {
             let (u, pw) = match ui.split_once(':') {
                 Some((u, p)) => (u, Some(p)),
@@ -307,9 +329,11 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
                     .map(str::to_string)
             });
             let literal = pw.is_some_and(|p| !p.is_empty()) && var.is_none();
-            (percent_decode(u), Some(base..base + u.len()), var, literal)
+            let at = base + u.len() + 1;
+            let span = pw.filter(|_| literal).map(|p| at..at + p.len());
+            (percent_decode(u), Some(base..base + u.len()), var, literal, span)
         }
-        None => (String::new(), None, None, false),
+        None => (String::new(), None, None, false, None),
     };
     let (host, port_text) = match hostport.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h, Some(p)),
@@ -345,6 +369,7 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         user_span,
         password_var,
         password_literal,
+        password_span,
         host: host.trim_matches(['[', ']']).to_string(),
         host_span: (!host.is_empty()).then(|| hp_at..hp_at + host.len()),
         port,
@@ -387,11 +412,13 @@ mod tests {
         assert_eq!(u.user, "trader");
         assert_eq!(u.password_var.as_deref(), Some("POSTGRES_PASSWORD"));
         assert!(!u.password_literal);
+        assert_eq!(u.password_span, None);
         assert_eq!((u.host.as_str(), u.port), ("pgbouncer", 5432));
         assert_eq!(u.database, "mt5_trading");
         assert_eq!(u.options.as_ref().unwrap().0, "-c statement_timeout=5s");
         let text = "postgresql://u:secret@db/app";
         let u = parse_url(text).unwrap();
+        assert_eq!(u.password_span.map(|s| &text[s]), Some("secret"));
         assert_eq!(u.driver, Driver::Psycopg2);
         assert!(u.password_literal);
         assert_eq!(u.port, 5432);

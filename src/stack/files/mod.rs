@@ -91,6 +91,7 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
                 out.directives
                     .push(directives::scan(file, &sources, &['#'])?);
                 let env = dotenv::parse(file, &sources.get(file).text);
+                redact_env(&mut sources, &env);
                 out.envs.push((file, env));
             }
             Kind::Userlist => {
@@ -99,6 +100,7 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
                 out.directives
                     .push(directives::scan(file, &sources, &[';'])?);
                 let parsed = Userlist::parse(&sources.get(file).text);
+                redact_userlist(&mut sources, file, &parsed);
                 out.userlist = Some((file, parsed));
             }
         }
@@ -106,6 +108,27 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
     out.confs.extend(auto_confs);
     out.sources = sources;
     Ok(out)
+}
+
+/// Blank out every secret of a parsed userlist in its source text, so no report can show one.
+/// What rules need from the secrets (their kind, md5 quirks) comes from the parsed entries.
+pub fn redact_userlist(sources: &mut SourceMap, file: FileId, parsed: &Userlist) {
+    for e in &parsed.entries {
+        sources.redact(file, e.secret_span.clone());
+    }
+}
+
+/// Blank out a `DATABASE_URL`'s literal password in the `.env`'s source text (a `${VAR}`
+/// reference is not a secret and stays). `password_in_file` comes from the parsed value.
+pub fn redact_env(sources: &mut SourceMap, env: &EnvFile) {
+    let found: Vec<_> = env
+        .entries
+        .iter()
+        .filter_map(|e| apps::literal_password(e, sources))
+        .collect();
+    for loc in found {
+        sources.redact(loc.file, loc.span);
+    }
 }
 
 /// PgBouncer reads one configuration and one auth_file: two of either cannot be one stack.
