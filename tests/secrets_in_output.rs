@@ -79,7 +79,14 @@ fn stack() -> tempfile::TempDir {
 }
 
 fn assert_no_secret(out: &str) {
-    for secret in [PLAIN, MD5, &MD5[3..], SCRAM, "c2FsdHNhbHRzYWx0c2FsdA==", URL_PASSWORD] {
+    for secret in [
+        PLAIN,
+        MD5,
+        &MD5[3..],
+        SCRAM,
+        "c2FsdHNhbHRzYWx0c2FsdA==",
+        URL_PASSWORD,
+    ] {
         assert!(!out.contains(secret), "`{secret}` is shown:\n{out}");
     }
 }
@@ -90,7 +97,10 @@ fn human_snippets_show_no_userlist_secret() {
     let files = ["pgbouncer.ini", "userlist.txt"];
     let expected = places(dir.path(), &files);
     // The findings that point at the secrets themselves are there.
-    for code in ["AUT002] at userlist.txt:2:11", "AUT009] at userlist.txt:1:10"] {
+    for code in [
+        "AUT002] at userlist.txt:2:11",
+        "AUT009] at userlist.txt:1:10",
+    ] {
         assert!(expected.iter().any(|p| p == code), "{expected:#?}");
     }
     let (code, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini", "userlist.txt"]);
@@ -98,7 +108,10 @@ fn human_snippets_show_no_userlist_secret() {
     assert_no_secret(&stdout);
     assert_no_secret(&stderr);
     for place in &expected {
-        assert!(stdout.contains(place.as_str()), "{place} missing:\n{stdout}");
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
     }
     // The snippet still has the line, with the secret starred out to its length.
     assert!(stdout.contains("\"admin\" \"*******\""), "{stdout}");
@@ -121,7 +134,49 @@ fn human_snippets_show_no_url_password() {
     assert_no_secret(&stdout);
     assert_no_secret(&stderr);
     for place in &expected {
-        assert!(stdout.contains(place.as_str()), "{place} missing:\n{stdout}");
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
     }
     assert!(stdout.contains("app:********@localhost"), "{stdout}");
+}
+
+/// A password written in stack.toml is AUT001, drawn at its place with the value starred out.
+#[test]
+fn human_snippets_show_no_manifest_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mt5/stack.toml"),
+    )
+    .unwrap();
+    // The app then names its own variable (it cannot refer to a literal).
+    let literal = manifest
+        .replace(
+            "password = { env = \"POSTGRES_PASSWORD\" }",
+            &format!("password = \"{PLAIN}\""),
+        )
+        .replace(
+            "name = \"api\"",
+            "name = \"api\"\npassword_env = \"DB_PASSWORD\"",
+        );
+    assert_ne!(literal, manifest);
+    std::fs::write(dir.path().join("stack.toml"), literal).unwrap();
+    let expected = places(dir.path(), &["stack.toml"]);
+    assert!(
+        expected
+            .iter()
+            .any(|p| p.starts_with("AUT001] at stack.toml:68:")),
+        "{expected:#?}"
+    );
+    let (_, stdout, stderr) = run(dir.path(), &["check", "stack.toml"]);
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    for place in &expected {
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("password = \"*******\""), "{stdout}");
 }

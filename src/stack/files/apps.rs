@@ -331,7 +331,13 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
             let literal = pw.is_some_and(|p| !p.is_empty()) && var.is_none();
             let at = base + u.len() + 1;
             let span = pw.filter(|_| literal).map(|p| at..at + p.len());
-            (percent_decode(u), Some(base..base + u.len()), var, literal, span)
+            (
+                percent_decode(u),
+                Some(base..base + u.len()),
+                var,
+                literal,
+                span,
+            )
         }
         None => (String::new(), None, None, false, None),
     };
