@@ -180,3 +180,23 @@ fn human_snippets_show_no_manifest_password() {
     }
     assert!(stdout.contains("password = \"*******\""), "{stdout}");
 }
+
+/// A URL the app could not use is CAT002, and its message quotes the URL: without the password,
+/// in every format.
+#[test]
+fn a_refused_url_is_quoted_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("DATABASE_URL=postgresql://app:{URL_PASSWORD}@db:notaport/app\n"),
+    )
+    .unwrap();
+    assert_eq!(places(dir.path(), &[".env"]), ["CAT002] at .env:1:14"]);
+    for format in ["human", "json", "sarif", "github"] {
+        let (code, stdout, stderr) = run(dir.path(), &["check", "--format", format, ".env"]);
+        assert_eq!(code, Some(1), "{stdout}{stderr}");
+        assert_no_secret(&stdout);
+        assert_no_secret(&stderr);
+        assert!(stdout.contains("app:********@db"), "{format}: {stdout}");
+    }
+}

@@ -45,7 +45,7 @@ pub fn app(
             Diagnostic::new(
                 "CAT002",
                 Severity::Error,
-                format!("{}={} is not {what}", e.key, e.value),
+                format!("{}={} is not {what}", e.key, shown_value(e)),
             )
             .at(Some(e.value_loc.clone()))
             .help(help.to_string()),
@@ -244,7 +244,7 @@ pub fn literal_password(e: &EnvEntry, sources: &SourceMap) -> Option<Loc> {
     if e.key != "DATABASE_URL" {
         return None;
     }
-    let span = parse_url(&e.value)?.password_span?;
+    let span = literal_password_span(&e.value)?;
     let at = e.value_loc.span.start + quote_offset(e, sources);
     let written = at + span.start..at + span.end;
     let as_written = sources.get(e.value_loc.file).text.get(written.clone()) == e.value.get(span);
@@ -316,7 +316,7 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         Some(i) => (Some(&authority[..i]), &authority[i + 1..], base + i + 1),
         None => (None, authority, base),
     };
-    let (user, user_span, password_var, password_literal, password_span) = match userinfo {
+    let (user, user_span, password_var, password_literal) = match userinfo {
         Some(ui) => {
             let (u, pw) = match ui.split_once(':') {
                 Some((u, p)) => (u, Some(p)),
@@ -329,17 +329,9 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
                     .map(str::to_string)
             });
             let literal = pw.is_some_and(|p| !p.is_empty()) && var.is_none();
-            let at = base + u.len() + 1;
-            let span = pw.filter(|_| literal).map(|p| at..at + p.len());
-            (
-                percent_decode(u),
-                Some(base..base + u.len()),
-                var,
-                literal,
-                span,
-            )
+            (percent_decode(u), Some(base..base + u.len()), var, literal)
         }
-        None => (String::new(), None, None, false, None),
+        None => (String::new(), None, None, false),
     };
     let (host, port_text) = match hostport.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h, Some(p)),
@@ -375,7 +367,7 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         user_span,
         password_var,
         password_literal,
-        password_span,
+        password_span: literal_password_span(url),
         host: host.trim_matches(['[', ']']).to_string(),
         host_span: (!host.is_empty()).then(|| hp_at..hp_at + host.len()),
         port,
@@ -384,6 +376,32 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         database_span: (!db.is_empty()).then(|| path_at..path_at + db.len()),
         options,
     })
+}
+
+/// Where a URL's password is (`scheme://user:PASSWORD@host…`) when it is written as a value,
+/// not a `${VAR}`/`$VAR` reference. Found even in a URL [`parse_url`] refuses (a bad port, an
+/// unknown scheme), because such a URL is still shown back to the user.
+pub fn literal_password_span(url: &str) -> Option<std::ops::Range<usize>> {
+    let base = url.find("://")? + 3;
+    let rest = &url[base..];
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let colon = userinfo.find(':')?;
+    let password = &userinfo[colon + 1..];
+    (!password.is_empty() && !password.starts_with('$'))
+        .then(|| base + colon + 1..base + userinfo.len())
+}
+
+/// A `.env` value as a message may quote it: a URL's literal password starred out.
+fn shown_value(e: &EnvEntry) -> String {
+    match literal_password_span(&e.value) {
+        Some(span) => {
+            let mut v = e.value.clone();
+            v.replace_range(span.clone(), &"*".repeat(span.len()));
+            v
+        }
+        None => e.value.clone(),
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -425,6 +443,15 @@ mod tests {
         let text = "postgresql://u:secret@db/app";
         let u = parse_url(text).unwrap();
         assert_eq!(u.password_span.map(|s| &text[s]), Some("secret"));
+        // Found even where the URL is refused, and never in a reference.
+        let bad = "mysql://u:p@ss:w0rd@h:notaport/db";
+        assert_eq!(
+            literal_password_span(bad).map(|s| &bad[s]),
+            Some("p@ss:w0rd")
+        );
+        assert_eq!(literal_password_span("postgresql://u:$PW@h/db"), None);
+        assert_eq!(literal_password_span("postgresql://u:${PW}@h/db"), None);
+        assert_eq!(literal_password_span("postgresql://u@h/db"), None);
         assert_eq!(u.driver, Driver::Psycopg2);
         assert!(u.password_literal);
         assert_eq!(u.port, 5432);
