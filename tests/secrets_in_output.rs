@@ -200,3 +200,33 @@ fn a_refused_url_is_quoted_without_its_password() {
         assert!(stdout.contains("app:********@db"), "{format}: {stdout}");
     }
 }
+
+/// AUT007 draws the line where PgBouncer stops reading; the secrets on it and after it, which
+/// PgBouncer never loads, are starred out too.
+#[test]
+fn secrets_past_a_broken_line_are_not_shown() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("userlist.txt"),
+        format!("\"legacy\" \"{MD5}\"\n# \"admin\" \"{PLAIN}\"\n\"app\" \"{URL_PASSWORD}\"\n"),
+    )
+    .unwrap();
+    let files = ["pgbouncer.ini", "userlist.txt"];
+    let expected = places(dir.path(), &files);
+    assert!(
+        expected
+            .iter()
+            .any(|p| p.starts_with("AUT007] at userlist.txt:2:")),
+        "{expected:#?}"
+    );
+    let (_, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini", "userlist.txt"]);
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    for place in &expected {
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("# \"admin\" \"*******\""), "{stdout}");
+}

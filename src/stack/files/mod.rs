@@ -110,11 +110,14 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
     Ok(out)
 }
 
-/// Blank out every secret of a parsed userlist in its source text, so no report can show one.
+/// Blank out every secret of a parsed userlist in its source text, so no report can show one:
+/// the entries' and those on the lines PgBouncer never reads (AUT007 draws the broken line).
 /// What rules need from the secrets (their kind, md5 quirks) comes from the parsed entries.
 pub fn redact_userlist(sources: &mut SourceMap, file: FileId, parsed: &Userlist) {
-    for e in &parsed.entries {
-        sources.redact(file, e.secret_span.clone());
+    let unloaded = parsed.unloaded_secret_spans(&sources.get(file).text);
+    let loaded = parsed.entries.iter().map(|e| e.secret_span.clone());
+    for span in loaded.chain(unloaded) {
+        sources.redact(file, span);
     }
 }
 
