@@ -230,3 +230,20 @@ fn secrets_past_a_broken_line_are_not_shown() {
     }
     assert!(stdout.contains("# \"admin\" \"*******\""), "{stdout}");
 }
+
+/// An input error (exit 2) draws its line too: a bad `poolstack:` comment next to an entry.
+#[test]
+fn an_input_error_in_a_userlist_shows_no_secret() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("userlist.txt"),
+        format!("\"admin\" \"{PLAIN}\"\n; poolstack: ignore AUT09 typo\n\"legacy\" \"{MD5}\"\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini", "userlist.txt"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("userlist.txt:2:"), "{stderr}");
+    assert!(stderr.contains("\"admin\" \"*******\""), "{stderr}");
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+}

@@ -88,19 +88,21 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
             }
             Kind::Env => {
                 let file = sources.add(&input.path, text::read(&input.path)?);
+                let env = dotenv::parse(file, &sources.get(file).text);
+                // Before anything can fail with the text attached (a bad `poolstack:` comment).
+                redact_env(&mut sources, &env);
                 out.directives
                     .push(directives::scan(file, &sources, &['#'])?);
-                let env = dotenv::parse(file, &sources.get(file).text);
-                redact_env(&mut sources, &env);
                 out.envs.push((file, env));
             }
             Kind::Userlist => {
                 let file = sources.add(&input.path, text::read(&input.path)?);
+                let parsed = Userlist::parse(&sources.get(file).text);
+                // Before anything can fail with the text attached (a bad `poolstack:` comment).
+                redact_userlist(&mut sources, file, &parsed);
                 // `;` only: a `#` line would make PgBouncer stop reading the file.
                 out.directives
                     .push(directives::scan(file, &sources, &[';'])?);
-                let parsed = Userlist::parse(&sources.get(file).text);
-                redact_userlist(&mut sources, file, &parsed);
                 out.userlist = Some((file, parsed));
             }
         }
