@@ -247,3 +247,35 @@ fn an_input_error_in_a_userlist_shows_no_secret() {
     assert_no_secret(&stdout);
     assert_no_secret(&stderr);
 }
+
+/// A `[databases]` connection string may carry `password=`: starred out where its line is drawn.
+#[test]
+fn a_connection_string_password_is_not_shown() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        format!(
+            "[databases]\napp = host=db dbname=app user=app password={URL_PASSWORD} bogus=1\n\
+             ops = host=db password='{PLAIN}' bogus=2\n[pgbouncer]\nlisten_port = 6432\n"
+        ),
+    )
+    .unwrap();
+    let expected = places(dir.path(), &["pgbouncer.ini"]);
+    assert!(
+        expected
+            .iter()
+            .any(|p| p.starts_with("CAT001] at pgbouncer.ini:2:")),
+        "{expected:#?}"
+    );
+    let (_, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini"]);
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    for place in &expected {
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("password=******** bogus=1"), "{stdout}");
+    assert!(stdout.contains("password='*******' bogus=2"), "{stdout}");
+}

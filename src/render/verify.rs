@@ -28,6 +28,7 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
                 // A rendered pgbouncer.ini has no %include, so the directory is never used.
                 let base = file.path.parent().unwrap_or(Path::new("."));
                 let doc = pgbouncer_ini::parse(id, base, &mut sources)?;
+                files::redact_ini(&mut sources, &doc);
                 let release = stack.pgbouncer.as_ref().and_then(|b| b.release());
                 found.extend(files::pgbouncer_ini::check(&doc, release, &sources).findings);
             }

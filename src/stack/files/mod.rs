@@ -15,7 +15,7 @@ pub mod postgresql_conf;
 pub use kind::Kind;
 
 use super::Stack;
-use crate::catalog::pgbouncer::PgbVersion;
+use crate::catalog::pgbouncer::{PgbVersion, Section};
 use crate::diag::InputError;
 use crate::formats::directives::{self, Declared, Directives};
 use crate::formats::dotenv::{self, EnvFile};
@@ -69,6 +69,7 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
         match input.kind {
             Kind::PgbouncerIni => {
                 let doc = ini_format::read(&input.path, cwd, &mut sources)?;
+                redact_ini(&mut sources, &doc);
                 out.directives.extend(doc.directives.iter().cloned());
                 out.ini = Some(doc);
             }
@@ -119,6 +120,30 @@ pub fn redact_userlist(sources: &mut SourceMap, file: FileId, parsed: &Userlist)
     let unloaded = parsed.unloaded_secret_spans(&sources.get(file).text);
     let loaded = parsed.entries.iter().map(|e| e.secret_span.clone());
     for span in loaded.chain(unloaded) {
+        sources.redact(file, span);
+    }
+}
+
+/// Blank out the `password=` of every `[databases]`/`[users]`/`[peers]` connection string.
+pub fn redact_ini(sources: &mut SourceMap, doc: &ini_format::IniDocument) {
+    let found: Vec<_> = doc
+        .entries
+        .iter()
+        .filter(|e| e.section != Section::Pgbouncer)
+        .filter_map(|e| ini_format::parse_connstr(&e.value, &e.value_loc).ok())
+        .flatten()
+        .filter(|p| p.key == "password")
+        .map(|p| {
+            // Keep the quotes of `password='…'`.
+            let q = usize::from(p.quoted);
+            let span = p.value_loc.span;
+            (
+                p.value_loc.file,
+                span.start + q..span.end.saturating_sub(q).max(span.start + q),
+            )
+        })
+        .collect();
+    for (file, span) in found {
         sources.redact(file, span);
     }
 }
