@@ -43,12 +43,33 @@ impl SourceFile {
         }
     }
 
-    pub fn line_col(&self, offset: usize) -> LineCol {
+    /// 0-based index of the line holding `offset` (clamped to the end of the text).
+    fn line_index(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
-        };
+        }
+    }
+
+    /// The whole lines around `span`: `before` lines before its first line through `after`
+    /// lines after its last (fewer at either end of the file), and the 0-based index of the
+    /// window's first line. A report draws a snippet from this window instead of scanning the
+    /// whole file, so drawing N findings costs N small windows, not N files.
+    pub fn window(&self, span: Range<usize>, before: usize, after: usize) -> (Range<usize>, usize) {
+        let first = self.line_index(span.start).saturating_sub(before);
+        let last = self.line_index(span.end.max(span.start)) + after;
+        let end = self
+            .line_starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        (self.line_starts[first]..end, first)
+    }
+
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let offset = offset.min(self.text.len());
+        let line = self.line_index(offset);
         let start = self.line_starts[line];
         let column = self
             .text
@@ -83,6 +104,31 @@ impl SourceMap {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
     }
 
+    /// Overwrite the secret at `span` in `file`'s text with `*`, byte for byte: each character
+    /// becomes as many `*` as it has bytes, and line breaks stay, so every offset and line
+    /// number into the file keeps pointing where it did. Reports draw snippets from this text,
+    /// and a password or verifier must never reach output (docs/product.md).
+    pub fn redact(&mut self, file: FileId, span: Range<usize>) {
+        let text = &mut self.files[file.0].text;
+        let mut start = span.start.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let masked: String = text[start..end]
+            .chars()
+            .flat_map(|c| {
+                let keep = matches!(c, '\n' | '\r');
+                let n = if keep { 1 } else { c.len_utf8() };
+                std::iter::repeat_n(if keep { c } else { '*' }, n)
+            })
+            .collect();
+        text.replace_range(start..end, &masked);
+    }
+
     /// `file:line:column` of the start of `loc`.
     pub fn describe(&self, loc: &Loc) -> String {
         let file = self.get(loc.file);
@@ -113,5 +159,33 @@ mod tests {
         // 'é' is two bytes but one column
         assert_eq!(f.line_col(8), LineCol { line: 2, column: 5 });
         assert_eq!(f.line_col(999).line, 3);
+    }
+
+    #[test]
+    fn redacting_keeps_every_offset_and_line() {
+        let mut map = SourceMap::default();
+        let text = "\"admin\" \"hunter2\"\n\"bob\" \"pé\nx\"\nlast\n";
+        let f = map.add(Path::new("userlist.txt"), text.to_string());
+        map.redact(f, 9..16);
+        // 'é' is two bytes: two stars; the line break inside the span stays.
+        map.redact(f, 25..30);
+        let after = &map.get(f).text;
+        assert_eq!(after, "\"admin\" \"*******\"\n\"bob\" \"***\n*\"\nlast\n");
+        assert_eq!(after.len(), text.len());
+        assert_eq!(map.get(f).line_col(32), LineCol { line: 4, column: 1 });
+        // A span past the end, or inside a character, is clamped, never a panic.
+        map.redact(f, 30..999);
+        assert_eq!(map.get(f).text.len(), text.len());
+    }
+
+    #[test]
+    fn a_window_is_whole_lines_around_the_span() {
+        let f = SourceFile::new(Path::new("x"), "a\nbb\nccc\ndddd\ne".to_string());
+        // "ccc" with one line each side: lines 2..=4.
+        assert_eq!(f.window(5..8, 1, 1), (2..14, 1));
+        // Clamped at the file's ends.
+        assert_eq!(f.window(0..1, 3, 0), (0..2, 0));
+        assert_eq!(f.window(14..15, 0, 5), (14..15, 4));
+        assert_eq!(f.window(15..15, 1, 1), (9..15, 3));
     }
 }

@@ -50,7 +50,8 @@ pub fn run(
     let problems = misread_lines(&args.output, &existing_text, &existing);
     if !problems.is_empty() {
         let mut sources = SourceMap::default();
-        sources.add(&args.output, existing_text.clone());
+        let file = sources.add(&args.output, existing_text.clone());
+        crate::stack::files::redact_userlist(&mut sources, file, &existing);
         for d in &problems {
             let _ = write!(err, "{}", human::render(d, &sources, color));
         }

@@ -532,6 +532,51 @@ impl Userlist {
     }
 }
 
+impl Userlist {
+    /// Best effort, for redaction: the secrets on the lines PgBouncer never reads (the broken
+    /// line and every later one), which are no entries but still hold passwords and verifiers.
+    /// On each such line, the inside of every quoted field after the first (the user), or from
+    /// an unclosed quote to the end of the line. Spans are into `text`, as for
+    /// [`Userlist::users_lost_after_break`].
+    pub fn unloaded_secret_spans(&self, text: &str) -> Vec<Range<usize>> {
+        let Some(broken) = &self.broken else {
+            return Vec::new();
+        };
+        let bytes = text.as_bytes();
+        let from = broken.span.start.min(bytes.len());
+        let mut at = bytes[..from]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let mut out = Vec::new();
+        for line in bytes[at..].split(|&b| b == b'\n') {
+            let mut field = 0;
+            let mut i = 0;
+            while let Some(open) = line[i..].iter().position(|&b| b == b'"').map(|p| i + p) {
+                let mut j = open + 1;
+                let close = loop {
+                    match line.get(j) {
+                        None => break None,
+                        Some(b'"') if line.get(j + 1) == Some(&b'"') => j += 2,
+                        Some(b'"') => break Some(j),
+                        Some(_) => j += 1,
+                    }
+                };
+                if field > 0 {
+                    out.push(at + open + 1..at + close.unwrap_or(line.len()));
+                }
+                field += 1;
+                match close {
+                    Some(c) => i = c + 1,
+                    None => break,
+                }
+            }
+            at += line.len() + 1;
+        }
+        out
+    }
+}
+
 /// Quote a field as PgBouncer expects: surround with double quotes, double any inner quote.
 pub fn quote_field(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -1064,5 +1109,24 @@ mod tests {
                 .collect();
             prop_assert_eq!(again, pairs);
         }
+    }
+
+    #[test]
+    fn secrets_after_the_break_are_found_for_redaction() {
+        let text = "\"a\" \"pw1\"\n# \"old\" \"pw2\"\n\"b\" \"p\"\"w3\"\n\"c\" \"open\n";
+        let list = Userlist::parse(text);
+        assert!(list.broken.is_some());
+        let found: Vec<&str> = list
+            .unloaded_secret_spans(text)
+            .into_iter()
+            .map(|s| &text[s])
+            .collect();
+        // The loaded entry's secret is an entry's `secret_span`, not one of these.
+        assert_eq!(found, ["pw2", "p\"\"w3", "open"]);
+        assert!(
+            Userlist::parse("\"a\" \"pw\"\n")
+                .unloaded_secret_spans("\"a\" \"pw\"\n")
+                .is_empty()
+        );
     }
 }

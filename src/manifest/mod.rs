@@ -72,6 +72,7 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedManifest, InputError> {
     let index = SpanIndex::build(text).map_err(|e| toml_error(&e, file, &sources, None))?;
     let manifest: Manifest =
         toml::from_str(text).map_err(|e| toml_error(&e, file, &sources, Some(&index)))?;
+    redact_literal_passwords(&manifest, &index, file, &mut sources);
     let dir = path
         .parent()
         .map(|p| {
@@ -92,6 +93,34 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedManifest, InputError> {
     };
     validate(&loaded)?;
     Ok(loaded)
+}
+
+/// A password written in the manifest (AUT001) is shown as `*` wherever a report draws its line;
+/// the value itself is kept in [`types::PasswordSource::Literal`] for `render`.
+fn redact_literal_passwords(
+    manifest: &Manifest,
+    index: &SpanIndex,
+    file: FileId,
+    sources: &mut SourceMap,
+) {
+    for (i, user) in manifest.users.iter().enumerate() {
+        if !matches!(user.password, Some(types::PasswordSource::Literal(_))) {
+            continue;
+        }
+        let Some(span) = index.value(&spans::path(&["users", &i.to_string(), "password"])) else {
+            continue;
+        };
+        // Keep the quotes, so the line still reads as a string.
+        let quoted = sources.get(file).text.get(span.clone()).is_some_and(|v| {
+            v.len() >= 2 && v.starts_with(['"', '\'']) && v.ends_with(['"', '\''])
+        });
+        let inner = if quoted {
+            span.start + 1..span.end - 1
+        } else {
+            span
+        };
+        sources.redact(file, inner);
+    }
 }
 
 /// Turn toml/serde's error into a located input error, with "did you mean" for unknown keys.

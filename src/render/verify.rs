@@ -29,6 +29,7 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
                 // followed from the working directory, as PgBouncer and `check` do.
                 let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
                 let doc = pgbouncer_ini::parse(id, &cwd, &mut sources)?;
+                files::redact_ini(&mut sources, &doc);
                 let release = stack.pgbouncer.as_ref().and_then(|b| b.release());
                 found.extend(files::pgbouncer_ini::check(&doc, release, &sources).findings);
             }
@@ -39,10 +40,14 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
                 );
             }
             FileKind::Env { .. } => {
-                found.extend(dotenv::parse(id, &file.contents).findings);
+                let env = dotenv::parse(id, &file.contents);
+                files::redact_env(&mut sources, &env);
+                found.extend(env.findings);
             }
             FileKind::Userlist => {
-                if let Some(b) = Userlist::parse(&file.contents).broken {
+                let parsed = Userlist::parse(&file.contents);
+                files::redact_userlist(&mut sources, id, &parsed);
+                if let Some(b) = parsed.broken {
                     found.push(
                         Diagnostic::new(
                             "CAT008",

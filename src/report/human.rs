@@ -1,32 +1,84 @@
 //! Human report: miette's graphical output — source line, caret, `help:`.
 
 use crate::diag::{Diagnostic, InputError, Severity};
-use crate::source::{Loc, SourceMap};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use crate::source::{Loc, SourceFile, SourceMap};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use std::fmt;
 use std::io::IsTerminal;
 
-struct Shown<'a> {
+/// A source file as miette reads it: each snippet is cut from a window of whole lines around
+/// the span, with offsets and line numbers translated back to the file's, so miette never
+/// scans (or gets a copy of) the whole file. Drawing N findings into one file is then linear in
+/// N, not N times the file.
+struct Windowed<'a> {
+    file: &'a SourceFile,
+}
+
+impl SourceCode for Windowed<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        // One line more on each side than miette asks for, so its own context scan inside the
+        // window ends where it would have ended in the whole file.
+        let (window, first_line) = self.file.window(
+            span.offset()..span.offset() + span.len(),
+            context_lines_before + 1,
+            context_lines_after + 1,
+        );
+        let bytes: &'b [u8] = &self.file.text.as_bytes()[window.clone()];
+        let local = SourceSpan::new(
+            span.offset().saturating_sub(window.start).into(),
+            span.len(),
+        );
+        let inner = <[u8] as SourceCode>::read_span(
+            bytes,
+            &local,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        // miette counts lines from the start of what it scanned; the window starts
+        // `first_line` lines into the file.
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.file.display.clone(),
+            inner.data(),
+            SourceSpan::new(
+                (inner.span().offset() + window.start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + first_line,
+            inner.column(),
+            inner.line_count() + first_line,
+        )))
+    }
+}
+
+struct Shown<'a, S> {
     diag: &'a Diagnostic,
-    source: Option<NamedSource<String>>,
+    source: Option<S>,
     labels: Vec<LabeledSpan>,
 }
 
-impl fmt::Debug for Shown<'_> {
+impl<S> fmt::Debug for Shown<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.diag.message)
     }
 }
 
-impl fmt::Display for Shown<'_> {
+impl<S> fmt::Display for Shown<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.diag.message)
     }
 }
 
-impl std::error::Error for Shown<'_> {}
+impl<S> std::error::Error for Shown<'_, S> {}
 
-impl miette::Diagnostic for Shown<'_> {
+impl<S: SourceCode> miette::Diagnostic for Shown<'_, S> {
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
@@ -43,7 +95,7 @@ impl miette::Diagnostic for Shown<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -93,12 +145,23 @@ pub fn report(r: &super::Report<'_>, color: bool) -> String {
 /// One diagnostic as miette draws it. Related places in the same file become extra labels;
 /// places in other files are listed below as `file:line:col`.
 pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    render_from(diag, sources, color, |file| Windowed { file })
+}
+
+/// [`render`], with `source` making what miette reads a snippet from (a test compares the
+/// window against the whole file).
+fn render_from<'a, S: SourceCode>(
+    diag: &Diagnostic,
+    sources: &'a SourceMap,
+    color: bool,
+    source_of: impl Fn(&'a SourceFile) -> S,
+) -> String {
     let mut labels = Vec::new();
     let mut source = None;
     let mut elsewhere = Vec::new();
     if let Some(primary) = &diag.primary {
         let file = sources.get(primary.file);
-        source = Some(NamedSource::new(file.display.clone(), file.text.clone()));
+        source = Some(source_of(file));
         labels.push(LabeledSpan::new_primary_with_span(None, span(primary)));
         for r in &diag.related {
             if r.loc.file == primary.file {
@@ -150,4 +213,121 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
 
 pub fn render_input_error(e: &InputError, color: bool) -> String {
     render(&e.as_diagnostic(), &e.sources, color)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Related;
+    use miette::NamedSource;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn at(file: crate::source::FileId, span: std::ops::Range<usize>) -> Option<Loc> {
+        Some(Loc { file, span })
+    }
+
+    /// What miette drew from the whole file is what it draws from the windows: same lines, same
+    /// line numbers, same carets — at the file's ends, across lines, with CRLF, and with labels
+    /// far apart that miette merges into one snippet.
+    #[test]
+    fn windows_draw_what_the_whole_file_draws() {
+        let mut text = String::new();
+        for i in 0..60 {
+            let end = if i % 7 == 3 { "\r\n" } else { "\n" };
+            text.push_str(&format!("key{i} = value{i}{end}"));
+        }
+        text.push_str("last = no newline");
+        let mut sources = SourceMap::default();
+        let f = sources.add(Path::new("x.ini"), text.clone());
+        let offset =
+            |line: usize| -> usize { text.split_inclusive('\n').take(line).map(str::len).sum() };
+        let len = text.len();
+        let mut diags = vec![
+            Diagnostic::new("T1", Severity::Error, "first").at(at(f, 0..4)),
+            Diagnostic::new("T2", Severity::Warning, "middle")
+                .at(at(f, offset(30) + 7..offset(30) + 12)),
+            Diagnostic::new("T3", Severity::Info, "crlf").at(at(f, offset(3)..offset(3) + 4)),
+            Diagnostic::new("T4", Severity::Error, "lines")
+                .at(at(f, offset(10) + 2..offset(12) + 5)),
+            Diagnostic::new("T5", Severity::Error, "end").at(at(f, len - 2..len)),
+            Diagnostic::new("T6", Severity::Error, "eof").at(at(f, len..len)),
+            Diagnostic::new("T7", Severity::Error, "empty").at(at(f, offset(5)..offset(5))),
+        ];
+        let mut near =
+            Diagnostic::new("T8", Severity::Error, "related").at(at(f, offset(40)..offset(40) + 3));
+        near.related = vec![
+            Related {
+                loc: Loc {
+                    file: f,
+                    span: offset(38)..offset(38) + 2,
+                },
+                message: "before".into(),
+            },
+            Related {
+                loc: Loc {
+                    file: f,
+                    span: offset(55)..offset(55) + 2,
+                },
+                message: "after".into(),
+            },
+            Related {
+                loc: Loc {
+                    file: f,
+                    span: offset(2)..offset(2) + 2,
+                },
+                message: "far".into(),
+            },
+        ];
+        diags.push(near);
+        for d in &diags {
+            let whole = render_from(d, &sources, false, |file| {
+                NamedSource::new(file.display.clone(), file.text.clone())
+            });
+            assert_eq!(render(d, &sources, false), whole, "{}", d.code);
+        }
+    }
+
+    /// Counts the bytes miette is handed.
+    struct Counting<'a> {
+        inner: Windowed<'a>,
+        bytes: &'a AtomicUsize,
+    }
+
+    impl SourceCode for Counting<'_> {
+        fn read_span<'b>(
+            &'b self,
+            span: &SourceSpan,
+            before: usize,
+            after: usize,
+        ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+            let c = self.inner.read_span(span, before, after)?;
+            self.bytes.fetch_add(c.data().len(), Ordering::Relaxed);
+            Ok(c)
+        }
+    }
+
+    /// 20,000 findings on a 10,000-line file: miette reads a few lines per finding, never the
+    /// file (which would be 20,000 × 300 KB).
+    #[test]
+    fn drawing_many_findings_reads_lines_not_files() {
+        let line = "\"user00000\" \"md500000000000000000000000000000000\"\n";
+        let text = line.repeat(10_000);
+        let mut sources = SourceMap::default();
+        let f = sources.add(Path::new("userlist.txt"), text);
+        let bytes = AtomicUsize::new(0);
+        for i in 0..20_000 {
+            let start = (i % 10_000) * line.len() + 13;
+            let d =
+                Diagnostic::new("AUT002", Severity::Warning, "md5").at(at(f, start..start + 35));
+            render_from(&d, &sources, false, |file| Counting {
+                inner: Windowed { file },
+                bytes: &bytes,
+            });
+        }
+        // Each finding: a few read_span calls, each at most three lines.
+        let read = bytes.load(Ordering::Relaxed);
+        assert!(read <= 20_000 * 4 * 3 * line.len(), "{read} bytes read");
+        assert!(read > 0);
+    }
 }

@@ -971,7 +971,8 @@ mod tests {
         let d = testing::run_with_files("AUT001", &stack, &[]);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].severity, Severity::Error);
-        assert_eq!(testing::pointed_text(&stack, &d[0]), "\"hunter2\"");
+        // It points at the value, which the source text shows starred out.
+        assert_eq!(testing::pointed_text(&stack, &d[0]), "\"*******\"");
         assert!(d[0].message.contains("user `app`"));
         assert!(!d[0].message.contains("hunter2"), "never print the secret");
         assert!(d[0].help.as_deref().unwrap_or("").contains("APP_PASSWORD"));

@@ -45,7 +45,7 @@ pub fn app(
             Diagnostic::new(
                 "CAT002",
                 Severity::Error,
-                format!("{}={} is not {what}", e.key, e.value),
+                format!("{}={} is not {what}", e.key, shown_value(e)),
             )
             .at(Some(e.value_loc.clone()))
             .help(help.to_string()),
@@ -238,6 +238,26 @@ fn app_name(path: &Path) -> String {
     }
 }
 
+/// Where in the file a `DATABASE_URL`'s literal password is, if it has one. When the value's
+/// text is not the URL as written (an escape inside quotes), the whole value.
+pub fn literal_password(e: &EnvEntry, sources: &SourceMap) -> Option<Loc> {
+    if e.key != "DATABASE_URL" {
+        return None;
+    }
+    let span = literal_password_span(&e.value)?;
+    let at = e.value_loc.span.start + quote_offset(e, sources);
+    let written = at + span.start..at + span.end;
+    let as_written = sources.get(e.value_loc.file).text.get(written.clone()) == e.value.get(span);
+    Some(Loc {
+        file: e.value_loc.file,
+        span: if as_written {
+            written
+        } else {
+            e.value_loc.span.clone()
+        },
+    })
+}
+
 /// Offset of the value's text inside its token (1 when it is quoted).
 fn quote_offset(e: &EnvEntry, sources: &SourceMap) -> usize {
     let token = &sources.get(e.value_loc.file).text[e.value_loc.span.clone()];
@@ -266,6 +286,8 @@ pub struct DbUrl {
     pub password_var: Option<String>,
     /// A password written as a value.
     pub password_literal: bool,
+    /// Where that literal password is in the URL text (never shown: it is redacted).
+    pub password_span: Option<std::ops::Range<usize>>,
     pub host: String,
     pub host_span: Option<std::ops::Range<usize>>,
     pub port: u16,
@@ -345,6 +367,7 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         user_span,
         password_var,
         password_literal,
+        password_span: literal_password_span(url),
         host: host.trim_matches(['[', ']']).to_string(),
         host_span: (!host.is_empty()).then(|| hp_at..hp_at + host.len()),
         port,
@@ -353,6 +376,32 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         database_span: (!db.is_empty()).then(|| path_at..path_at + db.len()),
         options,
     })
+}
+
+/// Where a URL's password is (`scheme://user:PASSWORD@host…`) when it is written as a value,
+/// not a `${VAR}`/`$VAR` reference. Found even in a URL [`parse_url`] refuses (a bad port, an
+/// unknown scheme), because such a URL is still shown back to the user.
+pub fn literal_password_span(url: &str) -> Option<std::ops::Range<usize>> {
+    let base = url.find("://")? + 3;
+    let rest = &url[base..];
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let colon = userinfo.find(':')?;
+    let password = &userinfo[colon + 1..];
+    (!password.is_empty() && !password.starts_with('$'))
+        .then(|| base + colon + 1..base + userinfo.len())
+}
+
+/// A `.env` value as a message may quote it: a URL's literal password starred out.
+fn shown_value(e: &EnvEntry) -> String {
+    match literal_password_span(&e.value) {
+        Some(span) => {
+            let mut v = e.value.clone();
+            v.replace_range(span.clone(), &"*".repeat(span.len()));
+            v
+        }
+        None => e.value.clone(),
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -387,11 +436,22 @@ mod tests {
         assert_eq!(u.user, "trader");
         assert_eq!(u.password_var.as_deref(), Some("POSTGRES_PASSWORD"));
         assert!(!u.password_literal);
+        assert_eq!(u.password_span, None);
         assert_eq!((u.host.as_str(), u.port), ("pgbouncer", 5432));
         assert_eq!(u.database, "mt5_trading");
         assert_eq!(u.options.as_ref().unwrap().0, "-c statement_timeout=5s");
         let text = "postgresql://u:secret@db/app";
         let u = parse_url(text).unwrap();
+        assert_eq!(u.password_span.map(|s| &text[s]), Some("secret"));
+        // Found even where the URL is refused, and never in a reference.
+        let bad = "mysql://u:p@ss:w0rd@h:notaport/db";
+        assert_eq!(
+            literal_password_span(bad).map(|s| &bad[s]),
+            Some("p@ss:w0rd")
+        );
+        assert_eq!(literal_password_span("postgresql://u:$PW@h/db"), None);
+        assert_eq!(literal_password_span("postgresql://u:${PW}@h/db"), None);
+        assert_eq!(literal_password_span("postgresql://u@h/db"), None);
         assert_eq!(u.driver, Driver::Psycopg2);
         assert!(u.password_literal);
         assert_eq!(u.port, 5432);

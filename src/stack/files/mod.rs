@@ -15,7 +15,7 @@ pub mod postgresql_conf;
 pub use kind::Kind;
 
 use super::Stack;
-use crate::catalog::pgbouncer::PgbVersion;
+use crate::catalog::pgbouncer::{PgbVersion, Section};
 use crate::diag::InputError;
 use crate::formats::directives::{self, Declared, Directives};
 use crate::formats::dotenv::{self, EnvFile};
@@ -78,6 +78,7 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
         match input.kind {
             Kind::PgbouncerIni => {
                 let doc = ini_format::read(&input.path, cwd, &mut sources)?;
+                redact_ini(&mut sources, &doc);
                 out.directives.extend(doc.directives.iter().cloned());
                 out.ini = Some(doc);
             }
@@ -97,17 +98,21 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
             }
             Kind::Env => {
                 let file = sources.add(&input.path, text::read(&input.path)?);
+                let env = dotenv::parse(file, &sources.get(file).text);
+                // Before anything can fail with the text attached (a bad `poolstack:` comment).
+                redact_env(&mut sources, &env);
                 out.directives
                     .push(directives::scan(file, &sources, &['#'])?);
-                let env = dotenv::parse(file, &sources.get(file).text);
                 out.envs.push((file, env));
             }
             Kind::Userlist => {
                 let file = sources.add(&input.path, text::read(&input.path)?);
+                let parsed = Userlist::parse(&sources.get(file).text);
+                // Before anything can fail with the text attached (a bad `poolstack:` comment).
+                redact_userlist(&mut sources, file, &parsed);
                 // `;` only: a `#` line would make PgBouncer stop reading the file.
                 out.directives
                     .push(directives::scan(file, &sources, &[';'])?);
-                let parsed = Userlist::parse(&sources.get(file).text);
                 out.userlist = Some((file, parsed));
             }
         }
@@ -137,6 +142,54 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
 /// A path as the file system resolves it (as given when it cannot).
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Blank out every secret of a parsed userlist in its source text, so no report can show one:
+/// the entries' and those on the lines PgBouncer never reads (AUT007 draws the broken line).
+/// What rules need from the secrets (their kind, md5 quirks) comes from the parsed entries.
+pub fn redact_userlist(sources: &mut SourceMap, file: FileId, parsed: &Userlist) {
+    let unloaded = parsed.unloaded_secret_spans(&sources.get(file).text);
+    let loaded = parsed.entries.iter().map(|e| e.secret_span.clone());
+    for span in loaded.chain(unloaded) {
+        sources.redact(file, span);
+    }
+}
+
+/// Blank out the `password=` of every `[databases]`/`[users]`/`[peers]` connection string.
+pub fn redact_ini(sources: &mut SourceMap, doc: &ini_format::IniDocument) {
+    let found: Vec<_> = doc
+        .entries
+        .iter()
+        .filter(|e| e.section != Section::Pgbouncer)
+        .filter_map(|e| ini_format::parse_connstr(&e.value, &e.value_loc).ok())
+        .flatten()
+        .filter(|p| p.key == "password")
+        .map(|p| {
+            // Keep the quotes of `password='…'`.
+            let q = usize::from(p.quoted);
+            let span = p.value_loc.span;
+            (
+                p.value_loc.file,
+                span.start + q..span.end.saturating_sub(q).max(span.start + q),
+            )
+        })
+        .collect();
+    for (file, span) in found {
+        sources.redact(file, span);
+    }
+}
+
+/// Blank out a `DATABASE_URL`'s literal password in the `.env`'s source text (a `${VAR}`
+/// reference is not a secret and stays). `password_in_file` comes from the parsed value.
+pub fn redact_env(sources: &mut SourceMap, env: &EnvFile) {
+    let found: Vec<_> = env
+        .entries
+        .iter()
+        .filter_map(|e| apps::literal_password(e, sources))
+        .collect();
+    for loc in found {
+        sources.redact(loc.file, loc.span);
+    }
 }
 
 /// A server reads one configuration (and PgBouncer one auth_file): two different ones cannot

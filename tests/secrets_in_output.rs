@@ -1,0 +1,281 @@
+//! Passwords and verifiers never reach output (docs/product.md): `--format human` draws source
+//! lines, so the secrets in a userlist.txt and a `.env`'s URL are shown as `*`, while every
+//! finding is still reported at the same line and column.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+const PLAIN: &str = "hunter2";
+const MD5: &str = "md5a3556571e93b0d20722ba62be61e8c2d";
+const SCRAM: &str = "SCRAM-SHA-256$4096:c2FsdHNhbHRzYWx0c2FsdA==$U1NTU1NTU1NTU1NTU1NTU1NTU1NTU1NTU1NTU1NTU1M=:S0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0s=";
+const URL_PASSWORD: &str = "s3cretPW";
+
+fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::cargo_bin("poolstack")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `CODE at file:line:col` of every finding, from the JSON report (which prints no source text).
+fn places(dir: &Path, files: &[&str]) -> Vec<String> {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(files);
+    let (_, stdout, stderr) = run(dir, &args);
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\n{stderr}"));
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}] at {}:{}:{}",
+                d["code"].as_str().unwrap(),
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["column"]
+            )
+        })
+        .collect()
+}
+
+fn stack() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "pgbouncer.ini",
+        "[databases]\napp = host=db dbname=app\n[pgbouncer]\nlisten_port = 6432\n\
+         auth_type = scram-sha-256\nauth_file = userlist.txt\n",
+    );
+    write(
+        "userlist.txt",
+        &format!("\"admin\" \"{PLAIN}\"\n\"legacy\" \"{MD5}\"\n\"app\" \"{SCRAM}\"\n"),
+    );
+    write(
+        ".env",
+        &format!(
+            "DATABASE_URL=postgresql+psycopg://app:{URL_PASSWORD}@localhost:6432/app\
+             ?options=-c%20statement_timeout%3D5s\nDB_POOL_SIZE=5\n"
+        ),
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(dir.path().join("userlist.txt"), mode.clone()).unwrap();
+        std::fs::set_permissions(dir.path().join(".env"), mode).unwrap();
+    }
+    dir
+}
+
+fn assert_no_secret(out: &str) {
+    for secret in [
+        PLAIN,
+        MD5,
+        &MD5[3..],
+        SCRAM,
+        "c2FsdHNhbHRzYWx0c2FsdA==",
+        URL_PASSWORD,
+    ] {
+        assert!(!out.contains(secret), "`{secret}` is shown:\n{out}");
+    }
+}
+
+#[test]
+fn human_snippets_show_no_userlist_secret() {
+    let dir = stack();
+    let files = ["pgbouncer.ini", "userlist.txt"];
+    let expected = places(dir.path(), &files);
+    // The findings that point at the secrets themselves are there.
+    for code in [
+        "AUT002] at userlist.txt:2:11",
+        "AUT009] at userlist.txt:1:10",
+    ] {
+        assert!(expected.iter().any(|p| p == code), "{expected:#?}");
+    }
+    let (code, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini", "userlist.txt"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    for place in &expected {
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
+    }
+    // The snippet still has the line, with the secret starred out to its length.
+    assert!(stdout.contains("\"admin\" \"*******\""), "{stdout}");
+}
+
+#[test]
+fn human_snippets_show_no_url_password() {
+    let dir = stack();
+    let files = ["pgbouncer.ini", "userlist.txt", ".env"];
+    let expected = places(dir.path(), &files);
+    assert!(
+        expected.iter().any(|p| p.starts_with("PRE005] at .env:1:")),
+        "{expected:#?}"
+    );
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &["check", "pgbouncer.ini", "userlist.txt", ".env"],
+    );
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    for place in &expected {
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("app:********@localhost"), "{stdout}");
+}
+
+/// A password written in stack.toml is AUT001, drawn at its place with the value starred out.
+#[test]
+fn human_snippets_show_no_manifest_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mt5/stack.toml"),
+    )
+    .unwrap();
+    // The app then names its own variable (it cannot refer to a literal).
+    let literal = manifest
+        .replace(
+            "password = { env = \"POSTGRES_PASSWORD\" }",
+            &format!("password = \"{PLAIN}\""),
+        )
+        .replace(
+            "name = \"api\"",
+            "name = \"api\"\npassword_env = \"DB_PASSWORD\"",
+        );
+    assert_ne!(literal, manifest);
+    std::fs::write(dir.path().join("stack.toml"), literal).unwrap();
+    let expected = places(dir.path(), &["stack.toml"]);
+    assert!(
+        expected
+            .iter()
+            .any(|p| p.starts_with("AUT001] at stack.toml:68:")),
+        "{expected:#?}"
+    );
+    let (_, stdout, stderr) = run(dir.path(), &["check", "stack.toml"]);
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    for place in &expected {
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("password = \"*******\""), "{stdout}");
+}
+
+/// A URL the app could not use is CAT002, and its message quotes the URL: without the password,
+/// in every format.
+#[test]
+fn a_refused_url_is_quoted_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("DATABASE_URL=postgresql://app:{URL_PASSWORD}@db:notaport/app\n"),
+    )
+    .unwrap();
+    assert_eq!(places(dir.path(), &[".env"]), ["CAT002] at .env:1:14"]);
+    for format in ["human", "json", "sarif", "github"] {
+        let (code, stdout, stderr) = run(dir.path(), &["check", "--format", format, ".env"]);
+        assert_eq!(code, Some(1), "{stdout}{stderr}");
+        assert_no_secret(&stdout);
+        assert_no_secret(&stderr);
+        assert!(stdout.contains("app:********@db"), "{format}: {stdout}");
+    }
+}
+
+/// AUT007 draws the line where PgBouncer stops reading; the secrets on it and after it, which
+/// PgBouncer never loads, are starred out too.
+#[test]
+fn secrets_past_a_broken_line_are_not_shown() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("userlist.txt"),
+        format!("\"legacy\" \"{MD5}\"\n# \"admin\" \"{PLAIN}\"\n\"app\" \"{URL_PASSWORD}\"\n"),
+    )
+    .unwrap();
+    let files = ["pgbouncer.ini", "userlist.txt"];
+    let expected = places(dir.path(), &files);
+    assert!(
+        expected
+            .iter()
+            .any(|p| p.starts_with("AUT007] at userlist.txt:2:")),
+        "{expected:#?}"
+    );
+    let (_, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini", "userlist.txt"]);
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    for place in &expected {
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("# \"admin\" \"*******\""), "{stdout}");
+}
+
+/// An input error (exit 2) draws its line too: a bad `poolstack:` comment next to an entry.
+#[test]
+fn an_input_error_in_a_userlist_shows_no_secret() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("userlist.txt"),
+        format!("\"admin\" \"{PLAIN}\"\n; poolstack: ignore AUT09 typo\n\"legacy\" \"{MD5}\"\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini", "userlist.txt"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("userlist.txt:2:"), "{stderr}");
+    assert!(stderr.contains("\"admin\" \"*******\""), "{stderr}");
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+}
+
+/// A `[databases]` connection string may carry `password=`: starred out where its line is drawn.
+#[test]
+fn a_connection_string_password_is_not_shown() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        format!(
+            "[databases]\napp = host=db dbname=app user=app password={URL_PASSWORD} bogus=1\n\
+             ops = host=db password='{PLAIN}' bogus=2\n[pgbouncer]\nlisten_port = 6432\n"
+        ),
+    )
+    .unwrap();
+    let expected = places(dir.path(), &["pgbouncer.ini"]);
+    assert!(
+        expected
+            .iter()
+            .any(|p| p.starts_with("CAT001] at pgbouncer.ini:2:")),
+        "{expected:#?}"
+    );
+    let (_, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini"]);
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    for place in &expected {
+        assert!(
+            stdout.contains(place.as_str()),
+            "{place} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("password=******** bogus=1"), "{stdout}");
+    assert!(stdout.contains("password='*******' bogus=2"), "{stdout}");
+}
