@@ -129,6 +129,39 @@ impl SourceMap {
         text.replace_range(start..end, &masked);
     }
 
+    /// [`SourceMap::redact`] for many spans of one file, rewriting the text once (a userlist
+    /// of 10,000 entries would otherwise be copied 10,000 times).
+    pub fn redact_all(&mut self, file: FileId, mut spans: Vec<Range<usize>>) {
+        spans.sort_by_key(|s| s.start);
+        let text = &self.files[file.0].text;
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for span in spans {
+            let mut start = span.start.clamp(at, text.len());
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = span.end.clamp(start, text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            if start < at {
+                continue;
+            }
+            out.push_str(&text[at..start]);
+            for c in text[start..end].chars() {
+                if matches!(c, '\n' | '\r') {
+                    out.push(c);
+                } else {
+                    out.extend(std::iter::repeat_n('*', c.len_utf8()));
+                }
+            }
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        self.files[file.0].text = out;
+    }
+
     /// `file:line:column` of the start of `loc`.
     pub fn describe(&self, loc: &Loc) -> String {
         let file = self.get(loc.file);
@@ -176,6 +209,23 @@ mod tests {
         // A span past the end, or inside a character, is clamped, never a panic.
         map.redact(f, 30..999);
         assert_eq!(map.get(f).text.len(), text.len());
+    }
+
+    #[test]
+    fn redacting_many_spans_at_once_equals_one_by_one() {
+        let text = "\"a\" \"pw1\"\n\"b\" \"pé2\"\r\n\"c\" \"x\"\n";
+        let spans = vec![22..23, 5..8, 15..19, 3..6];
+        let mut one = SourceMap::default();
+        let f = one.add(Path::new("u"), text.to_string());
+        for s in &spans {
+            one.redact(f, s.clone());
+        }
+        let mut all = SourceMap::default();
+        let g = all.add(Path::new("u"), text.to_string());
+        all.redact_all(g, spans);
+        assert_eq!(all.get(g).text, one.get(f).text);
+        assert_eq!(all.get(g).text.len(), text.len());
+        assert!(!all.get(g).text.contains("pw1") && !all.get(g).text.contains("pé2"));
     }
 
     #[test]

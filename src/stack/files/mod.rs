@@ -150,9 +150,7 @@ fn canonical(path: &Path) -> PathBuf {
 pub fn redact_userlist(sources: &mut SourceMap, file: FileId, parsed: &Userlist) {
     let unloaded = parsed.unloaded_secret_spans(&sources.get(file).text);
     let loaded = parsed.entries.iter().map(|e| e.secret_span.clone());
-    for span in loaded.chain(unloaded) {
-        sources.redact(file, span);
-    }
+    sources.redact_all(file, loaded.chain(unloaded).collect());
 }
 
 /// Blank out the `password=` of every `[databases]`/`[users]`/`[peers]` connection string.
@@ -160,7 +158,7 @@ pub fn redact_ini(sources: &mut SourceMap, doc: &ini_format::IniDocument) {
     let found: Vec<_> = doc
         .entries
         .iter()
-        .filter(|e| e.section != Section::Pgbouncer)
+        .filter(|e| e.section != Section::Pgbouncer && e.value.contains("password"))
         .filter_map(|e| ini_format::parse_connstr(&e.value, &e.value_loc).ok())
         .flatten()
         .filter(|p| p.key == "password")

@@ -462,9 +462,10 @@ impl Checker {
             );
             return None;
         }
-        let v = self.target();
         match pgbouncer::parse_value_in(opt, raw, self.version) {
             Err(e) => {
+                // Only for a finding: formatting it for every value costs on big files.
+                let v = self.target();
                 let help = match &e {
                     PgbValueError::InlineComment { .. } => {
                         "move the comment to its own line starting with `;`".to_string()
