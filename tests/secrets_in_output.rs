@@ -279,3 +279,28 @@ fn a_connection_string_password_is_not_shown() {
     assert!(stdout.contains("password=******** bogus=1"), "{stdout}");
     assert!(stdout.contains("password='*******' bogus=2"), "{stdout}");
 }
+
+/// A `.env` may hold secrets outside DATABASE_URL too: variables named like one, and any other
+/// URL with a password. A finding drawn next to them shows neither; references stay visible.
+#[test]
+fn other_env_secrets_are_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!(
+            "POSTGRES_PASSWORD={URL_PASSWORD}\nDB_POOL_SIZE=five\nADMIN_URL=postgresql://admin:{PLAIN}@db/x\nAPP_PASSWORD=${{FROM_VAULT}}\n"
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(dir.path(), &["check", ".env"]);
+    // DB_POOL_SIZE=five is CAT002, drawn with the lines around it: both secrets' lines.
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("CAT002] at .env:2:"), "{stdout}");
+    assert!(stdout.contains("POSTGRES_PASSWORD=********"), "{stdout}");
+    assert!(
+        stdout.contains("ADMIN_URL=postgresql://admin:*******@db/x"),
+        "{stdout}"
+    );
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+}

@@ -238,10 +238,22 @@ fn app_name(path: &Path) -> String {
     }
 }
 
-/// Where in the file a `DATABASE_URL`'s literal password is, if it has one. When the value's
-/// text is not the URL as written (an escape inside quotes), the whole value.
+/// Where in the file a literal secret is, if the entry holds one: the password of any
+/// `scheme://user:password@…` URL, or the whole value of a variable named like a secret
+/// (`POSTGRES_PASSWORD=…`, `API_TOKEN=…`) unless it is a `$VAR` reference. When the value's text
+/// is not the URL as written (an escape inside quotes), the whole value.
 pub fn literal_password(e: &EnvEntry, sources: &SourceMap) -> Option<Loc> {
-    if e.key != "DATABASE_URL" {
+    let key = e.key.to_ascii_uppercase();
+    let secret_name = ["PASSWORD", "PASSWD", "SECRET", "TOKEN"]
+        .iter()
+        .any(|w| key.contains(w))
+        || key.ends_with("_PWD")
+        || key.ends_with("_PASS");
+    if secret_name {
+        let value = e.value.trim();
+        return (!value.is_empty() && !value.starts_with('$')).then(|| e.value_loc.clone());
+    }
+    if !e.value.contains("://") {
         return None;
     }
     let span = literal_password_span(&e.value)?;
