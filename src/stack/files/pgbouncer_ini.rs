@@ -29,35 +29,26 @@ pub struct FileOption {
     pub value_loc: Loc,
 }
 
-/// A `[databases]` entry: its name and connection-string keys (the last of each key wins).
+/// A `[databases]` or `[users]` entry: its name and connection-string keys (the last of each
+/// key wins).
 #[derive(Debug, Clone, PartialEq)]
-pub struct IniDatabase {
+pub struct IniConnstrEntry {
     pub name: String,
     pub name_loc: Loc,
     pub value_loc: Loc,
     pub params: Vec<FileOption>,
 }
 
-/// A `[users]` entry, shaped like [`IniDatabase`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct IniUser {
-    pub name: String,
-    pub name_loc: Loc,
-    pub value_loc: Loc,
-    pub params: Vec<FileOption>,
-}
-
-impl IniDatabase {
+impl IniConnstrEntry {
     pub fn param(&self, key: &str) -> Option<&FileOption> {
         self.params.iter().find(|p| p.name == key)
     }
 }
 
-impl IniUser {
-    pub fn param(&self, key: &str) -> Option<&FileOption> {
-        self.params.iter().find(|p| p.name == key)
-    }
-}
+/// A `[databases]` entry.
+pub type IniDatabase = IniConnstrEntry;
+/// A `[users]` entry.
+pub type IniUser = IniConnstrEntry;
 
 /// What a pgbouncer.ini means, and what is wrong with it.
 #[derive(Debug, Clone, Default)]
