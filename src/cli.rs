@@ -66,6 +66,16 @@ pub struct RenderArgs {
     /// Overwrite hand-edited files and drop userlist users the manifest does not know.
     #[arg(long)]
     pub force: bool,
+    /// How to print the apply plan: human (after the diff or summary), or json (stdout is the
+    /// plan's JSON object alone; the diff and messages go to stderr).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,7 +2,7 @@
 
 use super::Io;
 use crate::auth::{self, SecretKind};
-use crate::cli::RenderArgs;
+use crate::cli::{PlanFormat, RenderArgs};
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::header::{self, HeaderState};
 use crate::formats::userlist::Userlist;
@@ -63,10 +63,39 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
         return Ok(Outcome::Refused);
     }
 
-    if args.check {
-        return Ok(check(&plan, &secrets, io));
+    // How each change takes effect: read what is on disk before anything is written.
+    let apply = crate::plan::build(&stack, &plan);
+    let json = args.format == PlanFormat::Json;
+    let mut held = Vec::new();
+    let outcome = {
+        // With --format json, stdout is the plan alone: the rest goes to stderr.
+        let mut inner = Io {
+            out: if json { &mut held } else { &mut *io.out },
+            err: &mut *io.err,
+            color: io.color,
+        };
+        if args.check {
+            Ok(check(&plan, &secrets, &mut inner))
+        } else {
+            write(&stack, &plan, args.force, &mut inner)
+        }
+    };
+    let _ = io.err.write_all(&held);
+    let outcome = outcome?;
+    if outcome != Outcome::Refused {
+        show_plan(&apply, json, io);
     }
-    write(&stack, &plan, args.force, io)
+    Ok(outcome)
+}
+
+fn show_plan(apply: &crate::plan::Plan, json: bool, io: &mut Io<'_>) {
+    if json {
+        let text =
+            serde_json::to_string_pretty(&crate::plan::show::json(apply)).unwrap_or_default();
+        let _ = writeln!(io.out, "{text}");
+    } else {
+        let _ = write!(io.out, "\n{}", crate::plan::show::human(apply));
+    }
 }
 
 fn plural(n: usize) -> &'static str {

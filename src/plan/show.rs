@@ -1,0 +1,139 @@
+//! The plan as people read it (after render's diff or summary) and as JSON (`--format json`).
+//! Secret values never reach here: a [`Change`] holds "changed" in their place.
+
+use super::{Change, Plan};
+use serde_json::{Value, json};
+
+/// A value for the table: absent values as `(none)`, long ones cut.
+fn shown(v: Option<&String>) -> String {
+    match v {
+        None => "(none)".into(),
+        Some(s) if s.chars().count() > 40 => format!("{}…", s.chars().take(39).collect::<String>()),
+        Some(s) => s.clone(),
+    }
+}
+
+fn label(c: &Change) -> String {
+    match (&c.section, &c.variable) {
+        (Some(section), _) => format!("{section} {}", c.setting),
+        (None, Some(var)) => format!("{} {var}", c.setting),
+        _ if c.file.ends_with("userlist.txt") => format!("userlist {}", c.setting),
+        _ => c.setting.clone(),
+    }
+}
+
+fn what(c: &Change) -> String {
+    match (&c.old, &c.new) {
+        (Some(o), Some(n)) if c.secret && o == n => o.clone(),
+        (None, Some(n)) if c.secret => format!("added, {n}"),
+        (Some(_), None) if c.secret => "removed".into(),
+        (o, n) => format!("{} → {}", shown(o.as_ref()), shown(n.as_ref())),
+    }
+}
+
+/// Human text: the changes as a table, then the numbered steps.
+pub fn human(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.first_render {
+        out.push_str("Start order (nothing was on disk):\n");
+    } else if plan.changes.is_empty() {
+        out.push_str("Apply plan: no setting changed; nothing to reload or restart.\n");
+        return out;
+    } else {
+        out.push_str("Apply plan — how each change takes effect:\n");
+        let rows: Vec<[String; 5]> = plan
+            .changes
+            .iter()
+            .map(|c| {
+                [
+                    c.component.as_str().to_string(),
+                    label(c),
+                    what(c),
+                    c.action.as_str().to_string(),
+                    c.reason.clone(),
+                ]
+            })
+            .collect();
+        let mut width = [0usize; 4];
+        for r in &rows {
+            for (w, cell) in width.iter_mut().zip(r.iter()) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        for r in &rows {
+            let mut line = String::from(" ");
+            for (cell, w) in r.iter().zip(width.iter()) {
+                line.push_str(&format!(" {cell:<w$} "));
+            }
+            line.push_str(&format!(" ({})", r[4]));
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out.push_str("\nSteps, in this order:\n");
+    }
+    for (i, s) in plan.steps.iter().enumerate() {
+        out.push_str(&format!("  {}. {}\n", i + 1, s.title));
+        for c in &s.commands {
+            out.push_str(&format!("       $ {c}\n"));
+        }
+        for n in &s.notes {
+            out.push_str(&format!("       - {n}\n"));
+        }
+    }
+    out
+}
+
+/// The JSON object `render --format json` prints (version 1).
+pub fn json(plan: &Plan) -> Value {
+    let changes: Vec<Value> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let mut v = json!({
+                "component": c.component.as_str(),
+                "file": c.file,
+                "setting": c.setting,
+                "old": c.old,
+                "new": c.new,
+                "action": c.action.as_str(),
+                "reason": c.reason,
+            });
+            if let Some(section) = c.section {
+                v["section"] = json!(section.name());
+            }
+            if let Some(var) = &c.variable {
+                v["variable"] = json!(var);
+            }
+            if c.secret {
+                v["secret"] = json!(true);
+            }
+            v
+        })
+        .collect();
+    let steps: Vec<Value> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut v = json!({
+                "order": i + 1,
+                "component": s.component.as_str(),
+                "action": s.action.as_str(),
+                "title": s.title,
+                "commands": s.commands,
+                "notes": s.notes,
+                "settings": s.settings,
+            });
+            if let Some(app) = &s.app {
+                v["app"] = json!(app);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "first_render": plan.first_render,
+        "changes": changes,
+        "steps": steps,
+    })
+}
