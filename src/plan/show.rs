@@ -4,13 +4,63 @@
 use super::{Change, Plan};
 use serde_json::{Value, json};
 
-/// A value for the table: absent values as `(none)`, long ones cut.
+/// A value for the table: absent values as `(none)`.
 fn shown(v: Option<&String>) -> String {
-    match v {
-        None => "(none)".into(),
-        Some(s) if s.chars().count() > 40 => format!("{}…", s.chars().take(39).collect::<String>()),
-        Some(s) => s.clone(),
+    v.cloned().unwrap_or_else(|| "(none)".into())
+}
+
+/// Two long values with their common start elided (`…@pgbouncer:5432/db → …@pgbouncer:6432/db`).
+fn elide(old: &str, new: &str) -> (String, String) {
+    const LONG: usize = 32;
+    const KEEP: usize = 12;
+    if old.chars().count() <= LONG && new.chars().count() <= LONG {
+        return (old.to_string(), new.to_string());
     }
+    let common = old
+        .chars()
+        .zip(new.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let skip = common.saturating_sub(KEEP);
+    let cut = |s: &str| {
+        if skip == 0 {
+            s.to_string()
+        } else {
+            format!("…{}", s.chars().skip(skip).collect::<String>())
+        }
+    };
+    (cut(old), cut(new))
+}
+
+/// A connection string's change as the keys that differ (`pool_mode: (none) → session`).
+fn connstr_delta(old: &str, new: &str) -> Option<String> {
+    let pairs = |s: &str| -> Option<Vec<(String, String)>> {
+        let loc = crate::source::Loc {
+            file: crate::source::FileId(0),
+            span: 0..s.len(),
+        };
+        let parsed = crate::formats::pgbouncer_ini::parse_connstr(s, &loc).ok()?;
+        Some(parsed.into_iter().map(|p| (p.key, p.value)).collect())
+    };
+    let (before, after) = (pairs(old)?, pairs(new)?);
+    let get = |list: &[(String, String)], k: &str| {
+        list.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+    };
+    let mut keys: Vec<&String> = after.iter().chain(before.iter()).map(|(k, _)| k).collect();
+    keys.dedup();
+    let mut seen = Vec::new();
+    let mut parts = Vec::new();
+    for k in keys {
+        if seen.contains(&k) {
+            continue;
+        }
+        seen.push(k);
+        let (a, b) = (get(&before, k), get(&after, k));
+        if a != b {
+            parts.push(format!("{k}: {} → {}", shown(a.as_ref()), shown(b.as_ref())));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 fn label(c: &Change) -> String {
@@ -27,6 +77,13 @@ fn what(c: &Change) -> String {
         (Some(o), Some(n)) if c.secret && o == n => o.clone(),
         (None, Some(n)) if c.secret => format!("added, {n}"),
         (Some(_), None) if c.secret => "removed".into(),
+        (Some(o), Some(n)) => match c.section.and_then(|_| connstr_delta(o, n)) {
+            Some(delta) => delta,
+            None => {
+                let (o, n) = elide(o, n);
+                format!("{o} → {n}")
+            }
+        },
         (o, n) => format!("{} → {}", shown(o.as_ref()), shown(n.as_ref())),
     }
 }
