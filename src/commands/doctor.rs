@@ -494,6 +494,26 @@ fn pgbouncer_findings(pgb: &crate::stack::Pgbouncer, live: &PgbFacts, out: &mut 
             continue;
         }
         let loc = o.origin.loc().cloned();
+        // The apply plan's classification (the catalog, for the declared release); SHOW CONFIG's
+        // `changeable` only for an option the catalog does not know.
+        let restart = crate::plan::classify::pgbouncer(pgb.release(), &o.name)
+            .map_or(!changeable, |e| e.needs_restart());
+        // A restart-only option is LIV002 alone: one finding per setting.
+        if restart {
+            out.push(
+                Diagnostic::new(
+                    "LIV002",
+                    Severity::Info,
+                    format!(
+                        "{} changes only when PgBouncer restarts (RELOAD ignores it): {} still runs with `{value}`, the manifest says `{}`",
+                        o.name, live.shown, o.value
+                    ),
+                )
+                .at(loc)
+                .help("deploy the rendered pgbouncer.ini and restart PgBouncer (one instance at a time with so_reuseport), or put the live value in the manifest"),
+            );
+            continue;
+        }
         out.push(
             Diagnostic::new(
                 "LIV001",
@@ -506,27 +526,9 @@ fn pgbouncer_findings(pgb: &crate::stack::Pgbouncer, live: &PgbFacts, out: &mut 
                     o.origin.note()
                 ),
             )
-            .at(loc.clone())
-            .help(if *changeable {
-                "deploy the rendered pgbouncer.ini and RELOAD (look for `config file loading failed` in PgBouncer's log), or put the live value in the manifest"
-            } else {
-                "deploy the rendered pgbouncer.ini and restart PgBouncer (RELOAD ignores this option), or put the live value in the manifest"
-            }),
+            .at(loc)
+            .help("deploy the rendered pgbouncer.ini and RELOAD (look for `config file loading failed` in PgBouncer's log), or put the live value in the manifest"),
         );
-        if !changeable {
-            out.push(
-                Diagnostic::new(
-                    "LIV002",
-                    Severity::Info,
-                    format!(
-                        "{} changes only when PgBouncer restarts (RELOAD ignores it): {} still runs with `{value}`, the manifest says `{}`",
-                        o.name, live.shown, o.value
-                    ),
-                )
-                .at(loc)
-                .help("plan a restart of PgBouncer (one instance at a time with so_reuseport)"),
-            );
-        }
     }
 }
 
@@ -616,10 +618,27 @@ fn postgres_findings(stack: &Stack, live: &PgFacts, out: &mut Vec<Diagnostic>) {
             )
             .at(p.origin.loc().cloned())
             .help(format!(
-                "deploy the rendered PostgreSQL fragment and reload (SELECT pg_reload_conf()); look for an override with SELECT setting, source, sourcefile FROM pg_settings WHERE name = '{}'; or put the live value in the manifest",
+                "deploy the rendered PostgreSQL fragment and {}; look for an override with SELECT setting, source, sourcefile FROM pg_settings WHERE name = '{}'; or put the live value in the manifest",
+                apply_pg(stack.postgres.major(), &s.name),
                 s.name
             )),
         );
+    }
+}
+
+/// How a changed parameter takes effect, as the apply plan says it (the catalog's context).
+fn apply_pg(major: Option<u32>, name: &str) -> String {
+    use crate::plan::classify::{self, PgEffect};
+    match classify::postgres(major, name) {
+        Some(PgEffect::Reload { context, .. }) => format!(
+            "reload (SELECT pg_reload_conf(); context {}: no restart needed)",
+            context.as_str()
+        ),
+        Some(effect) => format!(
+            "restart PostgreSQL ({}: a reload does not apply it)",
+            effect.reason()
+        ),
+        None => "reload, or restart if pg_settings.pending_restart says so".to_string(),
     }
 }
 
@@ -809,6 +828,42 @@ mod tests {
     }
 
     #[test]
+    fn liv001_help_says_restart_or_reload_as_the_plan_classifies() {
+        let s = stack(HEALTHY);
+        let setting = |name: &str, value: &str| PgSetting {
+            name: name.into(),
+            setting: value.into(),
+            unit: Some("kB".into()),
+            vartype: "integer".into(),
+            pending_restart: false,
+        };
+        let live = PgFacts {
+            shown: "PostgreSQL".into(),
+            settings: vec![
+                setting("shared_buffers", "1024"),
+                setting("work_mem", "1024"),
+            ],
+            connections: 0,
+            authid: Ok(Vec::new()),
+        };
+        let mut out = Vec::new();
+        postgres_findings(&s, &live, &mut out);
+        let help = |name: &str| {
+            out.iter()
+                .find(|d| d.code == "LIV001" && d.message.starts_with(name))
+                .and_then(|d| d.help.clone())
+                .unwrap_or_else(|| panic!("no LIV001 for {name}: {out:#?}"))
+        };
+        assert!(
+            help("shared_buffers").contains("restart PostgreSQL (context postmaster"),
+            "{}",
+            help("shared_buffers")
+        );
+        assert!(help("work_mem").contains("reload (SELECT pg_reload_conf(); context user"));
+        assert!(!help("work_mem").contains("restart PostgreSQL"));
+    }
+
+    #[test]
     fn liv001_points_at_the_manifest_line_and_liv002_marks_options_reload_ignores() {
         let s = stack(HEALTHY);
         let Some(pgb) = &s.pgbouncer else {
@@ -830,15 +885,11 @@ mod tests {
             .collect();
         assert_eq!(
             codes,
-            [
-                ("LIV001", "listen_port"),
-                ("LIV002", "listen_port"),
-                ("LIV001", "max_client_conn")
-            ],
+            [("LIV002", "listen_port"), ("LIV001", "max_client_conn")],
             "{out:#?}"
         );
         assert_eq!(
-            line(&s, &out[2]),
+            line(&s, &out[1]),
             crate::rules::testing::line_of(HEALTHY, "max_client_conn = 200")
         );
     }

@@ -44,7 +44,10 @@ fn connstr_delta(old: &str, new: &str) -> Option<String> {
     };
     let (before, after) = (pairs(old)?, pairs(new)?);
     let get = |list: &[(String, String)], k: &str| {
-        list.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+        list.iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
     };
     let mut keys: Vec<&String> = after.iter().chain(before.iter()).map(|(k, _)| k).collect();
     keys.dedup();
@@ -57,7 +60,11 @@ fn connstr_delta(old: &str, new: &str) -> Option<String> {
         seen.push(k);
         let (a, b) = (get(&before, k), get(&after, k));
         if a != b {
-            parts.push(format!("{k}: {} → {}", shown(a.as_ref()), shown(b.as_ref())));
+            parts.push(format!(
+                "{k}: {} → {}",
+                shown(a.as_ref()),
+                shown(b.as_ref())
+            ));
         }
     }
     (!parts.is_empty()).then(|| parts.join(", "))
