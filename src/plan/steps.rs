@@ -209,12 +209,24 @@ pub fn order(stack: &Stack, changes: &[Change]) -> Vec<Step> {
         steps.push(s);
     }
     if !pgb.is_empty() {
-        steps.push(pgbouncer_step(
-            stack,
-            &pgb,
-            pgb_restart,
-            created(Component::Pgbouncer),
-        ));
+        let mut s = pgbouncer_step(stack, &pgb, pgb_restart, created(Component::Pgbouncer));
+        // A new secret for a role poolstack does not manage: PostgreSQL must have it first.
+        let unmanaged: Vec<&str> = pgb
+            .iter()
+            .filter(|c| c.secret && c.section.is_none() && c.file.ends_with("userlist.txt"))
+            .filter(|c| stack.user(&c.setting).is_some_and(|u| !u.role.value))
+            .map(|c| c.setting.as_str())
+            .collect();
+        if !unmanaged.is_empty() {
+            s.notes.insert(
+                0,
+                format!(
+                    "first change the password of {} in PostgreSQL (ALTER ROLE … PASSWORD): role = false, so roles.sql does not",
+                    unmanaged.join(", ")
+                ),
+            );
+        }
+        steps.push(s);
     }
     if let Some(mut s) = pg_step.filter(|_| shrinking) {
         s.notes.insert(
