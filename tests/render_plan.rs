@@ -202,3 +202,26 @@ fn session_start_parameters_get_a_reconnect_and_a_smaller_max_connections_goes_l
     assert!(plan.contains("-c \"RECONNECT;\""), "{plan}");
     assert!(plan.contains("server_lifetime (3600 s)"), "{plan}");
 }
+
+#[test]
+fn the_readme_example_is_what_render_prints() {
+    let dir = fixture("mt5");
+    assert_eq!(run(dir.path(), "pw", &["render"]).0, 0);
+    edit(
+        dir.path(),
+        &[
+            ("max_connections = 200 ", "max_connections = 250 "),
+            ("shared_buffers = \"7GB\"", "shared_buffers = \"8GB\""),
+            ("work_mem = \"32MB\"", "work_mem = \"16MB\""),
+            ("default_pool_size = 25", "default_pool_size = 30"),
+            ("\npool_size = 5\n", "\npool_size = 8\n"),
+        ],
+    );
+    let (_, stdout, _) = run(dir.path(), "new-pw", &["render", "--check"]);
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let example = format!("```text\n{}```", plan_part(&stdout));
+    assert!(
+        readme.contains(&example),
+        "README's apply plan example is out of date; it should read:\n{example}"
+    );
+}
