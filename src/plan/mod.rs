@@ -4,8 +4,10 @@
 //! catalogs ([`classify`]); this module only compares and orders.
 
 pub mod classify;
+mod commands;
 pub mod read;
 pub mod show;
+mod start;
 pub mod steps;
 
 use crate::auth::SecretKind;
@@ -116,7 +118,7 @@ pub fn build(stack: &Stack, rendered: &RenderPlan) -> Plan {
         return Plan {
             first_render: true,
             changes: Vec::new(),
-            steps: steps::start_order(stack, rendered),
+            steps: start::start_order(stack, rendered),
         };
     }
     let mut changes = Vec::new();

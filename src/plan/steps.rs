@@ -10,8 +10,10 @@
 //! 5. each app whose env file changed — last, once everything it connects to is ready.
 
 use super::classify::Reach;
+use super::commands::{
+    client_port, console, ini_path, pending_check, pg_psql, pg_reload, pgb_reload, sh,
+};
 use super::{Action, Change, Component};
-use crate::render::{FileKind, RenderPlan};
 use crate::source::display_path;
 use crate::stack::Stack;
 
@@ -56,7 +58,7 @@ pub struct Step {
 }
 
 impl Step {
-    fn new(component: Component, action: StepAction, title: String) -> Step {
+    pub(super) fn new(component: Component, action: StepAction, title: String) -> Step {
         Step {
             component,
             action,
@@ -67,79 +69,6 @@ impl Step {
             settings: Vec::new(),
         }
     }
-}
-
-/// A word for the shell: bare when safe, else single-quoted.
-fn sh(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-/:@=+,%".contains(&b));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
-/// `psql` as a superuser on PostgreSQL.
-fn pg_psql(stack: &Stack) -> String {
-    format!(
-        "psql -h {} -p {} -U postgres -d postgres",
-        sh(&stack.postgres.host.value),
-        stack.postgres.port.value
-    )
-}
-
-fn pg_reload(stack: &Stack) -> String {
-    format!("{} -c \"SELECT pg_reload_conf();\"", pg_psql(stack))
-}
-
-fn pending_check(stack: &Stack) -> String {
-    format!(
-        "check: `{} -Atc \"SELECT name FROM pg_settings WHERE pending_restart\"` prints nothing",
-        pg_psql(stack)
-    )
-}
-
-/// A command on PgBouncer's admin console (`port`: where it listens at that moment).
-fn console(stack: &Stack, port: u16, command: &str) -> Option<String> {
-    let pgb = stack.pgbouncer.as_ref()?;
-    let admin = pgb.admin_users.first()?;
-    Some(format!(
-        "psql -h {} -p {port} -U {} -d pgbouncer -c \"{command};\"",
-        sh(&pgb.host.value),
-        sh(&admin.value)
-    ))
-}
-
-/// RELOAD on the console, or SIGHUP where no admin user is declared.
-fn pgb_reload(stack: &Stack, port: u16) -> (Vec<String>, Vec<String>) {
-    match console(stack, port, "RELOAD") {
-        Some(c) => (
-            vec![c],
-            vec!["a bad line makes PgBouncer keep the lines before it: look for `config file loading failed` in its log".into()],
-        ),
-        None => {
-            let pid = stack
-                .pgbouncer
-                .as_ref()
-                .and_then(|b| b.pidfile.as_ref())
-                .map_or("<pgbouncer pid>".to_string(), |p| format!("$(cat {})", sh(&p.value)));
-            (
-                vec![format!("kill -HUP {pid}")],
-                vec!["no admin_users in the manifest (set `admin = true` on a user) to RELOAD on the console".into()],
-            )
-        }
-    }
-}
-
-fn client_port(stack: &Stack) -> u16 {
-    stack.pgbouncer.as_ref().map_or(0, |b| b.client_port.value)
-}
-
-fn ini_path(stack: &Stack) -> String {
-    sh(&display_path(&stack.outputs.pgbouncer_ini.value))
 }
 
 fn names(changes: &[&Change]) -> Vec<String> {
@@ -412,62 +341,4 @@ fn pgbouncer_step(stack: &Stack, pgb: &[&Change], restart: bool, created: bool) 
     };
     s.settings = names(pgb);
     s
-}
-
-/// Nothing on disk yet: the order to start the stack in.
-pub fn start_order(stack: &Stack, rendered: &RenderPlan) -> Vec<Step> {
-    let mut steps = Vec::new();
-    let fragment = display_path(&stack.outputs.postgresql_conf.value);
-    let mut s = Step::new(
-        Component::Postgres,
-        StepAction::Start,
-        "Start PostgreSQL with the fragment included".into(),
-    );
-    s.notes.push(format!(
-        "copy {fragment} into the directory postgresql.conf names in `include_dir` (e.g. `include_dir = 'conf.d'`)"
-    ));
-    s.commands.push("pg_ctl start -D \"$PGDATA\"".into());
-    steps.push(s);
-    let roles = rendered.files.iter().any(|f| f.kind == FileKind::RolesSql)
-        || rendered.expected_secrets.roles.is_some();
-    if roles {
-        let mut s = Step::new(
-            Component::Roles,
-            StepAction::ApplySql,
-            "Create the roles: apply roles.sql (as a superuser)".into(),
-        );
-        s.commands.push(format!(
-            "{} -v ON_ERROR_STOP=1 -f {}",
-            pg_psql(stack),
-            sh(&display_path(&stack.outputs.roles_sql.value))
-        ));
-        steps.push(s);
-    }
-    if stack.pgbouncer.is_some() {
-        let mut s = Step::new(
-            Component::Pgbouncer,
-            StepAction::Start,
-            "Start PgBouncer".into(),
-        );
-        s.commands.push(format!("pgbouncer -d {}", ini_path(stack)));
-        s.notes.push(format!(
-            "it reads {} (keep it readable only by PgBouncer's user)",
-            display_path(&stack.outputs.userlist.value)
-        ));
-        steps.push(s);
-    }
-    for app in &stack.apps {
-        let mut s = Step::new(
-            Component::App,
-            StepAction::StartApp,
-            format!(
-                "Start app {} with {}",
-                app.name.value,
-                display_path(&stack.outputs.base.join(&app.env_file.value))
-            ),
-        );
-        s.app = Some(app.name.value.clone());
-        steps.push(s);
-    }
-    steps
 }
