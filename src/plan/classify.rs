@@ -196,6 +196,47 @@ impl PgbEffect {
     }
 }
 
+/// Whether `pgbouncer -R` (online restart: the new process takes over the old one's sockets)
+/// is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnlineRestart {
+    Supported,
+    /// Deprecated in 1.20 (pgbouncer/pgbouncer#894: it drops TLS connections, loses buffered
+    /// data); rolling restarts with so_reuseport replace it.
+    Deprecated,
+    /// Removed after 1.25 (pgbouncer/pgbouncer#1581).
+    Removed,
+}
+
+/// How PgBouncer `version` restarts without dropping clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartMethods {
+    pub online_restart: OnlineRestart,
+    /// From 1.23 SIGTERM waits for every client to disconnect before the process exits, so
+    /// instances sharing a port with so_reuseport can restart one by one (pgbouncer/pgbouncer#902).
+    pub sigterm_waits: bool,
+}
+
+/// The restart methods of `version` (`None`: what every supported release allows).
+pub fn pgbouncer_restart(version: Option<PgbVersion>) -> RestartMethods {
+    let Some(v) = version else {
+        return RestartMethods {
+            online_restart: OnlineRestart::Deprecated,
+            sigterm_waits: false,
+        };
+    };
+    RestartMethods {
+        online_restart: if v >= PgbVersion::UNRELEASED {
+            OnlineRestart::Removed
+        } else if v >= PgbVersion::new(1, 20) {
+            OnlineRestart::Deprecated
+        } else {
+            OnlineRestart::Supported
+        },
+        sigterm_waits: v >= PgbVersion::new(1, 23),
+    }
+}
+
 /// Every release from the oldest supported to the newest, by minor.
 pub fn supported_releases() -> impl Iterator<Item = PgbVersion> {
     (PgbVersion::MIN_SUPPORTED.minor..=PgbVersion::MAX_SUPPORTED.minor)
@@ -303,6 +344,18 @@ mod tests {
                 assert!(option.reloadable, "{section} {}", option.name);
             }
         }
+    }
+
+    #[test]
+    fn pgbouncer_restart_methods_by_release() {
+        let at = |minor| pgbouncer_restart(Some(PgbVersion::new(1, minor)));
+        assert_eq!(at(18).online_restart, OnlineRestart::Supported);
+        assert_eq!(at(20).online_restart, OnlineRestart::Deprecated);
+        assert!(!at(22).sigterm_waits && at(23).sigterm_waits);
+        assert_eq!(
+            pgbouncer_restart(Some(PgbVersion::UNRELEASED)).online_restart,
+            OnlineRestart::Removed
+        );
     }
 
     #[test]

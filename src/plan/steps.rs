@@ -9,7 +9,7 @@
 //!    neither server restarted (pooled server connections keep the old value);
 //! 5. each app whose env file changed — last, once everything it connects to is ready.
 
-use super::classify::Reach;
+use super::classify::{self, OnlineRestart, Reach};
 use super::commands::{
     client_port, console, ini_path, pending_check, pg_psql, pg_reload, pgb_reload, sh,
 };
@@ -315,14 +315,33 @@ fn pgbouncer_step(stack: &Stack, pgb: &[&Change], restart: bool, created: bool) 
             s.commands.extend(console(stack, old_port, "SHUTDOWN"));
             s.commands.push(format!("pgbouncer -d {}", ini_path(stack)));
             s.notes.push("it moves where PgBouncer listens, so a rolling or online restart cannot keep the old address: clients reconnect to the new one".into());
-        } else if instances > 1 {
-            s.notes.push(format!(
-                "restart the {instances} instances one at a time: with so_reuseport the others keep serving port {port}"
-            ));
         } else {
-            s.commands
-                .push(format!("pgbouncer -R -d {}", ini_path(stack)));
-            s.notes.push("an online restart: the new process takes over the running one's client and server connections (Unix); or stop and start it".into());
+            let version = stack.pgbouncer.as_ref().and_then(|b| b.release());
+            let how = classify::pgbouncer_restart(version);
+            if instances > 1 {
+                s.notes.push(format!(
+                    "restart the {instances} instances one at a time: with so_reuseport the others keep serving port {port}"
+                ));
+                if how.sigterm_waits {
+                    s.notes.push(
+                        "stop each with SIGTERM: it waits for its clients to leave first".into(),
+                    );
+                }
+            } else if how.online_restart == OnlineRestart::Supported {
+                s.commands
+                    .push(format!("pgbouncer -R -d {}", ini_path(stack)));
+                s.notes.push("an online restart: the new process takes over the running one's connections (Unix; TLS connections are dropped); or stop and start it".into());
+            } else {
+                s.commands.extend(console(stack, port, "SHUTDOWN"));
+                s.commands.push(format!("pgbouncer -d {}", ini_path(stack)));
+                s.notes.push(format!(
+                    "clients reconnect; to restart without dropping them, run several instances with so_reuseport (`instances = 2` in the manifest) and restart them one at a time{}",
+                    match how.online_restart {
+                        OnlineRestart::Deprecated => " (the online restart `-R` is deprecated since 1.20)",
+                        _ => " (this release has no online restart `-R`)",
+                    }
+                ));
+            }
         }
         s.notes.push(
             "or restart its service (systemctl restart pgbouncer, docker compose restart …)".into(),
@@ -421,26 +440,49 @@ mod tests {
             Action::Restart,
             "p.ini",
         )];
+        // 1.22: -R is deprecated; stop and start, and say how to avoid dropping clients.
         let steps = order(&one, &pkt);
         assert_eq!(actions(&steps), [("pgbouncer", "restart")]);
+        assert!(
+            steps[0].commands[0].ends_with("-c \"SHUTDOWN;\""),
+            "{:?}",
+            steps[0]
+        );
+        assert!(
+            steps[0].notes[0].contains("deprecated since 1.20"),
+            "{:?}",
+            steps[0]
+        );
+        // 1.18: an online restart.
+        let old = stack(&admin.replacen("version = \"1.22\"", "version = \"1.18\"", 1));
+        let steps = order(&old, &pkt);
         assert!(
             steps[0].commands[0].starts_with("pgbouncer -R -d "),
             "{:?}",
             steps[0]
         );
-
-        let many = stack(&admin.replacen(
-            "default_pool_size = 20",
-            "default_pool_size = 20\ninstances = 3",
-            1,
-        ));
-        let steps = order(&many, &pkt);
+        // Several instances: one at a time; from 1.23 SIGTERM waits for the clients.
+        let many = |v: &str| {
+            stack(
+                &admin
+                    .replacen(
+                        "default_pool_size = 20",
+                        "default_pool_size = 20\ninstances = 3",
+                        1,
+                    )
+                    .replacen("version = \"1.22\"", v, 1),
+            )
+        };
+        let steps = order(&many("version = \"1.22\""), &pkt);
         assert!(steps[0].commands.is_empty());
         assert!(
             steps[0].notes[0].contains("3 instances one at a time"),
             "{:?}",
             steps[0]
         );
+        assert!(!steps[0].notes[1].contains("SIGTERM"));
+        let steps = order(&many("version = \"1.23\""), &pkt);
+        assert!(steps[0].notes[1].contains("SIGTERM"), "{:?}", steps[0]);
 
         let mut port = change(
             Component::Pgbouncer,
