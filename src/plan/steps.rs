@@ -268,6 +268,17 @@ fn postgres_step(stack: &Stack, pg: &[&Change], restart: bool, created: bool) ->
             .copied()
             .filter(|c| c.reach == Some(Reach::UnlessSetInSession))
             .collect();
+        let new_only: Vec<&Change> = pg
+            .iter()
+            .copied()
+            .filter(|c| c.reach == Some(Reach::NewSessionsOnly))
+            .collect();
+        if !new_only.is_empty() && stack.pgbouncer.is_none() {
+            s.notes.push(format!(
+                "{}: only new sessions take it; the apps' pooled connections keep the old value until their pool recycles them (pool_recycle) or the app restarts",
+                names(&new_only).join(", ")
+            ));
+        }
         if !unless_set.is_empty() {
             s.notes.push(format!(
                 "{}: running sessions take the new value too, except where a session, role or database sets its own (SET, ALTER ROLE … SET)",
@@ -525,7 +536,20 @@ mod tests {
             Action::Restart,
             "p.conf",
         );
-        let steps = order(&s, &[c, restart]);
+        let steps = order(&s, &[c.clone(), restart]);
         assert_eq!(actions(&steps), [("postgres", "restart")]);
+        // Without PgBouncer, the apps' own pools hold the old sessions.
+        let (a, b) = (
+            HEALTHY.find("[pgbouncer]").unwrap_or(0),
+            HEALTHY.find("[[databases]]").unwrap_or(0),
+        );
+        let direct = stack(&format!("{}{}", &HEALTHY[..a], &HEALTHY[b..]));
+        let steps = order(&direct, &[c]);
+        assert_eq!(actions(&steps), [("postgres", "reload")]);
+        assert!(
+            steps[0].notes.iter().any(|n| n.contains("pool_recycle")),
+            "{:?}",
+            steps[0]
+        );
     }
 }
