@@ -225,3 +225,34 @@ fn the_readme_example_is_what_render_prints() {
         "README's apply plan example is out of date; it should read:\n{example}"
     );
 }
+
+#[test]
+fn without_the_passwords_secret_files_are_planned_by_users_and_types() {
+    let dir = fixture("mt5");
+    assert_eq!(run(dir.path(), "pw", &["render"]).0, 0);
+    edit(
+        dir.path(),
+        &[(
+            "userlist_hash = \"md5\"",
+            "userlist_hash = \"scram-sha-256\"",
+        )],
+    );
+    let out = Command::cargo_bin("poolstack")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env_remove("POSTGRES_PASSWORD")
+        .current_dir(dir.path())
+        .args(["render", "--check", "--format", "json"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    let user = changes
+        .iter()
+        .find(|c| c["setting"] == "trader")
+        .unwrap_or_else(|| panic!("{plan:#}"));
+    assert_eq!(user["old"], "changed (md5)");
+    assert_eq!(user["new"], "changed (scram-sha-256)");
+    assert_eq!(user["action"], "reload");
+    assert_eq!(user["secret"], true);
+}
