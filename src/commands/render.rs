@@ -66,26 +66,47 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     // How each change takes effect: read what is on disk before anything is written.
     let apply = crate::plan::build(&stack, &plan);
     let json = args.format == PlanFormat::Json;
-    let mut held = Vec::new();
-    let outcome = {
-        // With --format json, stdout is the plan alone: the rest goes to stderr.
+    let outcome = if json {
+        // stdout is the plan alone: what would go there goes to stderr, in the order written.
+        let merged = Merged::default();
+        let (mut out, mut err) = (merged.clone(), merged.clone());
         let mut inner = Io {
-            out: if json { &mut held } else { &mut *io.out },
-            err: &mut *io.err,
+            out: &mut out,
+            err: &mut err,
             color: io.color,
         };
-        if args.check {
+        let outcome = if args.check {
             Ok(check(&plan, &secrets, &mut inner))
         } else {
             write(&stack, &plan, args.force, &mut inner)
-        }
+        };
+        let _ = io.err.write_all(&merged.0.borrow());
+        outcome
+    } else if args.check {
+        Ok(check(&plan, &secrets, io))
+    } else {
+        write(&stack, &plan, args.force, io)
     };
-    let _ = io.err.write_all(&held);
     let outcome = outcome?;
     if outcome != Outcome::Refused {
         show_plan(&apply, json, io);
     }
     Ok(outcome)
+}
+
+/// One buffer behind two writers (stdout's and stderr's text, kept in the order written).
+#[derive(Clone, Default)]
+struct Merged(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Merged {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn show_plan(apply: &crate::plan::Plan, json: bool, io: &mut Io<'_>) {
