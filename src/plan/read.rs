@@ -90,6 +90,8 @@ pub fn postgres(path: &Path, text: &str, major: Option<u32>) -> Settings {
         let normalized = param
             .and_then(|p| pg::parse_value(p, &e.value).ok())
             .map_or_else(|| e.value.clone(), |v| v.normalized);
+        // A connection string with a password (primary_conninfo) is never shown.
+        let secret = e.value.to_ascii_lowercase().contains("password");
         out.put(
             name.to_ascii_lowercase(),
             Entry {
@@ -97,7 +99,7 @@ pub fn postgres(path: &Path, text: &str, major: Option<u32>) -> Settings {
                 name,
                 value: e.value,
                 normalized,
-                secret: false,
+                secret,
             },
         );
     }
@@ -217,6 +219,8 @@ mod tests {
         }
         let names: Vec<&str> = a.iter().map(|(_, e)| e.name.as_str()).collect();
         assert_eq!(names, ["shared_buffers", "work_mem"]);
+        let conninfo = postgres(p, "primary_conninfo = 'host=a password=x'\n", Some(15));
+        assert!(conninfo.iter().all(|(_, e)| e.secret));
     }
 
     #[test]
