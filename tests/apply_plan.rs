@@ -277,3 +277,161 @@ fn carrying_out_only_the_plans_steps_puts_every_change_in_effect() {
     assert_eq!(again["changes"], Value::Array(Vec::new()), "{again:#}");
     assert_eq!(again["steps"], Value::Array(Vec::new()));
 }
+
+/// Run a command line of the plan as the operator would (`sh -c`), with `password` in PGPASSWORD
+/// and the server binaries first on PATH.
+fn run_step_command(r: &Running, command: &str, password: &str) {
+    let path = format!(
+        "{}:{}",
+        r.bins.pg_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("sh")
+        .args(["-c", command])
+        .env("PATH", path)
+        .env("PGPASSWORD", password)
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn without_a_restart_the_plans_own_commands_reload_and_renew_pooled_connections() {
+    let Some(mut r) = start(&SCRAM) else { return };
+    let dir = r.dir.clone();
+    let through_pgbouncer = |r: &Running, password: &str, sql: &str| -> String {
+        let out = servers::client(
+            &r.bins.pg_bin,
+            r.pgb.port,
+            "appdb",
+            "app_user",
+            password,
+            sql,
+        );
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // A pooled server connection that started with the old value.
+    assert_eq!(
+        through_pgbouncer(&r, PASSWORD, "show log_disconnections"),
+        "off"
+    );
+
+    let text = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    let changed = text
+        .replacen(
+            "work_mem = \"8MB\"",
+            "work_mem = \"8MB\"\nlog_disconnections = true",
+            1,
+        )
+        // Not a pool size: that would change the derived max_connections (a restart).
+        .replacen("max_client_conn = 200", "max_client_conn = 250", 1);
+    assert_ne!(text, changed);
+    std::fs::write(dir.join("stack.toml"), changed).unwrap();
+    let plan = render_plan(&dir, NEW_PASSWORD);
+    let steps = plan["steps"].as_array().expect("steps");
+    let order: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| {
+            (
+                s["component"].as_str().unwrap_or(""),
+                s["action"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("postgres", "reload"),
+            ("roles", "apply-sql"),
+            ("pgbouncer", "reload"),
+            ("pgbouncer", "reconnect")
+        ],
+        "{plan:#}"
+    );
+
+    std::fs::copy(
+        dir.join("postgres/conf.d/50-poolstack.conf"),
+        r.pg.conf_d.join("50-poolstack.conf"),
+    )
+    .unwrap();
+    servers::give_to_server_user(&r.pg.conf_d.join("50-poolstack.conf"));
+    for f in ["pgbouncer/pgbouncer.ini", "pgbouncer/userlist.txt"] {
+        servers::give_to_server_user(&dir.join(f));
+    }
+    // PgBouncer's console checks logins against the userlist it has loaded: the old password
+    // until its RELOAD, the new one after.
+    let mut console_password = PASSWORD;
+    for s in steps {
+        let commands: Vec<&str> = s["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c.as_str())
+            .collect();
+        match (
+            s["component"].as_str().unwrap(),
+            s["action"].as_str().unwrap(),
+        ) {
+            // The harness's superuser logs in over the socket: the same statements.
+            ("postgres", "reload") => {
+                assert!(
+                    commands[0].ends_with("-c \"SELECT pg_reload_conf();\""),
+                    "{s}"
+                );
+                r.pg.query("postgres", "SELECT pg_reload_conf()");
+            }
+            ("roles", "apply-sql") => {
+                assert!(
+                    commands[0].contains("-f postgres/initdb.d/10-roles.sql"),
+                    "{s}"
+                );
+                r.pg.run_file("postgres", &dir.join("postgres/initdb.d/10-roles.sql"));
+            }
+            // PgBouncer's console: the plan's own command lines.
+            ("pgbouncer", "reload") => {
+                assert_eq!(commands.len(), 1, "{s}");
+                run_step_command(&r, commands[0], console_password);
+                console_password = NEW_PASSWORD;
+                // The pooled server connection still has the old value.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                assert_eq!(
+                    through_pgbouncer(&r, NEW_PASSWORD, "show log_disconnections"),
+                    "off",
+                    "without RECONNECT the pooled server connection keeps the old value"
+                );
+            }
+            ("pgbouncer", "reconnect") => {
+                assert_eq!(commands.len(), 1, "{s}");
+                run_step_command(&r, commands[0], console_password);
+            }
+            other => panic!("unexpected step {other:?}"),
+        }
+    }
+    assert_eq!(
+        r.pg.query(
+            "postgres",
+            "select setting from pg_settings where name = 'log_disconnections'"
+        ),
+        "on"
+    );
+    assert_eq!(
+        through_pgbouncer(&r, NEW_PASSWORD, "show log_disconnections"),
+        "on"
+    );
+    let config = console(&r, r.pgb.port, NEW_PASSWORD, "SHOW CONFIG");
+    let pool = config
+        .iter()
+        .find(|row| row.get("key").map(String::as_str) == Some("max_client_conn"))
+        .and_then(|row| row.get("value").cloned());
+    assert_eq!(pool.as_deref(), Some("250"));
+    let _ = &mut r;
+}
