@@ -82,7 +82,7 @@ fn label(c: &Change) -> String {
 fn what(c: &Change) -> String {
     match (&c.old, &c.new) {
         (Some(o), Some(n)) if c.secret && o == n => o.clone(),
-        (None, Some(n)) if c.secret => format!("added, {n}"),
+        (None, Some(n)) if c.secret => n.replacen(super::SECRET, "added", 1),
         (Some(_), None) if c.secret => "removed".into(),
         (Some(o), Some(n)) => match c.section.and_then(|_| connstr_delta(o, n)) {
             Some(delta) => delta,
