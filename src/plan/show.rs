@@ -201,3 +201,79 @@ pub fn json(plan: &Plan) -> Value {
         "steps": steps,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Action, Component};
+
+    fn change(old: Option<&str>, new: Option<&str>, secret: bool) -> Change {
+        Change {
+            component: Component::Pgbouncer,
+            file: "pgbouncer/userlist.txt".into(),
+            section: None,
+            setting: "app".into(),
+            variable: None,
+            old: old.map(str::to_string),
+            new: new.map(str::to_string),
+            secret,
+            action: Action::Reload,
+            reason: "RELOAD re-reads auth_file".into(),
+            reach: None,
+            moves_listener: false,
+        }
+    }
+
+    #[test]
+    fn secrets_read_changed_added_or_removed() {
+        assert_eq!(
+            what(&change(Some("changed"), Some("changed"), true)),
+            "changed"
+        );
+        assert_eq!(what(&change(None, Some("changed"), true)), "added");
+        assert_eq!(
+            what(&change(None, Some("changed (md5)"), true)),
+            "added (md5)"
+        );
+        assert_eq!(what(&change(Some("changed"), None, true)), "removed");
+    }
+
+    #[test]
+    fn connection_strings_show_the_keys_that_differ_and_long_values_their_ends() {
+        assert_eq!(
+            connstr_delta(
+                "host=db port=5432 dbname=app",
+                "host=db2 port=5432 dbname=app pool_size=4"
+            )
+            .as_deref(),
+            Some("host: db → db2, pool_size: (none) → 4")
+        );
+        assert_eq!(connstr_delta("host=db", "host=db"), None);
+        let (a, b) = elide(
+            "postgresql+psycopg://trader:${POSTGRES_PASSWORD}@pgbouncer:5432/mt5",
+            "postgresql+psycopg://trader:${POSTGRES_PASSWORD}@pgbouncer:6432/mt5",
+        );
+        assert_eq!(
+            (a.as_str(), b.as_str()),
+            ("…}@pgbouncer:5432/mt5", "…}@pgbouncer:6432/mt5")
+        );
+        assert_eq!(elide("7GB", "8GB"), ("7GB".into(), "8GB".into()));
+    }
+
+    #[test]
+    fn json_has_the_issue_fields_and_no_secret() {
+        let plan = Plan {
+            first_render: false,
+            changes: vec![change(Some("changed"), Some("changed"), true)],
+            steps: Vec::new(),
+        };
+        let v = json(&plan);
+        assert_eq!(v["version"], 1);
+        let c = &v["changes"][0];
+        for key in ["component", "file", "setting", "old", "new", "action"] {
+            assert!(!c[key].is_null(), "{key} missing in {c}");
+        }
+        assert_eq!(c["secret"], true);
+        assert_eq!(human(&plan).matches("changed").count(), 1);
+    }
+}
