@@ -128,9 +128,15 @@ pub struct UserlistArgs {
     /// Take users and their password sources from a manifest.
     #[arg(long)]
     pub manifest: Option<PathBuf>,
-    /// One user (password from --password-env, --password-file, --password-stdin, or a prompt).
-    #[arg(long)]
-    pub user: Option<String>,
+    /// One user (password from --password-env, --password-file, --password-stdin, or a prompt);
+    /// with --from-postgres, the roles to copy (repeatable; default: every role with a password).
+    #[arg(long, value_name = "NAME")]
+    pub user: Vec<String>,
+    /// Copy the stored verifiers from PostgreSQL's pg_authid, as PgBouncer's mkauth.py does:
+    /// postgresql://SUPERUSER@HOST:PORT/DB, no password in the URL (PGPASSWORD, PGPASSFILE or
+    /// ~/.pgpass, or a no-echo prompt).
+    #[arg(long, value_name = "URL")]
+    pub from_postgres: Option<String>,
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
     #[arg(long, value_name = "FILE")]

@@ -16,11 +16,18 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
+mod from_postgres;
+
 /// One user to write: name, password, and the secret type wanted.
 struct Wanted {
     user: String,
-    password: Password,
+    /// `None` for a verifier copied from the server.
+    password: Option<Password>,
     kind: SecretKind,
+    /// The secret already chosen (copied from the server, or shared with render and roles.sql).
+    chosen: Option<String>,
+    /// A SCRAM entry whose salt PostgreSQL cannot know (AUT010): said on stderr.
+    salt_unknown: bool,
 }
 
 pub fn run(
@@ -29,7 +36,7 @@ pub fn run(
     err: &mut dyn Write,
     color: bool,
 ) -> Result<Outcome, InputError> {
-    let wanted = wanted_users(args)?;
+    check_sources(args)?;
     let existing_bytes = match std::fs::read(&args.output) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -66,8 +73,17 @@ pub fn run(
         return Ok(Outcome::Refused);
     }
 
+    let mut notes = Vec::new();
+    let wanted = match &args.from_postgres {
+        Some(url) => from_postgres::wanted(args, url, &mut notes)?,
+        None => wanted_users(args, &existing)?,
+    };
+    for n in &notes {
+        let _ = writeln!(err, "poolstack: {n}");
+    }
     let secrets = compute_secrets(&wanted, &existing)?;
     let (text, report) = merge(&existing_text, &existing, &wanted, &secrets);
+    warn_unknown_salts(&wanted, &secrets, &existing, err);
     fsutil::write_all(&[PendingFile {
         path: &args.output,
         contents: text.as_bytes(),
@@ -160,14 +176,24 @@ fn compute_secrets(wanted: &[Wanted], existing: &Userlist) -> Result<Vec<String>
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let heavy = wanted.iter().any(|w| w.kind == SecretKind::ScramSha256)
+    let heavy = wanted
+        .iter()
+        .any(|w| w.kind == SecretKind::ScramSha256 && w.chosen.is_none())
         || existing
             .entries
             .iter()
             .any(|e| e.kind() == SecretKind::ScramSha256);
     let one = |w: &Wanted| -> Result<String, InputError> {
+        if let Some(chosen) = &w.chosen {
+            return Ok(chosen.clone());
+        }
         let previous = by_user.get(w.user.as_str()).copied();
-        auth::secret_for(w.kind, &w.user, w.password.expose(), previous)
+        let password = w
+            .password
+            .as_ref()
+            .map(Password::expose)
+            .unwrap_or_default();
+        auth::secret_for(w.kind, &w.user, password, previous)
             .map_err(|e| InputError::new(format!("cannot compute the secret of `{}`: {e}", w.user)))
     };
     if !heavy || threads == 1 || wanted.len() < 2 {
@@ -259,19 +285,20 @@ fn hash_kind(h: HashArg) -> SecretKind {
     }
 }
 
-/// Who to write, from exactly one of --manifest, --user, --batch.
-fn wanted_users(args: &UserlistArgs) -> Result<Vec<Wanted>, InputError> {
+/// Exactly one source of users, and flags that go with it.
+fn check_sources(args: &UserlistArgs) -> Result<(), InputError> {
     let sources = usize::from(args.manifest.is_some())
-        + usize::from(args.user.is_some())
+        + usize::from(args.from_postgres.is_some())
+        + usize::from(args.from_postgres.is_none() && !args.user.is_empty())
         + usize::from(args.batch.is_some());
     if sources != 1 {
-        return Err(InputError::new("say whose entries to write: exactly one of --manifest FILE, --user NAME or --batch FILE|-")
+        return Err(InputError::new("say whose entries to write: exactly one of --manifest FILE, --user NAME, --batch FILE|- or --from-postgres URL")
             .with_help("e.g. `poolstack userlist --user trader --password-env TRADER_PASSWORD -o userlist.txt`"));
     }
     let password_flags = usize::from(args.password_env.is_some())
         + usize::from(args.password_file.is_some())
         + usize::from(args.password_stdin);
-    if args.user.is_none() && password_flags > 0 {
+    if (args.user.is_empty() || args.from_postgres.is_some()) && password_flags > 0 {
         return Err(InputError::new(
             "--password-env, --password-file and --password-stdin go with --user",
         ));
@@ -281,50 +308,115 @@ fn wanted_users(args: &UserlistArgs) -> Result<Vec<Wanted>, InputError> {
             "give the password one way: --password-env, --password-file or --password-stdin",
         ));
     }
+    if args.from_postgres.is_none() && args.user.len() > 1 {
+        return Err(InputError::new("--user is given more than once")
+            .with_help("write several users with --batch FILE (`user<TAB>password` lines), or copy them with --from-postgres URL --user A --user B"));
+    }
+    if args.from_postgres.is_some() && args.hash.is_some() {
+        return Err(InputError::new("--hash does not go with --from-postgres")
+            .with_help("the verifiers are copied exactly as PostgreSQL stores them"));
+    }
+    Ok(())
+}
+
+/// Who to write, from --manifest, --user or --batch. `existing` is the -o file: with
+/// --manifest, an entry there that still verifies may be reused like render's own.
+fn wanted_users(args: &UserlistArgs, existing: &Userlist) -> Result<Vec<Wanted>, InputError> {
     let default_kind = args.hash.map(hash_kind).unwrap_or(SecretKind::ScramSha256);
     let mut wanted = Vec::new();
     if let Some(path) = &args.manifest {
         let loaded = crate::manifest::load(path)?;
         let stack = crate::stack::resolve::resolve(&loaded, None)?;
         let secrets = Secrets::resolve(&stack, Need::All)?;
-        for u in &stack.users {
+        let mut stack = stack;
+        if let Some(h) = args.hash {
+            for u in &mut stack.users {
+                u.userlist_secret.value = hash_kind(h);
+            }
+        }
+        // One salt per user: the same choice render makes, from the same files.
+        let rendered = crate::render::Existing::read(&stack);
+        let chosen = crate::render::verifiers::choose(&stack, &secrets, &rendered, Some(existing))?;
+        for (u, c) in stack.users.iter().zip(chosen) {
             let Some(pw) = secrets.get(&u.name.value) else {
                 continue;
             };
+            let kind = u.userlist_secret.value;
             wanted.push(Wanted {
                 user: u.name.value.clone(),
-                password: pw.clone(),
-                kind: args.hash.map(hash_kind).unwrap_or(u.userlist_secret.value),
+                password: Some(pw.clone()),
+                kind,
+                chosen: Some(c.userlist),
+                salt_unknown: kind == SecretKind::ScramSha256
+                    && !u.role.value
+                    && u.verifier.is_none(),
             });
         }
-    } else if let Some(user) = &args.user {
+    } else if let Some(user) = args.user.first() {
         let password = single_password(args, user)?;
         wanted.push(Wanted {
             user: user.clone(),
-            password,
+            password: Some(password),
             kind: default_kind,
+            chosen: None,
+            salt_unknown: false,
         });
     } else if let Some(batch) = &args.batch {
         for (user, password) in read_batch(batch)? {
             wanted.push(Wanted {
                 user,
-                password,
+                password: Some(password),
                 kind: default_kind,
+                chosen: None,
+                salt_unknown: false,
             });
         }
     }
     for w in &wanted {
-        if w.password.expose().is_empty() {
+        let password = w
+            .password
+            .as_ref()
+            .map(Password::expose)
+            .unwrap_or_default();
+        if password.is_empty() {
             return Err(
                 InputError::new(format!("the password of `{}` is empty", w.user))
                     .with_help("PgBouncer refuses empty passwords: every login would fail"),
             );
         }
-        userlist::check_entry(&w.user, w.password.expose()).map_err(|p| {
+        userlist::check_entry(&w.user, password).map_err(|p| {
             InputError::new(format!("cannot write `{}`: {p}", w.user.escape_debug()))
         })?;
     }
     Ok(wanted)
+}
+
+/// A SCRAM entry can log in through PgBouncer only when PostgreSQL stores that same verifier.
+/// Say so for every entry whose salt poolstack drew (or the manifest cannot vouch for).
+fn warn_unknown_salts(
+    wanted: &[Wanted],
+    secrets: &[String],
+    existing: &Userlist,
+    err: &mut dyn Write,
+) {
+    for (w, secret) in wanted.iter().zip(secrets) {
+        let fresh = w.chosen.is_none()
+            && w.kind == SecretKind::ScramSha256
+            && existing.get(&w.user).map(|e| e.secret.as_str()) != Some(secret.as_str());
+        if w.salt_unknown {
+            let _ = writeln!(
+                err,
+                "poolstack: warning: `{}` is role = false with a SCRAM entry whose salt PostgreSQL does not know (AUT010): logins fail unless the server stores this same verifier; copy it with --from-postgres and set `verifier`, or set role = true, or userlist_hash = \"plain\"",
+                w.user
+            );
+        } else if fresh {
+            let _ = writeln!(
+                err,
+                "poolstack: note: `{}` got a SCRAM verifier with a new salt: it logs in through PgBouncer only if PostgreSQL stores this same verifier (ALTER ROLE … PASSWORD with it, as roles.sql does). For a role that already exists, copy its verifier with `poolstack userlist --from-postgres URL --user {}`, or use --hash plain",
+                w.user, w.user
+            );
+        }
+    }
 }
 
 fn single_password(args: &UserlistArgs, user: &str) -> Result<Password, InputError> {

@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod existing;
+pub mod verifiers;
 pub mod verify;
 
 use crate::auth::SecretKind;
@@ -138,12 +139,12 @@ pub fn plan(
     let expected = expected_secrets(stack);
     let mut unbuilt = ExpectedSecrets::default();
     if secrets.complete_for(stack) {
-        let userlist_secrets = context::userlist_secrets(stack, secrets, existing)?;
+        let chosen = verifiers::choose(stack, secrets, existing, None)?;
         if stack.pgbouncer.is_some() {
             let path = stack.outputs.userlist.value.clone();
-            let contents = userlist_secrets
+            let contents = chosen
                 .iter()
-                .map(|(user, secret)| crate::formats::userlist::format_entry(user, secret))
+                .map(|s| crate::formats::userlist::format_entry(&s.user, &s.userlist))
                 .collect::<String>();
             files.push(RenderedFile {
                 kind: FileKind::Userlist,
@@ -152,7 +153,7 @@ pub fn plan(
                 mode: 0o600,
             });
         }
-        if let Some(ctx) = context::roles_sql(stack, secrets, existing, &userlist_secrets)? {
+        if let Some(ctx) = context::roles_sql(stack, &chosen) {
             let path = stack.outputs.roles_sql.value.clone();
             let body = render_template(&env, "roles.sql.j2", ctx)?;
             files.push(RenderedFile {

@@ -308,6 +308,10 @@ pub struct User {
     /// How PostgreSQL stores this role's password (roles.sql for role = true, else
     /// password_encryption); `None` when unknown (hand-written files).
     pub stored_secret: Option<Setting<SecretKind>>,
+    /// `verifier = { userlist = "…" }`: the userlist file (absolute path) whose entry for this
+    /// user is the verifier PostgreSQL stores. Its provenance is what makes a SCRAM salt known
+    /// (AUT010); render keeps the entry byte for byte.
+    pub verifier: Option<Setting<PathBuf>>,
 }
 
 #[derive(Debug, Clone)]

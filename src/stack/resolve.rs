@@ -489,6 +489,9 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
             options,
             userlist_secret,
             stored_secret: Some(stored_secret),
+            verifier: cx
+                .opt(&["users", &i, "verifier"], u.verifier.as_ref())
+                .map(|s| Setting::new(cx.m.dir.join(&s.value.userlist), s.origin)),
         });
     }
     let mut pgbouncer = pgbouncer;

@@ -76,6 +76,7 @@ pub(super) fn users(
                 .unwrap_or_default(),
             userlist_secret: Setting::new(entry.kind, imported(&entry.secret_loc)),
             stored_secret: stored.cloned(),
+            verifier: None,
         };
         match at.get(entry.user.as_str()) {
             Some(&i) => out[i] = user,

@@ -1,0 +1,319 @@
+//! One salt per user everywhere poolstack writes it (render, roles.sql, `userlist --manifest`),
+//! and known verifiers (`verifier = { userlist = … }`) kept byte for byte. Without servers: the
+//! logins themselves are proven in tests/logins.rs.
+
+use assert_cmd::Command;
+use poolstack::formats::userlist::Userlist;
+use std::path::Path;
+
+fn poolstack(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("poolstack").unwrap();
+    c.current_dir(dir).env("NO_COLOR", "1");
+    c
+}
+
+fn out_err(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn entry(path: &Path, user: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    Userlist::parse(&text)
+        .get(user)
+        .map(|e| e.secret.clone())
+        .unwrap_or_default()
+}
+
+fn role_verifier(path: &Path, user: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    poolstack::render::existing::role_verifiers(&text)
+        .remove(user)
+        .unwrap_or_default()
+}
+
+/// PostgreSQL 15's verifier for "trader123" (SELECT rolpassword FROM pg_authid).
+const STORED: &str = "SCRAM-SHA-256$4096:4HtJJE5bCQI77HSC1vwXUg==$3ffeut4cospissS7tTZ3oa6FqQaEAzd3vreQFeE+4R0=:dZAG2UOn5qavObXMO6rxQIEjU7aL+gwsAh++3AxE1BQ=";
+
+const STACK: &str = r#"
+[stack]
+name = "salts"
+
+[postgres]
+version = 15
+host = "db"
+memory = "4GB"
+password_encryption = "scram-sha-256"
+
+[pgbouncer]
+version = "1.18"
+host = "pgbouncer"
+
+[[databases]]
+name = "app"
+
+[[users]]
+name = "app"
+password = { env = "APP_PASSWORD" }
+
+[[apps]]
+name = "api"
+database = "app"
+user = "app"
+"#;
+
+#[test]
+fn render_without_pgbouncer_is_stable_then_check_finds_no_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/no-pgbouncer/stack.toml");
+    std::fs::copy(&fixture, dir.path().join("stack.toml")).unwrap();
+    let roles = dir.path().join("postgres/initdb.d/10-roles.sql");
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("REPORTER_PASSWORD", "pw-1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let first = role_verifier(&roles, "reporter");
+    assert!(first.starts_with("SCRAM-SHA-256$4096:"), "{first:.20}");
+    let o = poolstack(dir.path())
+        .args(["render", "--check"])
+        .env("REPORTER_PASSWORD", "pw-1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("REPORTER_PASSWORD", "pw-1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert_eq!(
+        role_verifier(&roles, "reporter"),
+        first,
+        "the salt was kept"
+    );
+    // A new password is a new verifier.
+    let o = poolstack(dir.path())
+        .args(["render", "--check"])
+        .env("REPORTER_PASSWORD", "pw-2")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out_err(&o));
+}
+
+#[test]
+fn render_userlist_manifest_and_roles_sql_share_one_salt() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.toml"), STACK).unwrap();
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("APP_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let userlist = entry(&dir.path().join("pgbouncer/userlist.txt"), "app");
+    let role = role_verifier(&dir.path().join("postgres/initdb.d/10-roles.sql"), "app");
+    assert!(userlist.starts_with("SCRAM-SHA-256$"), "{userlist:.20}");
+    assert_eq!(userlist, role, "render: userlist.txt and roles.sql");
+    // A new file named by -o is no reason for a new salt.
+    let o = poolstack(dir.path())
+        .args([
+            "userlist",
+            "--manifest",
+            "stack.toml",
+            "-o",
+            "elsewhere.txt",
+        ])
+        .env("APP_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert_eq!(entry(&dir.path().join("elsewhere.txt"), "app"), userlist);
+    assert!(!out_err(&o).contains("SCRAM-SHA-256$"), "{}", out_err(&o));
+}
+
+#[test]
+fn userlist_manifest_then_render_share_one_salt() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.toml"), STACK).unwrap();
+    let o = poolstack(dir.path())
+        .args(["userlist", "--manifest", "stack.toml", "-o", "mine.txt"])
+        .env("APP_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let mine = entry(&dir.path().join("mine.txt"), "app");
+    // render of the same manifest reuses that file's salt? No: it is not one of the manifest's
+    // files. But once render wrote its files, `userlist --manifest` follows them.
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("APP_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let rendered = entry(&dir.path().join("pgbouncer/userlist.txt"), "app");
+    let o = poolstack(dir.path())
+        .args(["userlist", "--manifest", "stack.toml", "-o", "mine.txt"])
+        .env("APP_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let after = entry(&dir.path().join("mine.txt"), "app");
+    assert_eq!(after, rendered, "the rendered verifier wins");
+    if mine != rendered {
+        assert!(out_err(&o).contains("updated app"), "{}", out_err(&o));
+    }
+}
+
+#[test]
+fn a_known_verifier_is_kept_byte_for_byte_and_checked_against_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = STACK
+        .replacen("name = \"app\"\npassword", "name = \"trader\"\npassword", 1)
+        .replace("user = \"app\"", "user = \"trader\"")
+        .replacen(
+            "password = { env = \"APP_PASSWORD\" }",
+            "password = { env = \"APP_PASSWORD\" }\nrole = false\nverifier = { userlist = \"stored/userlist.txt\" }",
+            1,
+        );
+    std::fs::write(dir.path().join("stack.toml"), &manifest).unwrap();
+    // Without the file: check still knows the provenance (no AUT010), render says what is missing.
+    let o = poolstack(dir.path()).args(["check"]).output().unwrap();
+    assert!(!out_err(&o).contains("AUT010"), "{}", out_err(&o));
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("APP_PASSWORD", "trader123")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", out_err(&o));
+    assert!(
+        out_err(&o).contains("stored/userlist.txt"),
+        "{}",
+        out_err(&o)
+    );
+    assert!(
+        out_err(&o).contains("stack.toml:"),
+        "located: {}",
+        out_err(&o)
+    );
+
+    std::fs::create_dir(dir.path().join("stored")).unwrap();
+    std::fs::write(
+        dir.path().join("stored/userlist.txt"),
+        format!("\"trader\" \"{STORED}\"\n"),
+    )
+    .unwrap();
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("APP_PASSWORD", "trader123")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert_eq!(
+        entry(&dir.path().join("pgbouncer/userlist.txt"), "trader"),
+        STORED
+    );
+    // role = false: no roles.sql.
+    assert!(!dir.path().join("postgres/initdb.d/10-roles.sql").exists());
+    // Another password cannot log in with that verifier: refused, located, no secret shown.
+    let o = poolstack(dir.path())
+        .args(["render", "--check"])
+        .env("APP_PASSWORD", "not-the-password")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", out_err(&o));
+    let shown = out_err(&o);
+    assert!(shown.contains("does not accept the password"), "{shown}");
+    assert!(
+        !shown.contains("SCRAM-SHA-256$") && !shown.contains("not-the-password"),
+        "{shown}"
+    );
+
+    // With role = true the same verifier goes to roles.sql too.
+    std::fs::write(
+        dir.path().join("stack.toml"),
+        manifest.replace("role = false", "role = true"),
+    )
+    .unwrap();
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("APP_PASSWORD", "trader123")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert_eq!(
+        role_verifier(&dir.path().join("postgres/initdb.d/10-roles.sql"), "trader"),
+        STORED
+    );
+}
+
+#[test]
+fn userlist_for_one_user_says_a_new_salt_needs_the_same_verifier_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = poolstack(dir.path())
+        .args(["userlist", "--user", "alice", "--password-env", "PW"])
+        .env("PW", "alicepw")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let shown = out_err(&o);
+    assert!(
+        shown.contains("new salt") && shown.contains("--from-postgres"),
+        "{shown}"
+    );
+    assert!(shown.contains("--hash plain"), "{shown}");
+    // Kept entries need no note; plaintext never does.
+    let o = poolstack(dir.path())
+        .args(["userlist", "--user", "alice", "--password-env", "PW"])
+        .env("PW", "alicepw")
+        .output()
+        .unwrap();
+    assert!(!out_err(&o).contains("new salt"), "{}", out_err(&o));
+    let o = poolstack(dir.path())
+        .args([
+            "userlist",
+            "--user",
+            "bob",
+            "--password-env",
+            "PW",
+            "--hash",
+            "plain",
+        ])
+        .env("PW", "bobpw")
+        .output()
+        .unwrap();
+    assert!(!out_err(&o).contains("new salt"), "{}", out_err(&o));
+}
+
+#[test]
+fn userlist_manifest_warns_about_a_role_managed_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = STACK.replacen(
+        "password = { env = \"APP_PASSWORD\" }",
+        "password = { env = \"APP_PASSWORD\" }\nrole = false",
+        1,
+    );
+    std::fs::write(dir.path().join("stack.toml"), &manifest).unwrap();
+    let o = poolstack(dir.path())
+        .args(["userlist", "--manifest", "stack.toml", "-o", "u.txt"])
+        .env("APP_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert!(out_err(&o).contains("AUT010"), "{}", out_err(&o));
+    let o = poolstack(dir.path()).args(["check"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out_err(&o));
+    assert!(out_err(&o).contains("AUT010"), "{}", out_err(&o));
+    // render still writes it, and counts the finding.
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("APP_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert!(out_err(&o).contains("1 error"), "{}", out_err(&o));
+}
