@@ -233,6 +233,12 @@ pub struct DoctorArgs {
     /// password in the URL).
     #[arg(long, value_name = "URL")]
     pub postgres: Option<String>,
+    /// The variable holding the password for --postgres (tried before PGPASSWORD and ~/.pgpass).
+    #[arg(long, value_name = "VAR")]
+    pub postgres_password_env: Option<String>,
+    /// The variable holding the password for --pgbouncer (tried before PGPASSWORD and ~/.pgpass).
+    #[arg(long, value_name = "VAR")]
+    pub pgbouncer_password_env: Option<String>,
     /// human, json (summary gains "budget"), sarif, github — as for check.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -39,13 +39,7 @@ pub fn scram_salt_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     };
     // Only a user PgBouncer logs in to PostgreSQL as needs the stored salt; a console-only user
     // (admin_users, stats_users) logs in to PgBouncer alone, which checks its own userlist.
-    let pooled = |user: &str| {
-        stack
-            .databases
-            .iter()
-            .any(|db| db.name.value == "*" || db.users.iter().any(|u| u.value == user))
-            || stack.apps.iter().any(|a| a.user.value == user)
-    };
+    let pooled = |user: &str| stack.logs_in_to_postgres(user);
     for u in &stack.users {
         let name = &u.name.value;
         if !pooled(name)
