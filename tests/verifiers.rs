@@ -219,19 +219,42 @@ fn a_known_verifier_is_kept_byte_for_byte_and_checked_against_the_password() {
     );
     // role = false: no roles.sql.
     assert!(!dir.path().join("postgres/initdb.d/10-roles.sql").exists());
-    // Another password cannot log in with that verifier: refused, located, no secret shown.
+    // Another password cannot log in with that verifier: AUT010 at the `verifier` key, in check
+    // and counted by render, which still writes the stored verifier; no secret shown.
     let o = poolstack(dir.path())
-        .args(["render", "--check"])
+        .args(["check"])
         .env("APP_PASSWORD", "not-the-password")
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", out_err(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", out_err(&o));
     let shown = out_err(&o);
-    assert!(shown.contains("does not accept the password"), "{shown}");
+    assert!(
+        shown.contains("AUT010") && shown.contains("does not accept the"),
+        "{shown}"
+    );
+    assert!(shown.contains("stack.toml:"), "located: {shown}");
     assert!(
         !shown.contains("SCRAM-SHA-256$") && !shown.contains("not-the-password"),
         "{shown}"
     );
+    let o = poolstack(dir.path())
+        .args(["render"])
+        .env("APP_PASSWORD", "not-the-password")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert!(out_err(&o).contains("1 error"), "{}", out_err(&o));
+    assert_eq!(
+        entry(&dir.path().join("pgbouncer/userlist.txt"), "trader"),
+        STORED
+    );
+    let o = poolstack(dir.path())
+        .args(["userlist", "--manifest", "stack.toml", "-o", "u.txt"])
+        .env("APP_PASSWORD", "not-the-password")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", out_err(&o));
+    assert!(out_err(&o).contains("does not accept"), "{}", out_err(&o));
 
     // With role = true the same verifier goes to roles.sql too.
     std::fs::write(

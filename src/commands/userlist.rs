@@ -337,7 +337,14 @@ fn wanted_users(args: &UserlistArgs, existing: &Userlist) -> Result<Vec<Wanted>,
         // One salt per user: the same choice render makes, from the same files.
         let rendered = crate::render::Existing::read(&stack);
         let chosen = crate::render::verifiers::choose(&stack, &secrets, &rendered, Some(existing))?;
-        for (u, c) in stack.users.iter().zip(chosen) {
+        if let Some((path, user)) = chosen.rejected.first() {
+            return Err(InputError::new(format!(
+                "the verifier of user `{user}` in {} does not accept the password the manifest gives: every login with that password would fail (AUT010)",
+                path.display()
+            ))
+            .with_help("give the role's current password, or copy its current verifier again with `poolstack userlist --from-postgres URL --user NAME -o FILE`"));
+        }
+        for (u, c) in stack.users.iter().zip(chosen.secrets) {
             let Some(pw) = secrets.get(&u.name.value) else {
                 continue;
             };

@@ -77,6 +77,8 @@ pub struct RenderPlan {
     /// Secret files that could not be built because passwords were missing.
     pub unbuilt_secrets: ExpectedSecrets,
     pub expected_secrets: ExpectedSecrets,
+    /// (known-verifier file, user) where that verifier does not accept the user's password.
+    pub known_verifier_rejects: Vec<(PathBuf, String)>,
 }
 
 /// Build every output file in memory. Secret files are built only when every password is known;
@@ -138,8 +140,13 @@ pub fn plan(
 
     let expected = expected_secrets(stack);
     let mut unbuilt = ExpectedSecrets::default();
+    let mut known_verifier_rejects = Vec::new();
     if secrets.complete_for(stack) {
-        let chosen = verifiers::choose(stack, secrets, existing, None)?;
+        let verifiers::Chosen {
+            secrets: chosen,
+            rejected,
+        } = verifiers::choose(stack, secrets, existing, None)?;
+        known_verifier_rejects = rejected;
         if stack.pgbouncer.is_some() {
             let path = stack.outputs.userlist.value.clone();
             let contents = chosen
@@ -170,6 +177,7 @@ pub fn plan(
         files,
         unbuilt_secrets: unbuilt,
         expected_secrets: expected,
+        known_verifier_rejects,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::diag::InputError;
 use crate::formats::userlist::Userlist;
 use crate::secrets::Secrets;
 use crate::stack::{Stack, User};
+use std::path::PathBuf;
 
 /// Iterations poolstack verifies at most (PostgreSQL writes 4096): a hostile file must not make
 /// a run spin for minutes.
@@ -37,28 +38,43 @@ impl std::fmt::Debug for UserSecret {
     }
 }
 
-/// Every user's secrets, in manifest order. `also` is one more file whose entries may be reused
-/// (the `-o` file of `userlist --manifest`). Every password must be available.
+/// Every user's secrets, in manifest order, and the users whose known verifier does not accept
+/// the password the manifest gives (that verifier is still written: it is what the server
+/// stores; AUT010 reports the mismatch).
+#[derive(Debug, Default)]
+pub struct Chosen {
+    pub secrets: Vec<UserSecret>,
+    /// (the known-verifier file, user).
+    pub rejected: Vec<(PathBuf, String)>,
+}
+
+/// Every user's secrets. `also` is one more file whose entries may be reused (the `-o` file of
+/// `userlist --manifest`). Every password must be available.
 pub fn choose(
     stack: &Stack,
     secrets: &Secrets,
     existing: &Existing,
     also: Option<&Userlist>,
-) -> Result<Vec<UserSecret>, InputError> {
-    stack
-        .users
-        .iter()
-        .map(|u| one(stack, u, secrets, existing, also))
-        .collect()
+) -> Result<Chosen, InputError> {
+    let mut out = Chosen::default();
+    for u in &stack.users {
+        let (secret, rejected) = one(u, secrets, existing, also)?;
+        if let (true, Some(source)) = (rejected, &u.verifier) {
+            out.rejected
+                .push((source.value.clone(), u.name.value.clone()));
+        }
+        out.secrets.push(secret);
+    }
+    Ok(out)
 }
 
+/// A user's secrets, and whether the known verifier rejects the password.
 fn one(
-    stack: &Stack,
     u: &User,
     secrets: &Secrets,
     existing: &Existing,
     also: Option<&Userlist>,
-) -> Result<UserSecret, InputError> {
+) -> Result<(UserSecret, bool), InputError> {
     let name = &u.name.value;
     let Some(pw) = secrets.get(name) else {
         return Err(InputError::new(format!(
@@ -67,28 +83,8 @@ fn one(
     };
     let pw = pw.expose();
     let known = secrets.known_verifier(name);
-    if let (Some(known), Some(source)) = (known, &u.verifier) {
-        let path = source.value.display();
-        let located = |msg: String| match source.loc() {
-            Some(l) => InputError::located(msg, l.clone(), &stack.sources),
-            None => InputError::new(msg),
-        };
-        match auth::verifies_within(name, pw, known, MAX_VERIFY_ITERATIONS) {
-            Some(true) => {}
-            Some(false) => {
-                return Err(located(format!(
-                    "the verifier of user `{name}` in {path} does not accept the password the manifest gives: every login with that password would fail"
-                ))
-                .with_help("give the role's current password, or copy its current verifier again with `poolstack userlist --from-postgres URL --user NAME -o FILE`"));
-            }
-            None => {
-                return Err(located(format!(
-                    "the verifier of user `{name}` in {path} was not verified: more than {MAX_VERIFY_ITERATIONS} SCRAM iterations"
-                ))
-                .with_help("re-set the role's password with PostgreSQL's scram_iterations (4096 by default)"));
-            }
-        }
-    }
+    let rejected = known
+        .is_some_and(|k| auth::verifies_within(name, pw, k, MAX_VERIFY_ITERATIONS) == Some(false));
     let role_existing = u
         .role
         .value
@@ -103,8 +99,14 @@ fn one(
     let err = |what: &str, e: auth::AuthError| {
         InputError::new(format!("cannot compute the {what} of user `{name}`: {e}"))
     };
-    let userlist = pick(u.userlist_secret.value, name, pw, &candidates)
-        .map_err(|e| err("userlist secret", e))?;
+    // The known verifier is what the server stores: kept byte for byte, even when it rejects
+    // the password (a fresh salt would not log in either).
+    let keep = known.filter(|k| auth::classify(k) == u.userlist_secret.value);
+    let userlist = match keep {
+        Some(k) if rejected => Ok(k.to_string()),
+        _ => pick(u.userlist_secret.value, name, pw, &candidates),
+    }
+    .map_err(|e| err("userlist secret", e))?;
     let stored = u.stored_secret.as_ref().map(|s| s.value);
     let role = match stored {
         Some(kind) if u.role.value => Some(
@@ -117,11 +119,14 @@ fn one(
         ),
         _ => None,
     };
-    Ok(UserSecret {
-        user: name.clone(),
-        userlist,
-        role,
-    })
+    Ok((
+        UserSecret {
+            user: name.clone(),
+            userlist,
+            role,
+        },
+        rejected,
+    ))
 }
 
 /// The first candidate of `kind` that accepts `password`, byte for byte; else a new secret.

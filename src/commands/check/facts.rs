@@ -45,6 +45,20 @@ pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
             ..fact(path, role(&kind))
         });
     }
+    // Known verifiers that reject the manifest's password (AUT010).
+    let mut rejects: BTreeMap<&Path, Vec<String>> = BTreeMap::new();
+    for (path, user) in &plan.known_verifier_rejects {
+        rejects
+            .entry(path.as_path())
+            .or_default()
+            .push(user.clone());
+    }
+    for (path, users) in rejects {
+        facts.push(FileFact {
+            rejects_password_of: users,
+            ..fact(path, FileRole::Other)
+        });
+    }
     let base = stack
         .manifest_path
         .as_deref()

@@ -40,6 +40,23 @@ pub fn scram_salt_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     // Only a user PgBouncer logs in to PostgreSQL as needs the stored salt; a console-only user
     // (admin_users, stats_users) logs in to PgBouncer alone, which checks its own userlist.
     let pooled = |user: &str| stack.logs_in_to_postgres(user);
+    for fact in cx.files {
+        for name in &fact.rejects_password_of {
+            let Some(u) = stack.user(name) else { continue };
+            out.push(
+                Diagnostic::new(
+                    "AUT010",
+                    Severity::Error,
+                    format!(
+                        "the verifier of `{name}` that PostgreSQL stores ({}) does not accept the password the manifest gives: every login as `{name}` with it fails with `password authentication failed`",
+                        crate::source::display_path(&fact.path)
+                    ),
+                )
+                .at(u.verifier.as_ref().and_then(|v| v.loc()).cloned())
+                .help("give the role's current password, or copy its current verifier again (`poolstack userlist --from-postgres URL --user NAME -o FILE`)"),
+            );
+        }
+    }
     for u in &stack.users {
         let name = &u.name.value;
         if !pooled(name)
