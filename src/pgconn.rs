@@ -27,6 +27,8 @@ pub struct Server {
     pub shown: String,
     /// Where the password came from (`$PGPASSWORD`, `/root/.pgpass line 2`), once one was set.
     pub password_from: Option<String>,
+    /// Why a password file was not read, when it was not (said again if the server refuses).
+    pub pgpass_ignored: Option<String>,
 }
 
 impl Server {
@@ -87,6 +89,7 @@ impl Server {
             port,
             dbname,
             password_from: None,
+            pgpass_ignored: None,
         })
     }
 
@@ -135,8 +138,12 @@ impl Server {
                 self.what
             ),
             None => format!(
-                "{} wants a password and none was found: put it in PGPASSWORD or ~/.pgpass (host:port:database:user:password, mode 0600), or run on a terminal to be asked",
-                self.what
+                "{} wants a password and none was found{}: put it in PGPASSWORD or ~/.pgpass (host:port:database:user:password, mode 0600), or run on a terminal to be asked",
+                self.what,
+                self.pgpass_ignored
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
             ),
         }
     }

@@ -75,12 +75,14 @@ pub fn run(
 
     let mut notes = Vec::new();
     let wanted = match &args.from_postgres {
-        Some(url) => from_postgres::wanted(args, url, &mut notes)?,
-        None => wanted_users(args, &existing)?,
+        Some(url) => from_postgres::wanted(args, url, &mut notes),
+        None => wanted_users(args, &existing),
     };
+    // Said also when no entry can be written (e.g. a password file that was ignored).
     for n in &notes {
         let _ = writeln!(err, "poolstack: {n}");
     }
+    let wanted = wanted?;
     let secrets = compute_secrets(&wanted, &existing)?;
     let (text, report) = merge(&existing_text, &existing, &wanted, &secrets);
     warn_unknown_salts(&wanted, &secrets, &existing, err);

@@ -484,15 +484,20 @@ impl Stack {
         self.databases.iter().find(|d| d.name.value == name)
     }
 
-    /// Does PgBouncer log in to PostgreSQL as `user` (a database lists it, an app uses it, or an
-    /// autodb `*` entry takes anyone)? A user named only in admin_users/stats_users logs in to
-    /// PgBouncer's console alone, where only PgBouncer's own userlist counts.
+    /// May PgBouncer log in to PostgreSQL as `user`? Any userlist user may connect to any
+    /// database entry, so yes — except for a console user (admin_users/stats_users) that no
+    /// database lists and no app uses: it logs in to PgBouncer's console alone, where only
+    /// PgBouncer's own userlist counts.
     pub fn logs_in_to_postgres(&self, user: &str) -> bool {
-        self.databases.iter().any(|db| {
+        let listed = self.databases.iter().any(|db| {
             db.name.value == "*"
                 || db.users.iter().any(|u| u.value == user)
                 || db.forced_user.as_ref().is_some_and(|f| f.value == user)
-        }) || self.apps.iter().any(|a| a.user.value == user)
+        }) || self.apps.iter().any(|a| a.user.value == user);
+        listed
+            || !self
+                .user(user)
+                .is_some_and(|u| u.admin.value || u.stats.value)
     }
 
     /// The pools PgBouncer may open: per database its forced user, else each of its users.
