@@ -340,3 +340,110 @@ fn userlist_manifest_warns_about_a_role_managed_elsewhere() {
     assert!(o.status.success(), "{}", out_err(&o));
     assert!(out_err(&o).contains("1 error"), "{}", out_err(&o));
 }
+
+/// The README's import → render two-liner, exactly as written, in the files' directory and from
+/// another one: it renders, never touches the files it read, and keeps the userlist's verifier.
+#[test]
+fn the_readme_import_round_trip_works_as_written_and_keeps_the_users_files() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/handwritten/mt5");
+    let files = ["pgbouncer.ini", "userlist.txt", ".env", "postgresql.conf"];
+    let verifier = entry(&fixture.join("userlist.txt"), "trader");
+    assert!(verifier.starts_with("md5"));
+    for (cwd_sub, prefix) in [("", ""), ("", "seed2/")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let seed = tmp.path().join(prefix);
+        std::fs::create_dir_all(&seed).unwrap();
+        for f in files {
+            std::fs::copy(fixture.join(f), seed.join(f)).unwrap();
+        }
+        let cwd = tmp.path().join(cwd_sub);
+        let before: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(seed.join(f)).unwrap())
+            .collect();
+        // poolstack import pgbouncer.ini userlist.txt .env postgresql.conf -o stack.toml
+        let mut import = poolstack(&cwd);
+        import.arg("import");
+        for f in files {
+            import.arg(format!("{prefix}{f}"));
+        }
+        let o = import.args(["-o", "stack.toml"]).output().unwrap();
+        assert!(o.status.success(), "{prefix}: {}", out_err(&o));
+        // POSTGRES_PASSWORD=… poolstack render
+        for _ in 0..2 {
+            let o = poolstack(&cwd)
+                .arg("render")
+                .env("POSTGRES_PASSWORD", "trader123")
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{prefix}: {}", out_err(&o));
+        }
+        let o = poolstack(&cwd)
+            .args(["render", "--check"])
+            .env("POSTGRES_PASSWORD", "trader123")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{prefix}: stable: {}", out_err(&o));
+        for (f, bytes) in files.iter().zip(&before) {
+            assert_eq!(
+                &std::fs::read(seed.join(f)).unwrap(),
+                bytes,
+                "{prefix}{f} was changed"
+            );
+        }
+        assert_eq!(
+            entry(&cwd.join("pgbouncer/userlist.txt"), "trader"),
+            verifier
+        );
+        let manifest = std::fs::read_to_string(cwd.join("stack.toml")).unwrap();
+        assert!(!manifest.contains(&verifier), "the verifier leaked");
+        assert!(
+            manifest.contains(&format!(
+                "verifier = {{ userlist = \"{prefix}userlist.txt\" }}"
+            )),
+            "{manifest}"
+        );
+    }
+}
+
+/// Files imported from where render would write by default (`pgbouncer/userlist.txt` beside the
+/// manifest): the manifest's [outputs] move the rendered files aside instead of over them.
+#[test]
+fn import_from_renders_default_paths_moves_the_outputs_aside() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/handwritten/mt5");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("pgbouncer")).unwrap();
+    for f in ["pgbouncer.ini", "userlist.txt"] {
+        std::fs::copy(fixture.join(f), tmp.path().join("pgbouncer").join(f)).unwrap();
+    }
+    let before = std::fs::read(tmp.path().join("pgbouncer/userlist.txt")).unwrap();
+    let o = poolstack(tmp.path())
+        .args([
+            "import",
+            "pgbouncer/pgbouncer.ini",
+            "pgbouncer/userlist.txt",
+            "--pg-version",
+            "16",
+            "-o",
+            "stack.toml",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let o = poolstack(tmp.path())
+        .arg("render")
+        .env("TRADER_PASSWORD", "trader123")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert_eq!(
+        std::fs::read(tmp.path().join("pgbouncer/userlist.txt")).unwrap(),
+        before
+    );
+    assert!(tmp.path().join("rendered/pgbouncer/pgbouncer.ini").exists());
+    assert_eq!(
+        std::fs::read(tmp.path().join("rendered/pgbouncer/userlist.txt")).unwrap(),
+        before,
+        "the same entry, byte for byte"
+    );
+}
