@@ -608,3 +608,54 @@ fn doctor_takes_per_server_credentials() {
     let o = run(&[("PGPASSFILE", pgpass.to_str().unwrap())], &[]);
     assert_ne!(o.status.code(), Some(2), "{}", shown(&o));
 }
+
+/// `[[databases]] create = true`: roles.sql creates the database, owned by its user, and psql
+/// applies it twice without error; then the app logs in through PgBouncer.
+#[test]
+fn roles_sql_creates_the_database_and_runs_twice() {
+    let Some(bins) = servers::binaries() else {
+        return;
+    };
+    let base = servers::temp_base();
+    let pg = postgres(&bins, base.path());
+    let dir = servers::server_dir(base.path(), "stack");
+    let pgb_port = servers::free_port();
+    let entries = r#"
+[[databases]]
+name = "mt5"
+dbname = "mt5_trading"
+create = true
+owner = "trader"
+
+[[users]]
+name = "trader"
+password = { env = "TP" }
+"#;
+    std::fs::write(
+        dir.join("stack.toml"),
+        alice_manifest(pg.port, pgb_port, &dir, entries, "auto"),
+    )
+    .unwrap();
+    let o = poolstack(&dir)
+        .args(["render", "stack.toml"])
+        .env("TP", "tp-secret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", shown(&o));
+    let roles = dir.join("postgres/initdb.d/10-roles.sql");
+    pg.run_file("postgres", &roles);
+    pg.run_file("postgres", &roles);
+    assert_eq!(
+        pg.query(
+            "postgres",
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'mt5_trading'"
+        ),
+        "trader"
+    );
+    let pgb = start_pgbouncer(&bins, &dir, &dir.join("pgbouncer/pgbouncer.ini"), pgb_port);
+    assert_eq!(
+        login(&bins, pgb_port, "mt5", "trader", "tp-secret"),
+        Ok("trader".to_string())
+    );
+    drop(pgb);
+}

@@ -447,3 +447,34 @@ fn import_from_renders_default_paths_moves_the_outputs_aside() {
         "the same entry, byte for byte"
     );
 }
+
+#[test]
+fn create_needs_an_owner_among_the_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("create = true\nowner = \"nobody\"", "not a [[users]] name"),
+        ("owner = \"app\"", "only with `create = true`"),
+    ];
+    for (keys, says) in cases {
+        let manifest = STACK.replacen("name = \"app\"\n", &format!("name = \"app\"\n{keys}\n"), 1);
+        std::fs::write(dir.path().join("stack.toml"), manifest).unwrap();
+        let o = poolstack(dir.path()).args(["check"]).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", out_err(&o));
+        assert!(out_err(&o).contains(says), "{}", out_err(&o));
+        assert!(out_err(&o).contains("stack.toml:"), "{}", out_err(&o));
+    }
+    // The default owner: the database's first user.
+    let manifest = STACK.replacen("name = \"app\"\n", "name = \"app\"\ncreate = true\n", 1);
+    std::fs::write(dir.path().join("stack.toml"), manifest).unwrap();
+    let o = poolstack(dir.path())
+        .arg("render")
+        .env("APP_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let sql = std::fs::read_to_string(dir.path().join("postgres/initdb.d/10-roles.sql")).unwrap();
+    assert!(
+        sql.contains("format('CREATE DATABASE %I OWNER %I', 'app', 'app')"),
+        "{sql}"
+    );
+}

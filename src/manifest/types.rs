@@ -261,6 +261,11 @@ pub struct DatabaseEntry {
     pub reserve_pool_size: Option<u32>,
     pub max_db_connections: Option<u32>,
     pub pool_mode: Option<PoolMode>,
+    /// true: roles.sql creates the database (`dbname`) when it is missing (default false).
+    pub create: Option<bool>,
+    /// The owner of a created database: a [[users]] name (default: the forced `user`, else the
+    /// first of `users`).
+    pub owner: Option<String>,
     /// Any other connection-string key of the PgBouncer version.
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub settings: Option<SettingsTable>,

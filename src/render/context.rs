@@ -367,7 +367,15 @@ struct Role {
     verifier: String,
 }
 
-/// roles.sql's context: `None` when no user is managed here (role = false for all).
+#[derive(Serialize)]
+struct CreatedDatabase {
+    name: String,
+    literal: String,
+    owner_literal: String,
+}
+
+/// roles.sql's context: `None` when it has nothing to do (no `role = true` user, no database to
+/// create).
 pub fn roles_sql(stack: &Stack, chosen: &[UserSecret]) -> Option<Value> {
     let roles: Vec<Role> = chosen
         .iter()
@@ -380,7 +388,22 @@ pub fn roles_sql(stack: &Stack, chosen: &[UserSecret]) -> Option<Value> {
             })
         })
         .collect();
-    if roles.is_empty() {
+    let mut databases: Vec<CreatedDatabase> = Vec::new();
+    for db in &stack.databases {
+        let Some(owner) = &db.create_owner else {
+            continue;
+        };
+        // Two aliases of one database create it once.
+        if databases.iter().any(|d| d.name == db.dbname.value) {
+            continue;
+        }
+        databases.push(CreatedDatabase {
+            name: db.dbname.value.clone(),
+            literal: sql_literal(&db.dbname.value),
+            owner_literal: sql_literal(&owner.value),
+        });
+    }
+    if roles.is_empty() && databases.is_empty() {
         return None;
     }
     Some(Value::from_serialize(serde_json::json!({
@@ -390,6 +413,7 @@ pub fn roles_sql(stack: &Stack, chosen: &[UserSecret]) -> Option<Value> {
             PasswordEncryption::ScramSha256 => "scram-sha-256",
         },
         "roles": roles,
+        "databases": databases,
     })))
 }
 

@@ -290,6 +290,8 @@ pub struct Database {
     pub pool_mode: Setting<PoolMode>,
     /// Other connection-string keys.
     pub options: Vec<PgbOption>,
+    /// `create = true`: roles.sql creates `dbname` when missing, owned by this [[users]] name.
+    pub create_owner: Option<Setting<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -123,6 +123,7 @@ pub(super) fn databases(set: &IniSettings, pgb: &Pgbouncer, users: &[User]) -> V
             let forced_user = param("user")
                 .map(|p| Setting::new(p.value.normalized.clone(), imported(&p.value_loc)));
             Database {
+                create_owner: None,
                 name: Setting::new(db.name.clone(), imported(&db.name_loc)),
                 dbname: text("dbname", &db.name, "not set: the entry's name"),
                 host: text("host", "", "not set: the unix socket"),
