@@ -181,9 +181,14 @@ fn a_known_verifier_is_kept_byte_for_byte_and_checked_against_the_password() {
             1,
         );
     std::fs::write(dir.path().join("stack.toml"), &manifest).unwrap();
-    // Without the file: check still knows the provenance (no AUT010), render says what is missing.
+    // Without the file: check says render cannot write the stored verifier, render refuses.
     let o = poolstack(dir.path()).args(["check"]).output().unwrap();
-    assert!(!out_err(&o).contains("AUT010"), "{}", out_err(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", out_err(&o));
+    assert!(
+        out_err(&o).contains("AUT010") && out_err(&o).contains("cannot be read"),
+        "{}",
+        out_err(&o)
+    );
     let o = poolstack(dir.path())
         .args(["render"])
         .env("APP_PASSWORD", "trader123")
@@ -207,6 +212,8 @@ fn a_known_verifier_is_kept_byte_for_byte_and_checked_against_the_password() {
         format!("\"trader\" \"{STORED}\"\n"),
     )
     .unwrap();
+    let o = poolstack(dir.path()).args(["check"]).output().unwrap();
+    assert!(!out_err(&o).contains("AUT010"), "{}", out_err(&o));
     let o = poolstack(dir.path())
         .args(["render"])
         .env("APP_PASSWORD", "trader123")

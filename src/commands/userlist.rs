@@ -107,6 +107,13 @@ pub fn run(
         count("updated"),
         count("kept")
     );
+    if args.from_postgres.is_some() {
+        let _ = writeln!(
+            out,
+            "poolstack: these are the verifiers PostgreSQL stores; for a manifest's `role = false` users, add `verifier = {{ userlist = \"{}\" }}` (path relative to the manifest) so render keeps them byte for byte",
+            args.output.display()
+        );
+    }
     Ok(Outcome::Success)
 }
 

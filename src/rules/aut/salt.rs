@@ -41,6 +41,28 @@ pub fn scram_salt_unknown(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     // (admin_users, stats_users) logs in to PgBouncer alone, which checks its own userlist.
     let pooled = |user: &str| stack.logs_in_to_postgres(user);
     for fact in cx.files {
+        for name in &fact.lacks_verifier_of {
+            let Some(u) = stack.user(name) else { continue };
+            let file = crate::source::display_path(&fact.path);
+            let what = if fact.mode.is_some() {
+                format!("{file} has no entry for `{name}`")
+            } else {
+                format!("{file} cannot be read")
+            };
+            out.push(
+                Diagnostic::new(
+                    "AUT010",
+                    Severity::Error,
+                    format!(
+                        "the stored verifier of `{name}` is said to be known from {file}, but {what}: render cannot write the entry PostgreSQL would accept"
+                    ),
+                )
+                .at(u.verifier.as_ref().and_then(|v| v.loc()).cloned())
+                .help(format!(
+                    "copy it: `poolstack userlist --from-postgres URL --user {name} -o {file}`"
+                )),
+            );
+        }
         for name in &fact.rejects_password_of {
             let Some(u) = stack.user(name) else { continue };
             out.push(
