@@ -17,6 +17,9 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
 mod from_postgres;
+mod guards;
+
+use guards::{check_sources, warn_unknown_salts};
 
 /// One user to write: name, password, and the secret type wanted.
 struct Wanted {
@@ -294,40 +297,6 @@ fn hash_kind(h: HashArg) -> SecretKind {
     }
 }
 
-/// Exactly one source of users, and flags that go with it.
-fn check_sources(args: &UserlistArgs) -> Result<(), InputError> {
-    let sources = usize::from(args.manifest.is_some())
-        + usize::from(args.from_postgres.is_some())
-        + usize::from(args.from_postgres.is_none() && !args.user.is_empty())
-        + usize::from(args.batch.is_some());
-    if sources != 1 {
-        return Err(InputError::new("say whose entries to write: exactly one of --manifest FILE, --user NAME, --batch FILE|- or --from-postgres URL")
-            .with_help("e.g. `poolstack userlist --user trader --password-env TRADER_PASSWORD -o userlist.txt`"));
-    }
-    let password_flags = usize::from(args.password_env.is_some())
-        + usize::from(args.password_file.is_some())
-        + usize::from(args.password_stdin);
-    if (args.user.is_empty() || args.from_postgres.is_some()) && password_flags > 0 {
-        return Err(InputError::new(
-            "--password-env, --password-file and --password-stdin go with --user",
-        ));
-    }
-    if password_flags > 1 {
-        return Err(InputError::new(
-            "give the password one way: --password-env, --password-file or --password-stdin",
-        ));
-    }
-    if args.from_postgres.is_none() && args.user.len() > 1 {
-        return Err(InputError::new("--user is given more than once")
-            .with_help("write several users with --batch FILE (`user<TAB>password` lines), or copy them with --from-postgres URL --user A --user B"));
-    }
-    if args.from_postgres.is_some() && args.hash.is_some() {
-        return Err(InputError::new("--hash does not go with --from-postgres")
-            .with_help("the verifiers are copied exactly as PostgreSQL stores them"));
-    }
-    Ok(())
-}
-
 /// Who to write, from --manifest, --user or --batch. `existing` is the -o file: with
 /// --manifest, an entry there that still verifies may be reused like render's own.
 fn wanted_users(args: &UserlistArgs, existing: &Userlist) -> Result<Vec<Wanted>, InputError> {
@@ -405,34 +374,6 @@ fn wanted_users(args: &UserlistArgs, existing: &Userlist) -> Result<Vec<Wanted>,
         })?;
     }
     Ok(wanted)
-}
-
-/// A SCRAM entry can log in through PgBouncer only when PostgreSQL stores that same verifier.
-/// Say so for every entry whose salt poolstack drew (or the manifest cannot vouch for).
-fn warn_unknown_salts(
-    wanted: &[Wanted],
-    secrets: &[String],
-    existing: &Userlist,
-    err: &mut dyn Write,
-) {
-    for (w, secret) in wanted.iter().zip(secrets) {
-        let fresh = w.chosen.is_none()
-            && w.kind == SecretKind::ScramSha256
-            && existing.get(&w.user).map(|e| e.secret.as_str()) != Some(secret.as_str());
-        if w.salt_unknown {
-            let _ = writeln!(
-                err,
-                "poolstack: warning: `{}` is role = false with a SCRAM entry whose salt PostgreSQL does not know (AUT010): logins fail unless the server stores this same verifier; copy it with --from-postgres and set `verifier`, or set role = true, or userlist_hash = \"plain\"",
-                w.user
-            );
-        } else if fresh {
-            let _ = writeln!(
-                err,
-                "poolstack: note: `{}` got a SCRAM verifier with a new salt: it logs in through PgBouncer only if PostgreSQL stores this same verifier (ALTER ROLE … PASSWORD with it, as roles.sql does). For a role that already exists, copy its verifier with `poolstack userlist --from-postgres URL --user {}`, or use --hash plain",
-                w.user, w.user
-            );
-        }
-    }
 }
 
 fn single_password(args: &UserlistArgs, user: &str) -> Result<Password, InputError> {
