@@ -12,6 +12,7 @@ use std::time::Duration;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A server to connect to, parsed from a URL that holds no password.
+#[derive(Clone)]
 pub struct Server {
     /// The flag the URL came from (`--postgres`).
     pub flag: &'static str,
@@ -272,6 +273,23 @@ pub fn connect_error(s: &Server, e: &postgres::Error) -> InputError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn escape(s: &str) -> String {
+        s.replace('\\', "\\\\").replace(':', "\\:")
+    }
+
+    proptest! {
+        #[test]
+        fn pgpass_fields_round_trip_escaped_values(
+            fields in proptest::collection::vec(any::<String>(), 5),
+            junk in any::<String>(),
+        ) {
+            let line = fields.iter().map(|f| escape(f)).collect::<Vec<_>>().join(":");
+            prop_assert_eq!(pgpass_fields(&line), fields);
+            let _ = pgpass_fields(&junk);
+        }
+    }
 
     #[test]
     fn pgpass_fields_follow_libpq_escapes() {

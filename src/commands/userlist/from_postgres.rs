@@ -94,7 +94,30 @@ pub(super) fn wanted(
     Ok(wanted)
 }
 
+/// How long connecting and reading may take together: past it the server accepted the
+/// connection and then stopped answering.
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// [`query_roles`] in a thread, waiting at most [`DEADLINE`].
 fn read_roles(server: &Server) -> Result<Vec<Role>, InputError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let copy = server.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(query_roles(&copy));
+    });
+    rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
+        Err(InputError::new(format!(
+            "no answer within {} s from {}",
+            DEADLINE.as_secs(),
+            server.shown
+        ))
+        .with_help(
+            "check that the server is up and not overloaded, and that HOST:PORT is the server's",
+        ))
+    })
+}
+
+fn query_roles(server: &Server) -> Result<Vec<Role>, InputError> {
     let mut client = server
         .config
         .connect(NoTls)
