@@ -100,11 +100,11 @@ fn one(
         InputError::new(format!("cannot compute the {what} of user `{name}`: {e}"))
     };
     // The known verifier is what the server stores: kept byte for byte, even when it rejects
-    // the password (a fresh salt would not log in either).
+    // the password (a fresh salt would not log in either) or has too many iterations to check.
     let keep = known.filter(|k| auth::classify(k) == u.userlist_secret.value);
     let userlist = match keep {
-        Some(k) if rejected => Ok(k.to_string()),
-        _ => pick(u.userlist_secret.value, name, pw, &candidates),
+        Some(k) => Ok(k.to_string()),
+        None => pick(u.userlist_secret.value, name, pw, &candidates),
     }
     .map_err(|e| err("userlist secret", e))?;
     let stored = u.stored_secret.as_ref().map(|s| s.value);
