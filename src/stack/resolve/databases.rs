@@ -1,0 +1,168 @@
+//! `[[databases]]`: one PgBouncer pool target each; pool settings inherited from `[pgbouncer]`,
+//! users derived from the apps when not listed.
+
+use super::Ctx;
+use super::pgbouncer::declared;
+use crate::catalog::pgbouncer::Section;
+use crate::defaults as d;
+use crate::diag::InputError;
+use crate::manifest::PoolMode;
+use crate::stack::settings;
+use crate::stack::{Database, Origin, Pgbouncer, Setting};
+
+const DB_FIRST_CLASS: &[&str] = &[
+    "dbname",
+    "host",
+    "port",
+    "user",
+    "pool_size",
+    "reserve_pool_size",
+    "reserve_pool",
+    "max_db_connections",
+    "pool_mode",
+];
+
+/// The `[[databases]]` entries (users derived from apps when not listed).
+pub(super) fn databases(
+    cx: &mut Ctx<'_>,
+    pgbouncer: Option<&Pgbouncer>,
+) -> Result<Vec<Database>, InputError> {
+    let man = &cx.m.manifest;
+    let pg = &man.postgres;
+    let mut databases = Vec::new();
+    for (i, db) in man.databases.iter().enumerate() {
+        let i = i.to_string();
+        let mut options = Vec::new();
+        if let Some(b) = &pgbouncer {
+            let raws = cx.raw_settings(
+                db.settings.as_ref(),
+                &["databases", &i, "settings"],
+                DB_FIRST_CLASS,
+                "the [[databases]] entry's",
+            )?;
+            for raw in &raws {
+                match settings::pgbouncer_option(Section::Databases, declared(b), raw) {
+                    Ok(o) => options.push(o),
+                    Err(diag) => cx.findings.push(diag),
+                }
+            }
+        }
+        let p = |k: &str| vec!["databases".to_string(), i.clone(), k.to_string()];
+        let pp = |k: &str| -> Origin {
+            let v = p(k);
+            let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+            cx.origin(&refs)
+        };
+        let users: Vec<Setting<String>> = match &db.users {
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(j, u)| {
+                    Setting::new(
+                        u.clone(),
+                        cx.origin(&["databases", &i, "users", &j.to_string()]),
+                    )
+                })
+                .collect(),
+            None => {
+                let mut seen: Vec<Setting<String>> = Vec::new();
+                for (j, app) in man.apps.iter().enumerate() {
+                    if app.database == db.name && !seen.iter().any(|s| s.value == app.user) {
+                        let inputs = cx
+                            .loc(&["apps", &j.to_string(), "user"])
+                            .into_iter()
+                            .collect();
+                        seen.push(Setting::new(
+                            app.user.clone(),
+                            Origin::Derived {
+                                formula: format!(
+                                    "app `{}` connects to `{}` as `{}`",
+                                    app.name, db.name, app.user
+                                ),
+                                inputs,
+                            },
+                        ));
+                    }
+                }
+                seen
+            }
+        };
+        let (g_pool, g_reserve, g_maxdb, g_mode) = match &pgbouncer {
+            Some(b) => (
+                b.default_pool_size.clone(),
+                b.reserve_pool_size.clone(),
+                b.max_db_connections.clone(),
+                b.pool_mode.clone(),
+            ),
+            None => (
+                Setting::new(
+                    d::DEFAULT_POOL_SIZE,
+                    Origin::Default("PgBouncer's default_pool_size"),
+                ),
+                Setting::new(
+                    d::RESERVE_POOL_SIZE,
+                    Origin::Default("PgBouncer's reserve_pool_size"),
+                ),
+                Setting::new(
+                    d::MAX_DB_CONNECTIONS,
+                    Origin::Default("PgBouncer's max_db_connections"),
+                ),
+                Setting::new(
+                    PoolMode::Transaction,
+                    Origin::Default("poolstack's pool_mode"),
+                ),
+            ),
+        };
+        let inherit = |v: Option<u32>, k: &str, g: &Setting<u32>| match v {
+            Some(v) => Setting::new(v, pp(k)),
+            None => g.clone(),
+        };
+        databases.push(Database {
+            name: Setting::new(db.name.clone(), pp("name")),
+            dbname: match &db.dbname {
+                Some(n) => Setting::new(n.clone(), pp("dbname")),
+                None => Setting::new(db.name.clone(), Origin::Default("the entry's name")),
+            },
+            host: match &db.host {
+                Some(h) => Setting::new(h.clone(), pp("host")),
+                None => Setting::new(
+                    pg.host
+                        .clone()
+                        .unwrap_or_else(|| d::POSTGRES_HOST.to_string()),
+                    inherit_origin(cx, &["postgres", "host"], "postgres.host"),
+                ),
+            },
+            port: match db.port {
+                Some(v) => Setting::new(v, pp("port")),
+                None => Setting::new(
+                    pg.port.unwrap_or(d::POSTGRES_PORT),
+                    inherit_origin(cx, &["postgres", "port"], "postgres.port"),
+                ),
+            },
+            users: users.into(),
+            forced_user: db
+                .user
+                .as_ref()
+                .map(|u| Setting::new(u.clone(), pp("user"))),
+            pool_size: inherit(db.pool_size, "pool_size", &g_pool),
+            reserve_pool_size: inherit(db.reserve_pool_size, "reserve_pool_size", &g_reserve),
+            max_db_connections: inherit(db.max_db_connections, "max_db_connections", &g_maxdb),
+            pool_mode: match db.pool_mode {
+                Some(v) => Setting::new(v, pp("pool_mode")),
+                None => g_mode,
+            },
+            options,
+        });
+    }
+    Ok(databases)
+}
+
+fn inherit_origin(cx: &Ctx<'_>, parts: &[&str], what: &'static str) -> Origin {
+    match cx.loc(parts) {
+        Some(loc) => Origin::Derived {
+            formula: format!("inherited from {what}"),
+            inputs: vec![loc],
+        },
+        None => Origin::Default(what),
+    }
+}
