@@ -261,3 +261,133 @@ pub(super) fn connect_timeouts(cx: &mut Ctx<'_>, apps: &[App]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{
+        MINIMAL, cx, default_text, error_place, formula, manifest, written,
+    };
+    use super::*;
+    use crate::manifest::LoadedManifest;
+
+    const PGB: &str = "\n[pgbouncer]\nversion = \"1.22\"\n";
+
+    /// The apps of `m`, resolved after the tables they read.
+    fn resolved(m: &LoadedManifest) -> Result<Vec<App>, InputError> {
+        let mut c = cx(m);
+        let pg = super::super::postgres::postgres(&mut c).expect("[postgres] resolves");
+        let pgb =
+            m.manifest.pgbouncer.as_ref().map(|t| {
+                super::super::pgbouncer::pgbouncer(&mut c, t).expect("[pgbouncer] resolves")
+            });
+        let dbs = super::super::databases::databases(&mut c, pgb.as_ref()).expect("databases");
+        let users = super::super::users::users(&mut c, &pg.password_encryption, pgb.as_ref(), &dbs)
+            .expect("users");
+        apps(&c, pgb.as_ref(), &dbs, &users)
+    }
+
+    fn app(fields: &str) -> String {
+        format!("\n[[apps]]\nname = \"web\"\ndatabase = \"app\"\nuser = \"app\"\n{fields}")
+    }
+
+    #[test]
+    fn defaults_for_a_single_psycopg_app() {
+        let m = manifest(&format!("{MINIMAL}{PGB}{}", app("")));
+        let a = &resolved(&m).expect("resolves")[0];
+        assert_eq!(a.driver.value, Driver::Psycopg);
+        let pt = a.prepare_threshold.as_ref().expect("psycopg has one");
+        assert_eq!(pt.value, PrepareThreshold::Disabled);
+        assert!(a.statement_cache_size.is_none());
+        assert_eq!(a.env_file.value, PathBuf::from(".env"));
+        assert_eq!(
+            default_text(&a.password_env),
+            "<USER>_PASSWORD, as the user has no env source"
+        );
+        assert_eq!(a.password_env.value, "APP_PASSWORD");
+        assert!(a.url.via_pgbouncer);
+    }
+
+    #[test]
+    fn asyncpg_caches_no_statements_behind_transaction_pooling() {
+        let m = manifest(&format!("{MINIMAL}{PGB}{}", app("driver = \"asyncpg\"\n")));
+        let a = &resolved(&m).expect("resolves")[0];
+        assert_eq!(written(&m, &a.driver), "\"asyncpg\"");
+        let scs = a.statement_cache_size.as_ref().expect("asyncpg has one");
+        assert_eq!(scs.value, 0);
+        assert_eq!(formula(scs), "0 behind PgBouncer's transaction pooling");
+
+        let m = manifest(&format!(
+            "{MINIMAL}{PGB}pool_mode = \"session\"\n{}",
+            app("driver = \"asyncpg\"\n")
+        ));
+        let a = &resolved(&m).expect("resolves")[0];
+        let scs = a.statement_cache_size.as_ref().expect("asyncpg has one");
+        assert_eq!(scs.value, d::ASYNCPG_STATEMENT_CACHE_SIZE);
+    }
+
+    #[test]
+    fn a_key_of_another_driver_is_an_error_at_the_key() {
+        let m = manifest(&format!(
+            "{MINIMAL}{PGB}{}",
+            app("driver = \"asyncpg\"\nprepare_threshold = 5\n")
+        ));
+        let err = resolved(&m).expect_err("prepare_threshold is psycopg's");
+        assert!(
+            err.message.contains("is a psycopg setting"),
+            "{}",
+            err.message
+        );
+        assert_eq!(error_place(&m, &err), (15, "prepare_threshold"));
+    }
+
+    #[test]
+    fn two_apps_get_env_files_of_their_own_or_an_error() {
+        let two = format!(
+            "{MINIMAL}{PGB}{}{}",
+            app(""),
+            app("").replace("\"web\"", "\"worker\"")
+        );
+        let apps = resolved(&manifest(&two)).expect("resolves");
+        assert_eq!(apps[1].env_file.value, PathBuf::from("worker.env"));
+
+        let clash = format!(
+            "{MINIMAL}{PGB}{}{}",
+            app("env_file = \"a.env\"\n"),
+            app("env_file = \"a.env\"\n").replace("\"web\"", "\"worker\"")
+        );
+        let m = manifest(&clash);
+        let err = resolved(&m).expect_err("one file for two apps");
+        assert!(
+            err.message.contains("would share the env file"),
+            "{}",
+            err.message
+        );
+        assert_eq!(error_place(&m, &err).1, "\"a.env\"");
+    }
+
+    #[test]
+    fn without_pgbouncer_the_url_goes_to_postgres() {
+        let m = manifest(&format!("{MINIMAL}port = 5433\n{}", app("")));
+        let a = &resolved(&m).expect("resolves")[0];
+        assert!(!a.url.via_pgbouncer);
+        assert_eq!(written(&m, &a.url.port), "5433");
+    }
+
+    #[test]
+    fn a_connect_timeout_libpq_cannot_take_is_cat002() {
+        let findings = |driver: &str| {
+            let m = manifest(&format!(
+                "{MINIMAL}{PGB}{}",
+                app(&format!(
+                    "driver = \"{driver}\"\nconnect_timeout = \"600ms\"\n"
+                ))
+            ));
+            let apps = resolved(&m).expect("resolves");
+            let mut c = cx(&m);
+            connect_timeouts(&mut c, &apps);
+            c.findings.iter().map(|d| d.code).collect::<Vec<_>>()
+        };
+        assert_eq!(findings("psycopg"), ["CAT002"]);
+        assert!(findings("asyncpg").is_empty(), "asyncpg takes fractions");
+    }
+}

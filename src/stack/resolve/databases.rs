@@ -166,3 +166,85 @@ fn inherit_origin(cx: &Ctx<'_>, parts: &[&str], what: &'static str) -> Origin {
         None => Origin::Default(what),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{
+        MINIMAL, cx, default_text, error_place, formula, manifest, written,
+    };
+    use super::*;
+    use crate::manifest::LoadedManifest;
+
+    const PGB: &str = "\n[pgbouncer]\nversion = \"1.22\"\ndefault_pool_size = 15\n";
+
+    /// The databases of `toml`, resolved behind its `[pgbouncer]` when it has one.
+    fn resolved(m: &LoadedManifest) -> Result<Vec<Database>, InputError> {
+        let mut c = cx(m);
+        let pgb =
+            m.manifest.pgbouncer.as_ref().map(|t| {
+                super::super::pgbouncer::pgbouncer(&mut c, t).expect("[pgbouncer] resolves")
+            });
+        databases(&mut c, pgb.as_ref())
+    }
+
+    #[test]
+    fn an_entry_inherits_pgbouncer_and_postgres() {
+        let m = manifest(&format!(
+            "{}host = \"db\"\n{PGB}\n[[databases]]\nname = \"app\"\nusers = [\"u\"]\n",
+            MINIMAL
+        ));
+        let dbs = resolved(&m).expect("resolves");
+        let db = &dbs[0];
+        assert_eq!(db.pool_size.value, 15);
+        assert_eq!(
+            written(&m, &db.pool_size),
+            "15",
+            "pgbouncer's default_pool_size"
+        );
+        assert_eq!(db.dbname.value, "app");
+        assert_eq!(default_text(&db.dbname), "the entry's name");
+        assert_eq!(db.host.value, "db");
+        assert_eq!(formula(&db.host), "inherited from postgres.host");
+        assert_eq!(written(&m, &db.users[0]), "\"u\"");
+    }
+
+    #[test]
+    fn written_values_win() {
+        let m = manifest(&format!(
+            "{MINIMAL}{PGB}\n[[databases]]\nname = \"app\"\npool_size = 7\npool_mode = \"session\"\n"
+        ));
+        let db = &resolved(&m).expect("resolves")[0];
+        assert_eq!(written(&m, &db.pool_size), "7");
+        assert_eq!(db.pool_mode.value, PoolMode::Session);
+        assert_eq!(written(&m, &db.pool_mode), "\"session\"");
+    }
+
+    #[test]
+    fn users_are_derived_from_the_apps_when_not_listed() {
+        let m = manifest(&format!(
+            "{MINIMAL}\n[[databases]]\nname = \"app\"\n\n[[apps]]\nname = \"web\"\ndatabase = \"app\"\nuser = \"web_user\"\n"
+        ));
+        let db = &resolved(&m).expect("resolves")[0];
+        assert_eq!(db.users.len(), 1);
+        assert_eq!(db.users[0].value, "web_user");
+        assert_eq!(
+            formula(&db.users[0]),
+            "app `web` connects to `app` as `web_user`"
+        );
+        assert_eq!(
+            default_text(&db.pool_mode),
+            "poolstack's pool_mode",
+            "no PgBouncer"
+        );
+    }
+
+    #[test]
+    fn a_first_class_key_in_settings_is_an_error_at_the_key() {
+        let m = manifest(&format!(
+            "{MINIMAL}{PGB}\n[[databases]]\nname = \"app\"\n\n[databases.settings]\npool_size = 5\n"
+        ));
+        let err = resolved(&m).expect_err("pool_size has a key of its own");
+        assert!(err.message.contains("first-class key"), "{}", err.message);
+        assert_eq!(error_place(&m, &err), (15, "pool_size"));
+    }
+}

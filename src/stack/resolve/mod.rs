@@ -11,6 +11,8 @@ mod lint;
 mod outputs;
 mod pgbouncer;
 mod postgres;
+#[cfg(test)]
+mod testing;
 mod users;
 
 use super::settings::{self, RawSetting};

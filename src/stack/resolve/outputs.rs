@@ -36,3 +36,31 @@ pub(super) fn outputs(cx: &Ctx<'_>, out_dir: Option<&Path>) -> Outputs {
         base,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{MINIMAL, cx, default_text, manifest, written};
+    use super::*;
+
+    #[test]
+    fn defaults_under_the_manifest_directory_or_out() {
+        let m = manifest(MINIMAL);
+        let o = outputs(&cx(&m), None);
+        assert_eq!(o.userlist.value, PathBuf::from(d::OUT_USERLIST));
+        assert_eq!(default_text(&o.userlist), "poolstack's default output path");
+        let o = outputs(&cx(&m), Some(Path::new("/out")));
+        assert_eq!(o.userlist.value, Path::new("/out").join(d::OUT_USERLIST));
+    }
+
+    #[test]
+    fn written_paths_and_templates_next_to_the_manifest() {
+        let m = manifest(&format!(
+            "{MINIMAL}\n[outputs]\nuserlist = \"u.txt\"\ntemplates = \"tpl\"\n"
+        ));
+        let o = outputs(&cx(&m), Some(Path::new("/out")));
+        assert_eq!(o.userlist.value, PathBuf::from("/out/u.txt"));
+        assert_eq!(written(&m, &o.userlist), "\"u.txt\"");
+        let t = o.templates.expect("written");
+        assert_eq!(t.value, PathBuf::from("tpl"), "not under --out");
+    }
+}

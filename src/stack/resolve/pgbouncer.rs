@@ -280,3 +280,104 @@ pub(super) fn ini_key_findings(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{
+        MINIMAL, cx, default_text, error_place, formula, manifest, written,
+    };
+    use super::*;
+
+    fn with_pgbouncer(table: &str) -> String {
+        format!("{MINIMAL}\n[pgbouncer]\nversion = \"1.22\"\n{table}")
+    }
+
+    fn resolved(
+        m: &crate::manifest::LoadedManifest,
+    ) -> (Result<Pgbouncer, InputError>, Vec<Diagnostic>) {
+        let t = m.manifest.pgbouncer.as_ref().expect("a [pgbouncer] table");
+        let mut c = cx(m);
+        let b = pgbouncer(&mut c, t);
+        (b, c.findings)
+    }
+
+    #[test]
+    fn defaults_and_a_written_port_that_the_client_port_follows() {
+        let m = manifest(&with_pgbouncer("listen_port = 6433\n"));
+        let (b, findings) = resolved(&m);
+        let b = b.expect("resolves");
+        assert!(findings.is_empty());
+        assert_eq!(b.pool_mode.value, PoolMode::Transaction);
+        assert!(default_text(&b.pool_mode).contains("PgBouncer's own is session"));
+        assert_eq!(written(&m, &b.listen_port), "6433");
+        assert_eq!(b.client_port.value, 6433);
+        assert_eq!(formula(&b.client_port), "client_port = listen_port");
+        assert_eq!(
+            declared(&b),
+            PgbVersion {
+                major: 1,
+                minor: 22
+            }
+        );
+    }
+
+    #[test]
+    fn several_instances_share_the_port() {
+        let m = manifest(&with_pgbouncer("instances = 2\n"));
+        let b = resolved(&m).0.expect("resolves");
+        let reuse = b.options.iter().find(|o| o.name == "so_reuseport");
+        assert_eq!(reuse.map(|o| o.ini_text.as_str()), Some("1"));
+    }
+
+    #[test]
+    fn max_prepared_statements_before_1_21_is_a_finding_at_the_key() {
+        let m =
+            manifest(&with_pgbouncer("max_prepared_statements = 100\n").replace("1.22", "1.20"));
+        let (b, findings) = resolved(&m);
+        assert!(b.expect("resolves").max_prepared_statements.is_none());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].code, "CAT003");
+        let at = findings[0].primary.as_ref().expect("placed");
+        assert_eq!(
+            super::super::testing::text(&m, at),
+            "max_prepared_statements"
+        );
+    }
+
+    #[test]
+    fn a_first_class_key_in_settings_is_an_error_at_the_key() {
+        let m = manifest(&with_pgbouncer(
+            "\n[pgbouncer.settings]\npool_mode = \"session\"\n",
+        ));
+        let err = resolved(&m).0.expect_err("pool_mode has a key of its own");
+        assert!(err.message.contains("first-class key"), "{}", err.message);
+        assert_eq!(error_place(&m, &err), (11, "pool_mode"));
+    }
+
+    fn cat008(version: &str, database: &str) -> Vec<Diagnostic> {
+        let toml = with_pgbouncer("").replace("1.22", version)
+            + &format!("\n[[databases]]\nname = {database:?}\n");
+        let stack = super::super::resolve(&manifest(&toml), None).expect("resolves");
+        stack
+            .findings
+            .into_iter()
+            .filter(|d| d.code == "CAT008")
+            .collect()
+    }
+
+    #[test]
+    fn pool_names_the_ini_parser_cannot_read() {
+        assert!(cat008("1.22", "app_1.db-x").is_empty());
+        let reserved = cat008("1.22", "pgbouncer");
+        assert_eq!(reserved.len(), 1);
+        assert!(reserved[0].message.contains("reserved"));
+        let spaced = cat008("1.22", "my db");
+        assert_eq!(spaced.len(), 1);
+        assert!(spaced[0].message.contains("1.25"), "{}", spaced[0].message);
+        assert!(
+            cat008("1.25", "my db").is_empty(),
+            "1.25 reads quoted names"
+        );
+        assert_eq!(cat008("1.25", "it's").len(), 1);
+    }
+}

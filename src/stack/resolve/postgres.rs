@@ -201,3 +201,113 @@ pub(super) fn first_class_params(cx: &Ctx<'_>, stack: &mut Stack) {
     front.extend(rest);
     stack.postgres.params = front;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{
+        MINIMAL, cx, default_text, error_place, formula, manifest, text, written,
+    };
+    use super::*;
+
+    #[test]
+    fn password_encryption_defaults_by_version() {
+        let m = manifest(MINIMAL);
+        let pg = postgres(&mut cx(&m)).expect("resolves");
+        assert_eq!(
+            pg.password_encryption.value,
+            PasswordEncryption::ScramSha256
+        );
+        assert!(default_text(&pg.password_encryption).contains("scram-sha-256 from 14"));
+        let m = manifest(&MINIMAL.replace("version = 16", "version = 13"));
+        let pg = postgres(&mut cx(&m)).expect("resolves");
+        assert_eq!(pg.password_encryption.value, PasswordEncryption::Md5);
+    }
+
+    #[test]
+    fn a_written_key_keeps_its_place() {
+        let m = manifest(&format!("{MINIMAL}superuser_reserved_connections = 5\n"));
+        let pg = postgres(&mut cx(&m)).expect("resolves");
+        assert_eq!(pg.superuser_reserved_connections.value, 5);
+        assert_eq!(written(&m, &pg.superuser_reserved_connections), "5");
+        assert_eq!(pg.max_connections.value, 0, "a placeholder until derived");
+    }
+
+    #[test]
+    fn a_first_class_key_in_settings_is_an_error_at_the_key() {
+        let m = manifest(&format!(
+            "{MINIMAL}\n[postgres.settings]\nwork_mem = \"8MB\"\nmax_connections = 10\n"
+        ));
+        let err = postgres(&mut cx(&m)).expect_err("max_connections has a key of its own");
+        assert!(err.message.contains("first-class key"), "{}", err.message);
+        assert_eq!(error_place(&m, &err), (9, "max_connections"));
+    }
+
+    #[test]
+    fn an_alias_written_with_its_name_warns_and_the_later_wins() {
+        let m = manifest(&format!(
+            "{MINIMAL}\n[postgres.settings]\nsort_mem = \"4MB\"\nwork_mem = \"8MB\"\n"
+        ));
+        let mut c = cx(&m);
+        let pg = postgres(&mut c).expect("resolves");
+        let codes: Vec<&str> = c.findings.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["CAT006"]);
+        let work_mem: Vec<&PgParam> = pg.params.iter().filter(|p| p.name == "work_mem").collect();
+        assert_eq!(work_mem.len(), 1);
+        let at = work_mem[0].origin.loc().expect("written");
+        assert_eq!(text(&m, at), "\"8MB\"");
+    }
+
+    #[test]
+    fn max_connections_written_default_and_derived() {
+        let written_stack = crate::stack::resolve::resolve(
+            &manifest(&format!("{MINIMAL}max_connections = 50\n")),
+            None,
+        )
+        .expect("resolves");
+        assert_eq!(written_stack.postgres.max_connections.value, 50);
+
+        let m = manifest(MINIMAL);
+        let stack = crate::stack::resolve::resolve(&m, None).expect("resolves");
+        assert_eq!(
+            stack.postgres.max_connections.value,
+            d::MAX_CONNECTIONS_WITHOUT_POOLS
+        );
+        assert!(default_text(&stack.postgres.max_connections).contains("no pools"));
+
+        let m = manifest(&format!(
+            "{MINIMAL}\n[pgbouncer]\nversion = \"1.22\"\ndefault_pool_size = 20\n\n[[databases]]\nname = \"app\"\n\n[[apps]]\nname = \"web\"\ndatabase = \"app\"\nuser = \"app\"\n"
+        ));
+        let stack = crate::stack::resolve::resolve(&m, None).expect("resolves");
+        let derived = formula(&stack.postgres.max_connections);
+        assert!(derived.starts_with("budget "), "{derived}");
+        assert!(
+            stack.postgres.max_connections.value > 20,
+            "the pool plus reserved slots"
+        );
+    }
+
+    #[test]
+    fn first_class_params_come_first_and_render_only_when_written() {
+        let m = manifest(&format!(
+            "{MINIMAL}password_encryption = \"md5\"\n\n[postgres.settings]\nwork_mem = \"8MB\"\n"
+        ));
+        let stack = crate::stack::resolve::resolve(&m, None).expect("resolves");
+        let names: Vec<(&str, bool)> = stack
+            .postgres
+            .params
+            .iter()
+            .take(4)
+            .map(|p| (p.name.as_str(), p.rendered))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("max_connections", false),
+                ("superuser_reserved_connections", false),
+                ("password_encryption", true),
+                ("work_mem", true),
+            ]
+        );
+        assert_eq!(stack.postgres.params[2].conf_text, "'md5'");
+    }
+}

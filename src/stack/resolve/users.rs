@@ -159,3 +159,81 @@ pub(super) fn console_users(pgbouncer: &mut Option<Pgbouncer>, users: &[User]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{
+        MINIMAL, cx, default_text, error_place, formula, manifest, written,
+    };
+    use super::*;
+    use crate::manifest::LoadedManifest;
+
+    const PGB: &str = "\n[pgbouncer]\nversion = \"1.22\"\n";
+
+    /// The users of `m` and its `[pgbouncer]` (admin and stats users filled in).
+    fn resolved(m: &LoadedManifest) -> Result<(Vec<User>, Option<Pgbouncer>), InputError> {
+        let mut c = cx(m);
+        let pg = super::super::postgres::postgres(&mut c).expect("[postgres] resolves");
+        let mut pgb =
+            m.manifest.pgbouncer.as_ref().map(|t| {
+                super::super::pgbouncer::pgbouncer(&mut c, t).expect("[pgbouncer] resolves")
+            });
+        let dbs = super::super::databases::databases(&mut c, pgb.as_ref())?;
+        let users = users(&mut c, &pg.password_encryption, pgb.as_ref(), &dbs)?;
+        console_users(&mut pgb, &users);
+        Ok((users, pgb))
+    }
+
+    #[test]
+    fn defaults_follow_password_encryption() {
+        let m = manifest(&format!("{MINIMAL}{PGB}\n[[users]]\nname = \"app\"\n"));
+        let (users, _) = resolved(&m).expect("resolves");
+        let u = &users[0];
+        assert!(u.role.value);
+        assert!(default_text(&u.role).contains("roles.sql manages the role"));
+        assert_eq!(u.userlist_secret.value, SecretKind::ScramSha256);
+        assert!(formula(&u.userlist_secret).starts_with("userlist_hash = auto"));
+        let stored = u.stored_secret.as_ref().expect("set from the manifest");
+        assert_eq!(stored.value, SecretKind::ScramSha256);
+    }
+
+    #[test]
+    fn a_forced_user_needs_a_plain_secret_and_a_written_hash_wins() {
+        let m = manifest(&format!(
+            "{MINIMAL}{PGB}\n[[databases]]\nname = \"app\"\nuser = \"app\"\n\n[[users]]\nname = \"app\"\n"
+        ));
+        let (users, _) = resolved(&m).expect("resolves");
+        assert_eq!(users[0].userlist_secret.value, SecretKind::Plain);
+        assert!(formula(&users[0].userlist_secret).contains("forced `user=` pool"));
+
+        let m = manifest(&format!(
+            "{MINIMAL}{PGB}userlist_hash = \"md5\"\n\n[[users]]\nname = \"app\"\n"
+        ));
+        let (users, _) = resolved(&m).expect("resolves");
+        assert_eq!(users[0].userlist_secret.value, SecretKind::Md5);
+        assert_eq!(written(&m, &users[0].userlist_secret), "\"md5\"");
+    }
+
+    #[test]
+    fn admin_and_stats_users_reach_pgbouncer() {
+        let m = manifest(&format!(
+            "{MINIMAL}{PGB}\n[[users]]\nname = \"ops\"\nadmin = true\n\n[[users]]\nname = \"mon\"\nstats = true\n"
+        ));
+        let (_, pgb) = resolved(&m).expect("resolves");
+        let pgb = pgb.expect("[pgbouncer]");
+        let admins: Vec<&str> = pgb.admin_users.iter().map(|s| s.value.as_str()).collect();
+        let stats: Vec<&str> = pgb.stats_users.iter().map(|s| s.value.as_str()).collect();
+        assert_eq!((admins, stats), (vec!["ops"], vec!["mon"]));
+        assert_eq!(written(&m, &pgb.admin_users[0]), "true");
+    }
+
+    #[test]
+    fn a_first_class_key_in_settings_is_an_error_at_the_key() {
+        let m = manifest(&format!(
+            "{MINIMAL}{PGB}\n[[users]]\nname = \"app\"\n\n[users.settings]\nmax_user_connections = 3\n"
+        ));
+        let err = resolved(&m).expect_err("max_user_connections has a key of its own");
+        assert!(err.message.contains("first-class key"), "{}", err.message);
+        assert_eq!(error_place(&m, &err), (14, "max_user_connections"));
+    }
+}
