@@ -84,7 +84,8 @@ pub enum FailOnArg {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// stack.toml, or hand-written config files linted together as one stack (pgbouncer.ini,
+    /// Manifests (stack.toml), directories (searched recursively for stacks, honouring
+    /// .gitignore), or hand-written config files linted together as one stack (pgbouncer.ini,
     /// *.conf, .env, userlist.txt; recognised by name, else by content). Default: ./stack.toml
     pub paths: Vec<PathBuf>,
     /// human (source excerpts), json (stable, for tools), sarif (GitHub code scanning), github (workflow annotations).
@@ -107,6 +108,11 @@ pub struct CheckArgs {
     /// Lowest severity that makes the exit code 1 (default: `[lint] fail_on`, else error).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
+    /// Group the config files named into their stacks and also read each stack's files that
+    /// were not named: beside them, in pgbouncer/, postgres/ and conf.d/ folders, and in parent
+    /// directories up to the repository root (for pre-commit, which passes changed files only).
+    #[arg(long)]
+    pub siblings: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
