@@ -54,9 +54,10 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// The manifest.
+    /// The manifest. With --check: any number of manifests and directories (searched
+    /// recursively for stack.toml files, honouring .gitignore).
     #[arg(default_value = "stack.toml")]
-    pub manifest: PathBuf,
+    pub manifests: Vec<PathBuf>,
     /// Write the files under DIR instead of next to the manifest.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -159,7 +159,8 @@ pub fn walk(root: &Path) -> Result<Vec<Found>, InputError> {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let path = entry.path();
+        // `./a/stack.toml` is shown as `a/stack.toml`.
+        let path = entry.path().strip_prefix(".").unwrap_or(entry.path());
         if path.file_name().is_some_and(|n| n == "stack.toml") {
             manifests.insert(path.parent().unwrap_or(Path::new("")).to_path_buf());
         } else if kind_in_tree(path).is_some() {
@@ -176,7 +177,8 @@ pub fn walk(root: &Path) -> Result<Vec<Found>, InputError> {
             continue;
         }
         let inputs = stack_of_dir(&dir);
-        if inputs.is_empty() || (dir != root && !describes_servers(&inputs)) {
+        let named = dir.as_path() == root.strip_prefix(".").unwrap_or(root);
+        if inputs.is_empty() || (!named && !describes_servers(&inputs)) {
             continue;
         }
         found.push(Found::Files { dir, inputs });
