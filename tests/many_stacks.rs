@@ -345,3 +345,62 @@ fn render_check_compares_every_manifest_of_a_tree() {
         r.stderr
     );
 }
+
+/// `--siblings` (the pre-commit hook's): a changed `.env` alone is checked with the files of its
+/// stack, found beside and above it, and the report says which were added.
+#[test]
+fn siblings_complete_the_stack_of_a_changed_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    std::fs::create_dir(t.join(".git")).unwrap();
+    let hw = "fixtures/handwritten/mt5";
+    copy(&format!("{hw}/.env"), &t.join(".env"));
+    copy(&format!("{hw}/postgresql.conf"), &t.join("postgresql.conf"));
+    copy(
+        &format!("{hw}/pgbouncer.ini"),
+        &t.join("pgbouncer/pgbouncer.ini"),
+    );
+    copy(
+        &format!("{hw}/userlist.txt"),
+        &t.join("pgbouncer/userlist.txt"),
+    );
+    let versions = ["--pg-version", "16", "--pgbouncer-version", "1.21"];
+    let mut args = vec!["--siblings", ".env"];
+    args.extend(versions);
+    let (code, v) = json(t, &args);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(
+        v["stacks"][0]["added"],
+        serde_json::json!([
+            "pgbouncer/pgbouncer.ini",
+            "pgbouncer/userlist.txt",
+            "postgresql.conf"
+        ])
+    );
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"PRE001") && codes.contains(&"PRE002"),
+        "{codes:?}"
+    );
+    // Without --siblings the .env alone cannot show PRE001.
+    let mut alone = vec![".env"];
+    alone.extend(versions);
+    let (_, v) = json(t, &alone);
+    assert!(!v.to_string().contains("PRE001"), "{v:#}");
+    // A changed pgbouncer.ini finds the same stack; the human report names what was added.
+    let mut args = vec!["check", "--siblings", "pgbouncer/pgbouncer.ini"];
+    args.extend(versions);
+    let r = run(t, &args);
+    assert!(
+        r.stdout.starts_with(
+            "also read, as files of the same stack: .env, pgbouncer/userlist.txt, postgresql.conf\n"
+        ),
+        "{}",
+        r.stdout
+    );
+}

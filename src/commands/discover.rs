@@ -100,13 +100,18 @@ pub fn stack_of_dir(dir: &Path) -> Vec<files::Input> {
 }
 
 fn collect(dir: &Path, depth: usize, out: &mut Vec<files::Input>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    // `` is the working directory; its files are shown as `x`, not `./x`.
+    let listed = match dir.as_os_str().is_empty() {
+        true => std::fs::read_dir("."),
+        false => std::fs::read_dir(dir),
+    };
+    let Ok(entries) = listed else {
         return;
     };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
-        let path = e.path();
+        let path = dir.join(e.file_name());
         let Ok(t) = std::fs::metadata(&path).map(|m| m.file_type()) else {
             continue;
         };
