@@ -109,7 +109,14 @@ fn hook_repo() -> &'static (PathBuf, String) {
         git(&repo, &["add", "-A"]);
         git(&repo, &["commit", "-q", "-m", "poolstack under test"]);
         let rev = String::from_utf8(git(&repo, &["rev-parse", "HEAD"]).stdout).unwrap();
-        (repo, rev.trim().to_string())
+        let rev = rev.trim().to_string();
+        // pre-commit keeps one clone and environment per revision: drop those of older sources.
+        let last = target().join("pre-commit/rev");
+        if std::fs::read_to_string(&last).ok().as_deref() != Some(rev.as_str()) {
+            let _ = std::fs::remove_dir_all(target().join("pre-commit/home"));
+            std::fs::write(&last, &rev).unwrap();
+        }
+        (repo, rev)
     })
 }
 
