@@ -17,7 +17,7 @@ pub enum Command {
     Init(InitArgs),
     /// Write every configuration file of the stack (pgbouncer.ini, userlist.txt, PostgreSQL fragment, roles.sql, .env).
     Render(RenderArgs),
-    /// Lint a manifest, or hand-written config files linted together as one stack.
+    /// Lint manifests and directory trees of stacks, or hand-written config files linted together as one stack.
     Check(CheckArgs),
     /// Create or update userlist.txt entries (replaces generate_userlist.sh).
     Userlist(UserlistArgs),
