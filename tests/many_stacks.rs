@@ -404,3 +404,23 @@ fn siblings_complete_the_stack_of_a_changed_file() {
         r.stdout
     );
 }
+
+/// One stack that cannot be read: people get the message alone on stderr, as always; tools get
+/// the report with its `stacks` entry.
+#[test]
+fn one_unreadable_stack_is_exit_2_in_every_format() {
+    let tmp = tree();
+    let (code, v) = json(tmp.path(), &["broken"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(v["diagnostics"][0]["code"], "INPUT");
+    assert_eq!(v["stacks"][0]["path"], "broken/stack.toml");
+    assert_eq!(v["stacks"][0]["exit_code"], 2);
+    let r = run(tmp.path(), &["check", "broken"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("error[INPUT] at broken/stack.toml:1:7"),
+        "{}",
+        r.stderr
+    );
+}

@@ -73,10 +73,11 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
     // Every stack on its own, on every core; the catalogs are loaded once, by whichever stack
     // needs them first.
     let checked = crate::parallel::map(&targets, |t| check(t, &versions, &flags));
-    // One stack is reported as it always was: an input error on its own is exit 2 with the
-    // message alone.
+    // One stack that could not be read: for people, the message alone on stderr, as always;
+    // machine formats get the report (with its `stacks` entry) on stdout.
     if let ([target], [one]) = (&targets[..], &checked[..])
         && let Some(e) = &one.error
+        && args.format == Format::Human
     {
         return input_error(e, target.first_path(), args.format, io);
     }
