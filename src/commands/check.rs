@@ -1,8 +1,10 @@
-//! `poolstack check [PATH ...]`: lint a manifest and the stack it derives (and, in a later issue,
-//! hand-written config files linted together as one stack).
+//! `poolstack check [PATH ...]`: lint manifests and the stacks they derive, directory trees of
+//! stacks, and hand-written config files linted together as one stack.
 //!
-//! Whatever the input, the tail is the same: a resolved [`Stack`] and facts about files on disk
-//! go through [`findings`] (every rule, then the policy) and out as a [`Report`].
+//! The paths become stacks (`targets`); each is checked on its own, exactly as a run on it
+//! alone would check it, on every core. Whatever the input, the tail is the same: a resolved
+//! [`Stack`] and facts about files on disk go through [`findings`] (every rule, then the policy),
+//! and every stack's findings go out as one report ([`Stacks`]).
 
 pub mod facts;
 mod git;

@@ -15,7 +15,7 @@ pub enum Named {
     /// A hand-written config file of a known kind.
     ConfigFile(files::Input),
     /// A directory without a stack.toml: its configuration files and those of its
-    /// `pgbouncer/`, `postgres/` and `conf.d/` folders ([`discover::stack_of_dir`]); failing
+    /// `pgbouncer/`, `postgres/` and `conf.d/` folders ([`super::discover::stack_of_dir`]); failing
     /// those, its `*.conf` fragments, read the way PostgreSQL's `include_dir` reads them.
     ConfigDir(Vec<files::Input>),
 }
