@@ -403,6 +403,15 @@ fn siblings_complete_the_stack_of_a_changed_file() {
         "{}",
         r.stdout
     );
+    // Files a manifest renders are checked through their manifest.
+    let tree = tree();
+    let (code, v) = json(
+        tree.path(),
+        &["--siblings", "services/orders/pgbouncer/pgbouncer.ini"],
+    );
+    assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(v["stacks"][0]["path"], "services/orders/stack.toml");
+    assert_eq!(v["stacks"][0]["kind"], "manifest");
 }
 
 /// One stack that cannot be read: people get the message alone on stderr, as always; tools get

@@ -88,15 +88,19 @@ pub fn classify(paths: &[PathBuf], siblings: bool) -> Result<Vec<Target>, InputE
         );
     }
     if siblings {
-        targets.extend(
-            discover::with_siblings(&loose)
-                .into_iter()
-                .map(|g| Target::Files {
+        targets.extend(discover::with_siblings(&loose).into_iter().map(|g| {
+            // Files beside a stack.toml are what it renders: the manifest checks them (drift,
+            // hand edits) and its stack.
+            let manifest = g.dir.join("stack.toml");
+            match manifest.is_file() {
+                true => Target::Manifest(manifest),
+                false => Target::Files {
                     dir: g.dir,
                     inputs: g.inputs,
                     added: g.added,
-                }),
-        );
+                },
+            }
+        }));
     } else if !loose.is_empty() {
         targets.push(Target::Files {
             dir: common_dir(&loose),
