@@ -135,8 +135,8 @@ pub fn report(r: &super::Report<'_>, color: bool) -> String {
     out.push('\n');
     if let Some(b) = r.budget {
         out.push_str(&format!(
-            "budget: used {} of {} server connections\n",
-            b.used, b.capacity
+            "budget: used {} of {} server connections ({} active, {} idle in the pools)\n",
+            b.used, b.capacity, b.active, b.idle
         ));
     }
     out
