@@ -156,9 +156,13 @@ pub struct UserlistArgs {
     /// --user's password from the first line of standard input.
     #[arg(long)]
     pub password_stdin: bool,
-    /// `user<TAB>password` lines from FILE, or - for standard input.
+    /// `user<TAB>password` lines from FILE, or - for standard input (each user once).
     #[arg(long, value_name = "FILE")]
     pub batch: Option<PathBuf>,
+    /// List every user written (added, updated, kept); without it, more than 10 users get only
+    /// the summary line.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
