@@ -266,6 +266,13 @@ fn an_md5_userlist_in_front_of_scram_storage_is_liv004() {
         .find(|d| d["code"] == "LIV004")
         .unwrap_or_else(|| panic!("no LIV004: {report:#}"));
     assert_eq!(liv004["severity"], "error", "{liv004}");
+    assert!(
+        liv004["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("userlist.txt holds an md5 secret for app_user"),
+        "{liv004}"
+    );
     assert_eq!(
         liv004["line"],
         line_of(&manifest, "userlist_hash"),

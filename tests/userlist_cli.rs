@@ -237,7 +237,10 @@ fn a_user_given_twice_in_a_batch_is_an_input_error_naming_both_lines() {
         text.contains("batch.tsv:4: user `alice` is given twice, on lines 1 and 4"),
         "{text}"
     );
-    assert!(!text.contains("pw-first") && !text.contains("pw-again"), "{text}");
+    assert!(
+        !text.contains("pw-first") && !text.contains("pw-again"),
+        "{text}"
+    );
     assert!(!dir.path().join("userlist.txt").exists());
     // From standard input too.
     let o = poolstack(dir.path())

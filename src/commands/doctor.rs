@@ -688,8 +688,8 @@ fn secret_findings(stack: &Stack, live: &PgFacts, out: &mut Vec<Diagnostic>) {
                 "LIV004",
                 Severity::Error,
                 format!(
-                    "userlist.txt holds a {} secret for {}, but {} stores the role's password as {}: {problem}",
-                    userlist.as_str(),
+                    "userlist.txt holds {} secret for {}, but {} stores the role's password as {}: {problem}",
+                    userlist.with_article(),
                     u.name.value,
                     live.shown,
                     stored.as_str()
