@@ -4,6 +4,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod masked;
 pub mod sarif;
 
 use crate::cli::Format;
