@@ -70,11 +70,18 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
     let _ = io
         .out
         .write_all(report.render(args.format, io.color).as_bytes());
-    if report.summary.fails(fail_on) {
+    let outcome = if report.summary.fails(fail_on) {
         Outcome::Findings
     } else {
         Outcome::Success
-    }
+    };
+    // The process ends right after: giving back a stack of 5,000 databases and 10,000 users
+    // piece by piece costs more than reading it did. The OS takes the memory back at exit.
+    drop(report);
+    std::mem::forget(diags);
+    std::mem::forget(subject.stack);
+    std::mem::forget(subject.files);
+    outcome
 }
 
 /// Every rule on `stack`, then the policy (`[lint]` merged with the flags, flags winning). Also
