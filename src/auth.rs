@@ -37,6 +37,15 @@ impl SecretKind {
     /// All kinds, in a stable order.
     pub const ALL: [SecretKind; 3] = [SecretKind::Plain, SecretKind::Md5, SecretKind::ScramSha256];
 
+    /// The type with its article, for a message: "an md5", "a plain", "a scram-sha-256".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            SecretKind::Plain => "a plain",
+            SecretKind::Md5 => "an md5",
+            SecretKind::ScramSha256 => "a scram-sha-256",
+        }
+    }
+
     /// `"plain"`, `"md5"` or `"scram-sha-256"` (PgBouncer's and PostgreSQL's spelling).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -5,11 +5,27 @@ use std::path::PathBuf;
 
 /// Render and cross-check a PostgreSQL + PgBouncer + SQLAlchemy pooling stack from one manifest.
 #[derive(Debug, Parser)]
-#[command(name = "poolstack", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "poolstack",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_long_help = EXIT_STATUS
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit codes (product.md), for `--help` and poolstack(1).
+const EXIT_STATUS: &str = "Exit status:
+  0  success: nothing at or above the failing severity; render wrote (or would write) cleanly
+  1  check/doctor: findings at or above the failing severity; render: refused (hand-edited file,
+     CAT errors, users it would drop); render --check: drift; import: values the servers refuse
+  2  the input could not be used: unreadable file, invalid TOML, unknown key, bad flag, missing secret
+
+Each command has its own page: poolstack man COMMAND (or poolstack COMMAND --help).";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -33,8 +49,8 @@ pub enum Command {
     Rules,
     /// Print shell completions.
     Completions(CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    /// Print a man page (roff): poolstack(1), or one command's; or install them all with --dir.
+    Man(ManArgs),
     /// Print the JSON Schema of stack.toml (for editor completion).
     Schema,
 }
@@ -154,15 +170,22 @@ pub struct UserlistArgs {
     /// ~/.pgpass, or a no-echo prompt).
     #[arg(long, value_name = "URL")]
     pub from_postgres: Option<String>,
+    /// --user's password from this environment variable.
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
+    /// --user's password from the first line of FILE.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    /// --user's password from the first line of standard input.
     #[arg(long)]
     pub password_stdin: bool,
-    /// `user<TAB>password` lines from FILE, or - for standard input.
+    /// `user<TAB>password` lines from FILE, or - for standard input (each user once).
     #[arg(long, value_name = "FILE")]
     pub batch: Option<PathBuf>,
+    /// List every user written (added, updated, kept); without it, more than 10 users get only
+    /// the summary line.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +285,18 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (poolstack-COMMAND(1)); without it, poolstack(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+    /// Write every page (poolstack.1 and poolstack-COMMAND.1) into DIR instead, e.g.
+    /// /usr/local/share/man/man1.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// The shell to print completions for.
     pub shell: clap_complete::Shell,
 }

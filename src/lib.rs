@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod outcome;
 pub mod parallel;
 pub mod pgconn;
+pub mod pipe;
 pub mod plan;
 pub mod render;
 pub mod report;
@@ -52,8 +53,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
         Command::Rules => Ok(commands::rules::list(out)),
         Command::Explain(args) => commands::rules::explain(args, out),
         Command::Completions(a) => Ok(commands::completions(a.shell, out)),
-        Command::Man => commands::man(out)
-            .map_err(|e| diag::InputError::new(format!("cannot write the man page: {e}"))),
+        Command::Man(args) => commands::man(args, out),
         Command::Schema => {
             let _ = out.write_all(commands::schema_json().as_bytes());
             Ok(Outcome::Success)

@@ -21,6 +21,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     line_starts: Vec<usize>,
+    /// The byte ranges [`SourceMap::redact`] starred out, sorted: a report draws each as a
+    /// fixed-width mask, so a snippet never tells a secret's length.
+    masks: Vec<Range<usize>>,
 }
 
 /// A 1-based line and column (columns count characters, as editors do).
@@ -40,7 +43,23 @@ impl SourceFile {
             path: path.to_path_buf(),
             text,
             line_starts,
+            masks: Vec::new(),
         }
+    }
+
+    /// The starred-out ranges that overlap `window`, in order.
+    pub fn masks_in(&self, window: &Range<usize>) -> &[Range<usize>] {
+        let from = self.masks.partition_point(|m| m.end <= window.start);
+        let to = self.masks.partition_point(|m| m.start < window.end);
+        &self.masks[from..to.max(from)]
+    }
+
+    fn add_mask(&mut self, span: Range<usize>) {
+        if span.is_empty() {
+            return;
+        }
+        let at = self.masks.partition_point(|m| m.start < span.start);
+        self.masks.insert(at, span);
     }
 
     /// 0-based index of the line holding `offset` (clamped to the end of the text).
@@ -127,6 +146,7 @@ impl SourceMap {
             })
             .collect();
         text.replace_range(start..end, &masked);
+        self.files[file.0].add_mask(start..end);
     }
 
     /// [`SourceMap::redact`] for many spans of one file, rewriting the text once (a userlist
@@ -135,6 +155,7 @@ impl SourceMap {
         spans.sort_by_key(|s| s.start);
         let text = &self.files[file.0].text;
         let mut out = String::with_capacity(text.len());
+        let mut masks = Vec::with_capacity(spans.len());
         let mut at = 0;
         for span in spans {
             let mut start = span.start.clamp(at, text.len());
@@ -149,6 +170,9 @@ impl SourceMap {
                 continue;
             }
             out.push_str(&text[at..start]);
+            if start < end {
+                masks.push(start..end);
+            }
             for c in text[start..end].chars() {
                 if matches!(c, '\n' | '\r') {
                     out.push(c);
@@ -159,7 +183,15 @@ impl SourceMap {
             at = end;
         }
         out.push_str(&text[at..]);
-        self.files[file.0].text = out;
+        let f = &mut self.files[file.0];
+        f.text = out;
+        if f.masks.is_empty() {
+            f.masks = masks;
+        } else {
+            for m in masks {
+                f.add_mask(m);
+            }
+        }
     }
 
     /// `file:line:column` of the start of `loc`.

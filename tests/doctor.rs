@@ -266,6 +266,11 @@ fn an_md5_userlist_in_front_of_scram_storage_is_liv004() {
         .find(|d| d["code"] == "LIV004")
         .unwrap_or_else(|| panic!("no LIV004: {report:#}"));
     assert_eq!(liv004["severity"], "error", "{liv004}");
+    let message = liv004["message"].as_str().unwrap();
+    assert!(
+        message.contains("`app_user`") && message.contains("an md5 entry cannot log in"),
+        "{liv004}"
+    );
     assert_eq!(
         liv004["line"],
         line_of(&manifest, "userlist_hash"),
@@ -411,4 +416,75 @@ fn liv001_help_follows_the_apply_plan_and_a_restart_only_option_is_liv002_alone(
         help.contains("pg_reload_conf()") && !help.contains("restart PostgreSQL"),
         "{help}"
     );
+}
+
+/// `n` clients through PgBouncer, each running `sql` at once; returns when all are done.
+fn burst(r: &Running, n: usize, sql: &str) {
+    std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| login(r, "app_user", PASSWORD, sql).expect("a client of the burst"));
+        }
+    });
+}
+
+fn liv003(report: &serde_json::Value) -> Option<String> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "LIV003")
+        .map(|d| d["message"].as_str().unwrap().to_string())
+}
+
+/// After a burst PgBouncer keeps its server connections open, idle: that is not load (the
+/// budget is 6, five are open). Five clients inside queries at once are, read from PostgreSQL
+/// and from SHOW POOLS alike.
+#[test]
+fn idle_pooled_connections_are_not_load_and_active_ones_warn() {
+    let Some(r) = started() else { return };
+    let manifest = r.dir.join("stack.toml");
+    let (pgb, pg) = urls(&r);
+    burst(&r, 5, "SELECT pg_sleep(0.5)");
+    for (pgb, pg) in [(None, pg.clone()), (pgb.clone(), None)] {
+        let out = doctor(&manifest, pgb, pg, PASSWORD, "json");
+        let report = json(&out);
+        assert_eq!(liv003(&report), None, "{report:#}");
+        let budget = &report["summary"]["budget"];
+        assert_eq!(budget["active"], 0, "{report:#}");
+        assert!(budget["idle"].as_u64() >= Some(5), "{report:#}");
+        assert_eq!(budget["used"], budget["idle"], "{report:#}");
+    }
+    let human = doctor(&manifest, None, pg.clone(), PASSWORD, "human");
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains(" server connections (0 active, "), "{text}");
+
+    std::thread::scope(|s| {
+        for _ in 0..5 {
+            s.spawn(|| login(&r, "app_user", PASSWORD, "SELECT pg_sleep(8)"));
+        }
+        // Wait until the five are inside their queries.
+        let started = Instant::now();
+        let active = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND query LIKE 'SELECT pg_sleep(8)%' AND state = 'active'";
+        while r.pg.query("postgres", active).trim() != "5" {
+            assert!(
+                started.elapsed() < Duration::from_secs(6),
+                "the clients never got busy"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for (pgb, pg) in [(None, pg.clone()), (pgb.clone(), None)] {
+            let out = doctor(&manifest, pgb, pg, PASSWORD, "json");
+            let report = json(&out);
+            let message = liv003(&report).unwrap_or_else(|| panic!("no LIV003: {report:#}"));
+            assert!(
+                message.starts_with("5 server connections active on "),
+                "{message}"
+            );
+            assert!(
+                message.contains("83 % of the connection budget ("),
+                "{message}"
+            );
+            assert_eq!(report["summary"]["budget"]["active"], 5, "{report:#}");
+        }
+    });
 }

@@ -88,6 +88,7 @@ fn interview_through_a_pseudo_terminal() {
         ("PostgreSQL port", ""),
         ("run on this machine", "n"),
         ("RAM available", "16GB"),
+        ("CPUs available", "8"),
         ("Storage", ""),
         ("Workload", ""),
         ("PgBouncer in front", "y"),
@@ -97,6 +98,9 @@ fn interview_through_a_pseudo_terminal() {
         ("Pool mode", ""),
         ("Database name", ""),
         ("Database user", "trader"),
+        ("password come from", ""),
+        ("Environment variable", ""),
+        ("PgBouncer admin user", ""),
         ("password come from", ""),
         ("Environment variable", ""),
         ("App name", ""),
@@ -123,6 +127,17 @@ fn interview_through_a_pseudo_terminal() {
         Some(16 << 30)
     );
     assert_eq!(stack.users[0].name.value, "trader");
+    assert_eq!(stack.postgres.cpus.as_ref().map(|c| c.value), Some(8));
+    // An admin user, so that `poolstack doctor` can read SHOW POOLS.
+    let admins: Vec<&str> = stack
+        .pgbouncer
+        .as_ref()
+        .unwrap()
+        .admin_users
+        .iter()
+        .map(|u| u.value.as_str())
+        .collect();
+    assert_eq!(admins, ["pgbouncer_admin"]);
     assert_eq!(stack.apps[0].replicas.value, 3);
     assert_eq!(stack.apps[0].processes.value, 2);
     assert_eq!(
@@ -133,5 +148,135 @@ fn interview_through_a_pseudo_terminal() {
     assert!(
         text.contains("password = { env = \"TRADER_PASSWORD\" }"),
         "{text}"
+    );
+}
+
+/// Wrong answers are refused where they are given, with the reason, and asked again: the
+/// interview goes on with every earlier answer kept.
+#[test]
+fn each_answer_is_checked_where_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_poolstack"));
+    cmd.current_dir(dir.path())
+        .args(["init", "-o", "stack.toml"])
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_with_options(
+        cmd,
+        rexpect::reader::Options::new()
+            .timeout_ms(Some(15_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .expect("spawn in a pty");
+    // (prompt, answer, refusal the answer gets, corrected answer)
+    type Step<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>);
+    let steps: &[Step] = &[
+        ("Stack name", "shop", None),
+        ("PostgreSQL major version", "", None),
+        ("reach PostgreSQL", "", None),
+        ("PostgreSQL port", "", None),
+        ("run on this machine", "n", None),
+        ("RAM available", "16 gigs", Some(("unit", "16GB"))),
+        ("CPUs available", "0", Some(("at least 1", "4"))),
+        ("Storage", "", None),
+        ("Workload", "", None),
+        ("PgBouncer in front", "y", None),
+        ("PgBouncer version", "", None),
+        ("reach PgBouncer", "", None),
+        (
+            "PgBouncer port",
+            "99999",
+            Some(("99999 is not a port", "6433")),
+        ),
+        ("Pool mode", "", None),
+        (
+            "Database name",
+            "trading db",
+            Some(("cannot read the database name", "trading")),
+        ),
+        ("Database user", "", None),
+        ("password come from", "", None),
+        ("Environment variable", "", None),
+        ("PgBouncer admin user", "app", None),
+        ("App name", "", None),
+        ("Replicas", "", None),
+        ("Worker processes", "", None),
+        ("Driver", "", None),
+        ("Add another app", "y", None),
+        (
+            "App name",
+            "api",
+            Some(("already an app named `api`", "worker")),
+        ),
+        ("Replicas", "", None),
+        ("Worker processes", "", None),
+        ("Driver", "", None),
+        ("Add another app", "n", None),
+    ];
+    for (prompt, answer, refusal) in steps {
+        p.exp_string(prompt)
+            .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        // Clear the default the prompt may show, then type.
+        if !answer.is_empty() && refusal.is_some() {
+            p.send(&"\x7f".repeat(12)).unwrap();
+        }
+        p.send_line(answer).unwrap();
+        if let Some((why, fixed)) = refusal {
+            p.exp_string(why).unwrap_or_else(|e| {
+                panic!("{prompt:?} = {answer:?} is not refused with {why:?}: {e}")
+            });
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            p.send(&"\x7f".repeat(answer.len() + 2)).unwrap();
+            p.send_line(fixed).unwrap();
+        }
+    }
+    p.exp_string("wrote stack.toml")
+        .expect("init reports the file");
+    p.exp_eof().ok();
+    let stack = resolves_clean(&dir.path().join("stack.toml"));
+    assert_eq!(stack.pgbouncer.as_ref().unwrap().listen_port.value, 6433);
+    assert_eq!(stack.databases[0].name.value, "trading");
+    assert_eq!(stack.postgres.cpus.as_ref().map(|c| c.value), Some(4));
+    let apps: Vec<&str> = stack.apps.iter().map(|a| a.name.value.as_str()).collect();
+    assert_eq!(apps, ["api", "worker"]);
+    // The database user is the admin: no second user.
+    assert_eq!(stack.users.len(), 1);
+    assert!(stack.users[0].admin.value);
+}
+
+/// `init` and `import` refuse an existing manifest alike: exit 1, nothing written.
+#[test]
+fn init_and_import_refuse_an_existing_manifest_with_the_same_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.toml"), "# mine\n").unwrap();
+    let ini = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/handwritten/mt5/pgbouncer.ini");
+    let init = Command::cargo_bin("poolstack")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["init", "--yes"])
+        .output()
+        .unwrap();
+    let import = Command::cargo_bin("poolstack")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("import")
+        .arg(&ini)
+        .args(["--pg-version", "16"])
+        .output()
+        .unwrap();
+    assert_eq!(init.status.code(), Some(1));
+    assert_eq!(import.status.code(), init.status.code());
+    for o in [&init, &import] {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("stack.toml already exists; nothing was written"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("stack.toml")).unwrap(),
+        "# mine\n"
     );
 }

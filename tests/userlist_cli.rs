@@ -218,3 +218,87 @@ fn bad_password_sources_are_clear_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!dir.path().join("userlist.txt").exists());
 }
+
+#[test]
+fn a_user_given_twice_in_a_batch_is_an_input_error_naming_both_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("batch.tsv"),
+        "alice\tpw-first\nbob\ttwo\n\nalice\tpw-again\n",
+    )
+    .unwrap();
+    let o = poolstack(dir.path())
+        .args(["userlist", "--batch", "batch.tsv", "--hash", "md5"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", out_err(&o));
+    let text = out_err(&o);
+    assert!(
+        text.contains("batch.tsv:4: user `alice` is given twice, on lines 1 and 4"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("pw-first") && !text.contains("pw-again"),
+        "{text}"
+    );
+    assert!(!dir.path().join("userlist.txt").exists());
+    // From standard input too.
+    let o = poolstack(dir.path())
+        .args(["userlist", "--batch", "-", "--hash", "md5"])
+        .write_stdin("bob\tx\nbob\ty\n")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        out_err(&o).contains("standard input:2: user `bob` is given twice, on lines 1 and 2"),
+        "{}",
+        out_err(&o)
+    );
+}
+
+#[test]
+fn many_users_get_a_summary_and_verbose_lists_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch: String = (0..50).map(|i| format!("user{i}\tpw{i}\n")).collect();
+    std::fs::write(dir.path().join("batch.tsv"), &batch).unwrap();
+    let o = poolstack(dir.path())
+        .args(["userlist", "--batch", "batch.tsv", "--hash", "md5"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout,
+        "poolstack: userlist.txt (mode 0600): 50 added, 0 updated, 0 kept\n"
+    );
+    let o = poolstack(dir.path())
+        .args([
+            "userlist",
+            "--batch",
+            "batch.tsv",
+            "--hash",
+            "md5",
+            "--verbose",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.lines().count(), 51, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("kept") && l.contains("user7")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("0 added, 0 updated, 50 kept\n"),
+        "{stdout}"
+    );
+    // A handful are listed without asking.
+    let o = poolstack(dir.path())
+        .args(["userlist", "--batch", "-", "--hash", "md5", "-o", "few.txt"])
+        .write_stdin("a\t1\nb\t2\n")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 3);
+}

@@ -19,9 +19,11 @@ use crate::report::{Budget, Report};
 use crate::rules;
 use crate::source::display_path;
 use crate::stack::Stack;
-use crate::stack::budget::ServerConnectionBudget;
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod budget;
+pub use budget::PoolUse;
 
 /// How long all the reading together may take; past it doctor gives up instead of hanging on a
 /// server that accepted the connection and then stopped answering.
@@ -209,6 +211,8 @@ pub struct PgbFacts {
     pub shown: String,
     /// SHOW CONFIG: key, value, changeable.
     pub config: Vec<(String, String, bool)>,
+    /// SHOW POOLS, where the user may read it.
+    pub pools: Option<PoolUse>,
 }
 
 #[derive(Debug)]
@@ -217,6 +221,8 @@ pub struct PgFacts {
     pub settings: Vec<PgSetting>,
     /// Client backends other than doctor's own.
     pub connections: u64,
+    /// Of those, the ones not `idle` (running a query, or inside a transaction).
+    pub active: u64,
     /// Each role and its stored password (never shown), or why pg_authid could not be read.
     pub authid: Result<Vec<verifiers::StoredRole>, String>,
 }
@@ -315,9 +321,11 @@ mod live {
                 Some((key, value, changeable))
             })
             .collect();
+        let pools = budget::show_pools(&mut client).ok();
         Ok(PgbFacts {
             shown: t.server.shown.clone(),
             config,
+            pools,
         })
     }
 
@@ -340,15 +348,19 @@ mod live {
             }
         })
         .collect();
-        let connections = rows(
+        let counts = rows(
             &mut client,
             t,
-            "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid()",
-        )?
-        .first()
-        .and_then(|r| r.first().cloned().flatten())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+            "SELECT count(*), count(*) FILTER (WHERE state IS DISTINCT FROM 'idle') FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid()",
+        )?;
+        let count = |i: usize| -> u64 {
+            counts
+                .first()
+                .and_then(|r| r.get(i).cloned().flatten())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        let (connections, active) = (count(0), count(1));
         let authid =
             match client.simple_query("SELECT rolname, rolpassword FROM pg_catalog.pg_authid") {
                 Ok(messages) => Ok(messages
@@ -372,6 +384,7 @@ mod live {
             shown: t.server.shown.clone(),
             settings,
             connections,
+            active,
             authid,
         })
     }
@@ -383,10 +396,8 @@ pub fn findings(stack: &Stack, facts: &Facts) -> (Vec<Diagnostic>, Option<Budget
     if let (Some(pgb), Some(live)) = (&stack.pgbouncer, &facts.pgbouncer) {
         pgbouncer_findings(pgb, live, &mut out);
     }
-    let mut budget = None;
     if let Some(live) = &facts.postgres {
         postgres_findings(stack, live, &mut out);
-        budget = Some(budget_finding(stack, live, &mut out));
         verifiers::findings(
             stack,
             &live.shown,
@@ -395,6 +406,7 @@ pub fn findings(stack: &Stack, facts: &Facts) -> (Vec<Diagnostic>, Option<Budget
             &mut out,
         );
     }
+    let budget = budget::finding(stack, facts, &mut out);
     (out, budget)
 }
 
@@ -596,34 +608,6 @@ fn format_number(n: f64) -> String {
     }
 }
 
-fn budget_finding(stack: &Stack, live: &PgFacts, out: &mut Vec<Diagnostic>) -> Budget {
-    let b = ServerConnectionBudget::of(stack);
-    let (capacity, what) = match b.total {
-        Some(total) => (total, format!("the connection budget ({})", b.arithmetic)),
-        None => (
-            stack.postgres.client_capacity().max(0) as u64,
-            "PostgreSQL's client capacity (max_connections − reserved; the budget is unbounded)"
-                .to_string(),
-        ),
-    };
-    let used = live.connections;
-    if capacity > 0 && used * 4 >= capacity * 3 {
-        out.push(
-            Diagnostic::new(
-                "LIV003",
-                Severity::Warning,
-                format!(
-                    "{used} server connections in use on {}: {} % of {what}, {capacity}",
-                    live.shown,
-                    used * 100 / capacity
-                ),
-            )
-            .help("find who holds them (SELECT usename, state, count(*) FROM pg_stat_activity GROUP BY 1, 2), lower the apps' pool sizes, or raise the budget and max_connections together"),
-        );
-    }
-    Budget { used, capacity }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,35 +637,6 @@ mod tests {
 
     use crate::rules::testing::{HEALTHY, line, stack};
 
-    fn pg_facts(connections: u64, authid: Result<Vec<verifiers::StoredRole>, String>) -> PgFacts {
-        PgFacts {
-            shown: "PostgreSQL at postgres@db:5432/postgres (--postgres)".into(),
-            settings: Vec::new(),
-            connections,
-            authid,
-        }
-    }
-
-    #[test]
-    fn liv003_fires_at_three_quarters_of_the_budget() {
-        let s = stack(HEALTHY);
-        let capacity = ServerConnectionBudget::of(&s).total.unwrap_or(0);
-        assert!(capacity > 0);
-        let mut out = Vec::new();
-        let b = budget_finding(&s, &pg_facts(0, Ok(Vec::new())), &mut out);
-        assert_eq!((b.used, b.capacity, out.len()), (0, capacity, 0));
-        let used = (capacity * 3).div_ceil(4);
-        let b = budget_finding(&s, &pg_facts(used, Ok(Vec::new())), &mut out);
-        assert_eq!(b.used, used);
-        assert_eq!(out.len(), 1, "{out:#?}");
-        assert_eq!(out[0].code, "LIV003");
-        assert!(
-            out[0].message.contains("connection budget"),
-            "{}",
-            out[0].message
-        );
-    }
-
     #[test]
     fn liv001_help_says_restart_or_reload_as_the_plan_classifies() {
         let s = stack(HEALTHY);
@@ -699,6 +654,7 @@ mod tests {
                 setting("work_mem", "1024"),
             ],
             connections: 0,
+            active: 0,
             authid: Ok(Vec::new()),
         };
         let mut out = Vec::new();
@@ -731,6 +687,7 @@ mod tests {
                 ("default_pool_size".into(), "20".into(), true),
                 ("listen_port".into(), "5432".into(), false),
             ],
+            pools: None,
         };
         let mut out = Vec::new();
         pgbouncer_findings(pgb, &live, &mut out);

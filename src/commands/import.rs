@@ -40,11 +40,13 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
         return Ok(Outcome::Refused);
     }
     if args.output.exists() && !args.force {
-        return Err(InputError::new(format!(
-            "{} already exists: import does not overwrite a manifest",
+        // The same refusal (exit 1) as `init` over an existing manifest.
+        let _ = writeln!(
+            io.err,
+            "poolstack import: {} already exists; nothing was written (choose another path with -o, or pass --force to replace it)",
             display_path(&args.output)
-        ))
-        .with_help("choose another path with -o, or pass --force to replace it"));
+        );
+        return Ok(Outcome::Refused);
     }
 
     let mut notes = Vec::new();

@@ -29,9 +29,10 @@ pub fn run(
                 .prompt()
                 .map_err(|e| InputError::new(format!("cannot ask: {e}")))?;
         if !overwrite {
+            // The same refusal (exit 1) as `import` over an existing manifest.
             let _ = writeln!(
                 err,
-                "poolstack: {} already exists; nothing was written (remove it, or choose another path with -o)",
+                "poolstack init: {} already exists; nothing was written (choose another path with -o, or remove it)",
                 args.output.display()
             );
             return Ok(Outcome::Refused);
@@ -73,10 +74,10 @@ pub fn run(
         mode: 0o644,
     }])
     .map_err(|e| InputError::new(format!("cannot write {}: {e}", args.output.display())))?;
-    let password_hint = match &answers.password {
-        wizard::PasswordAnswer::Env(v) => format!("{v}=… "),
-        wizard::PasswordAnswer::File(_) => String::new(),
-    };
+    let password_hint: String = wizard::password_variables(&answers)
+        .iter()
+        .map(|v| format!("{v}=… "))
+        .collect();
     let _ = writeln!(out, "wrote {}", args.output.display());
     let _ = writeln!(
         out,

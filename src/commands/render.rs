@@ -182,8 +182,13 @@ fn check(plan: &RenderPlan, secrets: &Secrets, io: &mut Io<'_>) -> Outcome {
     } else {
         let _ = writeln!(
             io.err,
-            "poolstack: {drift} file{} differ from the manifest; run `poolstack render` to update them",
-            plural(drift)
+            "poolstack: {drift} {} from the manifest; run `poolstack render` to update {}",
+            if drift == 1 {
+                "file differs"
+            } else {
+                "files differ"
+            },
+            if drift == 1 { "it" } else { "them" }
         );
         Outcome::Drift
     }
@@ -377,10 +382,13 @@ fn refusal(stack: &Stack, file: &RenderedFile) -> Vec<String> {
             if unknown.is_empty() {
                 Vec::new()
             } else {
+                let one = unknown.len() == 1;
                 vec![format!(
-                    "{shown} has user{} the manifest does not know ({}); rendering would drop them. Add them to [[users]], or use --force",
-                    plural(unknown.len()),
-                    unknown.join(", ")
+                    "{shown} has {} the manifest does not know ({}); rendering would drop {}. Add {} to [[users]], or use --force",
+                    if one { "a user" } else { "users" },
+                    unknown.join(", "),
+                    if one { "it" } else { "them" },
+                    if one { "it" } else { "them" }
                 )]
             }
         }

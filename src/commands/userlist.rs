@@ -21,6 +21,9 @@ mod guards;
 
 use guards::{check_sources, warn_unknown_salts};
 
+/// Up to this many users, each gets its own line of output without --verbose.
+const LIST_UP_TO: usize = 10;
+
 /// One user to write: name, password, and the secret type wanted.
 struct Wanted {
     user: String,
@@ -98,8 +101,11 @@ pub fn run(
         InputError::new(format!("cannot write {}: {e}", args.output.display()))
             .with_help("nothing was changed")
     })?;
-    for line in &report {
-        let _ = writeln!(out, "{line}");
+    // Each user's line for a handful of users (or --verbose); beyond that, the summary alone.
+    if args.verbose || report.len() <= LIST_UP_TO {
+        for line in &report {
+            let _ = writeln!(out, "{line}");
+        }
     }
     let count = |w: &str| report.iter().filter(|l| l.starts_with(w)).count();
     let _ = writeln!(
@@ -437,7 +443,12 @@ fn read_batch(path: &Path) -> Result<Vec<(String, Password)>, InputError> {
     };
     read.map_err(|e| InputError::new(format!("cannot read the batch {}: {e}", path.display())))?;
     let mut out: Vec<(String, Password)> = Vec::new();
+    // User → the line it was first given on.
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let shown = match path == Path::new("-") {
+        true => "standard input".to_string(),
+        false => path.display().to_string(),
+    };
     for (n, line) in text.lines().enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
@@ -458,13 +469,19 @@ fn read_batch(path: &Path) -> Result<Vec<(String, Password)>, InputError> {
                 n + 1
             )));
         }
-        match seen.get(user) {
-            Some(&i) => out[i].1 = Password::new(password.to_string()),
-            None => {
-                seen.insert(user.to_string(), out.len());
-                out.push((user.to_string(), Password::new(password.to_string())));
-            }
+        if let Some(&first) = seen.get(user) {
+            return Err(InputError::new(format!(
+                "{shown}:{}: user `{}` is given twice, on lines {first} and {}",
+                n + 1,
+                user.escape_debug(),
+                n + 1
+            ))
+            .with_help(
+                "keep one of the two lines: poolstack does not guess which password is meant",
+            ));
         }
+        seen.insert(user.to_string(), n + 1);
+        out.push((user.to_string(), Password::new(password.to_string())));
     }
     if out.is_empty() {
         return Err(InputError::new(format!(

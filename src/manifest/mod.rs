@@ -167,7 +167,13 @@ fn toml_error(
 
 /// serde's "unknown field `x`, expected one of `a`, `b`" → our wording with the closest key.
 fn explain_serde_message(raw: &str) -> (String, Option<String>) {
-    let first_line = raw.lines().next().unwrap_or(raw).to_string();
+    // serde names the integer type it read a value as (`integer `5` as i128`): not for users.
+    let first_line = raw
+        .lines()
+        .next()
+        .unwrap_or(raw)
+        .replace(" as i128", "")
+        .replace(" as u128", "");
     for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
         if let Some(rest) = first_line.strip_prefix(prefix)
             && let Some((name, tail)) = rest.split_once('`')
@@ -199,8 +205,8 @@ fn explain_serde_message(raw: &str) -> (String, Option<String>) {
         && let Some((found, expected)) = rest.split_once(", expected ")
     {
         let wanted = match expected {
-            "u16" | "u32" | "u64" | "usize" => "a whole number (without quotes)",
-            "i32" | "i64" => "an integer (without quotes)",
+            "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (without quotes)",
+            "i8" | "i16" | "i32" | "i64" | "isize" => "an integer (without quotes)",
             "a boolean" => "true or false (without quotes)",
             "a string" => "a string in double quotes",
             "a sequence" => "a list, e.g. [\"a\", \"b\"]",
@@ -211,19 +217,32 @@ fn explain_serde_message(raw: &str) -> (String, Option<String>) {
             Some(format!("write {wanted}")),
         );
     }
-    if first_line.starts_with("invalid value: integer") && first_line.contains("expected u") {
-        let range = if first_line.ends_with("u16") {
-            "0 to 65535"
-        } else {
-            "0 to 4294967295"
-        };
+    if first_line.starts_with("invalid value: integer")
+        && let Some((_, ty)) = first_line.rsplit_once(", expected ")
+        && let Some((kind, range)) = integer_range(ty)
+    {
         let value = first_line.split('`').nth(1).unwrap_or("the value");
         return (
-            format!("{value} is out of range: expected a whole number from {range}"),
+            format!("{value} is out of range: expected {kind} from {range}"),
             Some(format!("write a number from {range}")),
         );
     }
     (first_line, None)
+}
+
+/// The words for an integer type serde names (`u32`): what it holds and its range.
+fn integer_range(ty: &str) -> Option<(&'static str, &'static str)> {
+    Some(match ty.trim() {
+        "u8" => ("a whole number", "0 to 255"),
+        "u16" => ("a whole number", "0 to 65535"),
+        "u32" => ("a whole number", "0 to 4294967295"),
+        "u64" | "usize" => ("a whole number", "0 to 18446744073709551615"),
+        "i8" => ("an integer", "-128 to 127"),
+        "i16" => ("an integer", "-32768 to 32767"),
+        "i32" => ("an integer", "-2147483648 to 2147483647"),
+        "i64" | "isize" => ("an integer", "-9223372036854775808 to 9223372036854775807"),
+        _ => return None,
+    })
 }
 
 /// Checks that need more than one key: versions, names, references that make the manifest unusable.
@@ -323,4 +342,38 @@ fn unique<'a>(
         seen.push(name);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain_serde_message;
+
+    /// Rust's type names (i32, i128, u64) never reach users.
+    #[test]
+    fn serde_messages_name_no_internal_types() {
+        for (raw, want) in [
+            (
+                "invalid value: integer `9999999999`, expected i32",
+                "9999999999 is out of range: expected an integer from -2147483648 to 2147483647",
+            ),
+            (
+                "invalid value: integer `70000`, expected u16",
+                "70000 is out of range: expected a whole number from 0 to 65535",
+            ),
+            (
+                "invalid value: integer `-1` as i128, expected u64",
+                "-1 is out of range: expected a whole number from 0 to 18446744073709551615",
+            ),
+            (
+                "invalid type: integer `5` as i128, expected a string",
+                "expected a string in double quotes, found integer `5`",
+            ),
+        ] {
+            let (message, _) = explain_serde_message(raw);
+            assert_eq!(message, want);
+            for ty in ["i32", "i64", "i128", "u16", "u32", "u64"] {
+                assert!(!message.contains(ty), "{message}");
+            }
+        }
+    }
 }

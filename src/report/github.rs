@@ -15,8 +15,8 @@ pub fn report(r: &Report<'_>) -> String {
     // doctor: connection use against the budget, as one notice.
     if let Some(b) = r.budget {
         out.push_str(&format!(
-            "::notice title=budget::used {} of {} server connections\n",
-            b.used, b.capacity
+            "::notice title=budget::used {} of {} server connections ({} active, {} idle in the pools)\n",
+            b.used, b.capacity, b.active, b.idle
         ));
     }
     out

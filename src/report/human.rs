@@ -135,8 +135,8 @@ pub fn report(r: &super::Report<'_>, color: bool) -> String {
     out.push('\n');
     if let Some(b) = r.budget {
         out.push_str(&format!(
-            "budget: used {} of {} server connections\n",
-            b.used, b.capacity
+            "budget: used {} of {} server connections ({} active, {} idle in the pools)\n",
+            b.used, b.capacity, b.active, b.idle
         ));
     }
     out
@@ -145,7 +145,43 @@ pub fn report(r: &super::Report<'_>, color: bool) -> String {
 /// One diagnostic as miette draws it. Related places in the same file become extra labels;
 /// places in other files are listed below as `file:line:col`.
 pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    // Near a starred-out secret, miette draws from a copy where each secret is one fixed-width
+    // mask (its length is a secret too).
+    if let Some(primary) = &diag.primary {
+        let file = sources.get(primary.file);
+        let spans: Vec<std::ops::Range<usize>> = std::iter::once(primary)
+            .chain(
+                diag.related
+                    .iter()
+                    .map(|r| &r.loc)
+                    .filter(|l| l.file == primary.file),
+            )
+            .map(|l| l.span.clone())
+            .collect();
+        if let Some(window) = super::masked::MaskedWindow::around(file, &spans) {
+            let window = std::sync::Arc::new(window);
+            let span_of = {
+                let window = window.clone();
+                move |l: &Loc| window.span(&l.span)
+            };
+            return render_mapped(diag, sources, color, |_| Shared(window.clone()), span_of);
+        }
+    }
     render_from(diag, sources, color, |file| Windowed { file })
+}
+
+/// A [`super::masked::MaskedWindow`] shared between the labels' spans and miette.
+struct Shared(std::sync::Arc<super::masked::MaskedWindow>);
+
+impl SourceCode for Shared {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        self.0.read_span(span, before, after)
+    }
 }
 
 /// [`render`], with `source` making what miette reads a snippet from (a test compares the
@@ -156,18 +192,29 @@ fn render_from<'a, S: SourceCode>(
     color: bool,
     source_of: impl Fn(&'a SourceFile) -> S,
 ) -> String {
+    render_mapped(diag, sources, color, source_of, span)
+}
+
+/// [`render_from`], with `span_of` placing a location in what `source_of` gives.
+fn render_mapped<'a, S: SourceCode>(
+    diag: &Diagnostic,
+    sources: &'a SourceMap,
+    color: bool,
+    source_of: impl Fn(&'a SourceFile) -> S,
+    span_of: impl Fn(&Loc) -> SourceSpan,
+) -> String {
     let mut labels = Vec::new();
     let mut source = None;
     let mut elsewhere = Vec::new();
     if let Some(primary) = &diag.primary {
         let file = sources.get(primary.file);
         source = Some(source_of(file));
-        labels.push(LabeledSpan::new_primary_with_span(None, span(primary)));
+        labels.push(LabeledSpan::new_primary_with_span(None, span_of(primary)));
         for r in &diag.related {
             if r.loc.file == primary.file {
                 labels.push(LabeledSpan::new_with_span(
                     Some(r.message.clone()),
-                    span(&r.loc),
+                    span_of(&r.loc),
                 ));
             } else {
                 elsewhere.push(format!("  {}: {}", sources.describe(&r.loc), r.message));

@@ -67,6 +67,8 @@ struct JsonSummary {
 #[derive(Serialize)]
 struct JsonBudget {
     used: u64,
+    active: u64,
+    idle: u64,
     capacity: u64,
 }
 
@@ -80,6 +82,8 @@ pub fn report(r: &Report<'_>) -> String {
             infos: r.summary.infos,
             budget: r.budget.map(|b| JsonBudget {
                 used: b.used,
+                active: b.active,
+                idle: b.idle,
                 capacity: b.capacity,
             }),
         },

@@ -4,6 +4,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod masked;
 pub mod sarif;
 pub mod stacks;
 
@@ -29,7 +30,12 @@ pub struct Report<'a> {
 /// Server connections in use right now, and the budget they are measured against (`doctor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
+    /// Server connections open: active + idle.
     pub used: u64,
+    /// Linked to a client: running a query or inside a transaction.
+    pub active: u64,
+    /// Open in a pool, waiting for a client.
+    pub idle: u64,
     pub capacity: u64,
 }
 

@@ -68,7 +68,7 @@ fn document(reports: &[&Report<'_>]) -> String {
     let mut doc = doc;
     // doctor: connection use against the budget, as a run property (SARIF's place for extras).
     if let (Some(b), Some(run)) = (budget, doc["runs"].get_mut(0)) {
-        run["properties"] = json!({ "budget": { "used": b.used, "capacity": b.capacity } });
+        run["properties"] = json!({ "budget": { "used": b.used, "active": b.active, "idle": b.idle, "capacity": b.capacity } });
     }
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');

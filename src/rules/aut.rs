@@ -355,13 +355,16 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let stored = user.stored_secret.as_ref().map(|s| s.value);
         let listed_loc = user.userlist_secret.loc();
         let stored_loc = user.stored_secret.as_ref().and_then(|s| s.loc());
-        let role_note = if user.role.value {
-            format!(
-                "set role = true ({}) so that roles.sql stores the same verifier userlist.txt holds",
-                user.role.origin.describe(&stack.sources)
-            )
-        } else {
-            "set role = true for `NAME` so that roles.sql stores the same SCRAM verifier userlist.txt holds".replace("NAME", name)
+        // Worded only for a finding: most of 10,000 users have none.
+        let role_note = || {
+            if user.role.value {
+                format!(
+                    "set role = true ({}) so that roles.sql stores the same verifier userlist.txt holds",
+                    user.role.origin.describe(&stack.sources)
+                )
+            } else {
+                "set role = true for `NAME` so that roles.sql stores the same SCRAM verifier userlist.txt holds".replace("NAME", name)
+            }
         };
         let mut push = |message: String,
                         primary: Option<Loc>,
@@ -388,7 +391,8 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     FILE_HELP_SCRAM_VERIFIER.to_string()
                 } else if stored == Some(SecretKind::ScramSha256) {
                     format!(
-                        "set userlist_hash = \"auto\" (SCRAM, the role's storage type) and {role_note}"
+                        "set userlist_hash = \"auto\" (SCRAM, the role's storage type) and {}",
+                        role_note()
                     )
                 } else {
                     "store the role as SCRAM (password_encryption = \"scram-sha-256\", then set the password again) and set userlist_hash = \"auto\"".to_string()
@@ -413,7 +417,8 @@ fn secret_type_mismatch(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     FILE_HELP_SCRAM_VERIFIER.to_string()
                 } else {
                     format!(
-                        "set userlist_hash = \"auto\" (a SCRAM verifier) and {role_note}; or userlist_hash = \"plain\""
+                        "set userlist_hash = \"auto\" (a SCRAM verifier) and {}; or userlist_hash = \"plain\"",
+                        role_note()
                     )
                 },
                 vec![

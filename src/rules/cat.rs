@@ -185,6 +185,11 @@ Why it matters: both servers accept it silently and the last occurrence wins: Pg
 (a setting after `include_dir` overrides the fragments; pg_file_settings marks the earlier ones
 `applied = f`). Whoever edits the first occurrence sees no effect.
 
+Where the later occurrence is in poolstack's own rendered fragment (it carries poolstack's header)
+and the earlier one in another file — a stock postgresql.conf that sets max_connections and
+shared_buffers, then `include_dir = 'conf.d'` — the override is the fragment's purpose: the
+finding is an info.
+
 How to fix: keep one occurrence, the one that should win, and delete the other.
 
 Facts: ../reference/pgbouncer/facts.md §1 (duplicates) and §1a cases 18, 19;

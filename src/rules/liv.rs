@@ -78,10 +78,13 @@ Facts: ../reference/postgres/conf-syntax.md \"Startup vs reload behaviour\";
 ../reference/pgbouncer/facts.md §1 (no_reload_keys) and §1a case 51.";
 
 const LIV003_DOC: &str = "\
-Checks, with `poolstack doctor`, the server connections in use right now (PostgreSQL
-`pg_stat_activity` client backends, PgBouncer `SHOW POOLS`) against the connection budget the
-manifest allows, and warns at 75 % or more. The usage figure itself is printed in the summary
-(`budget: used N of M`).
+Checks, with `poolstack doctor`, the server connections active right now against the connection
+budget the manifest allows, and warns at 75 % or more. Active means linked to a client: running a
+query or inside a transaction (PostgreSQL `pg_stat_activity` client backends whose state is not
+`idle`; with only `--pgbouncer`, `SHOW POOLS` sv_active). Idle pooled connections are not load:
+after a burst PgBouncer keeps its servers open until server_idle_timeout, ready for the next
+client. The summary shows both (`budget: used N of M server connections (A active, I idle in the
+pools)`).
 
 Why it matters: the budget is what keeps PostgreSQL below max_connections; running near it
 leaves no room for a deploy that briefly doubles the app pods, a reserve pool kicking in, or an

@@ -40,16 +40,17 @@ fn shares(db: &super::Database, n: u64) -> (u64, u64, u64) {
 
 /// The terms of a sum, readable however many databases there are: equal terms are counted
 /// (`5000 × (10000 pools × (2 + 0))`), and past a few kinds the rest is one number.
-fn summed(terms: Vec<(String, u64)>) -> Vec<String> {
+fn summed(terms: Vec<(String, u64, u64)>) -> Vec<String> {
     const SHOWN: usize = 6;
+    // Kinds that read the same (a capped and an uncapped kind never do) count together.
     let mut kinds: Vec<(String, u64, u64)> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
-    for (text, value) in terms {
+    for (text, value, count) in terms {
         match at.get(&text) {
-            Some(&i) => kinds[i].2 += 1,
+            Some(&i) => kinds[i].2 += count,
             None => {
                 at.insert(text.clone(), kinds.len());
-                kinds.push((text, value, 1));
+                kinds.push((text, value, count));
             }
         }
     }
@@ -87,7 +88,11 @@ impl ServerConnectionBudget {
                 let global_user_cap = u64::from(pgb.max_user_connections.value);
                 let mut pools = 0u64;
                 let mut db_total = 0u64;
-                let mut terms: Vec<(String, u64)> = Vec::new();
+                // Databases alike (same pools, sizes and cap) make one term: 5,000 entries
+                // are a handful of kinds, each worded once.
+                type Kind = (u64, u32, u32, Option<u64>);
+                let mut kinds: Vec<(Kind, u64, u64)> = Vec::new();
+                let mut kind_at: HashMap<Kind, usize> = HashMap::new();
                 for db in &stack.databases {
                     let n = match &db.forced_user {
                         Some(_) => 1,
@@ -100,20 +105,32 @@ impl ServerConnectionBudget {
                     let cap = u64::from(db.max_db_connections.value);
                     pools += n;
                     db_total += capped;
-                    let pool_word = if n == 1 { "pool" } else { "pools" };
-                    let base = format!(
-                        "{n} {pool_word} × ({} + {})",
-                        db.pool_size.value, db.reserve_pool_size.value
+                    let kind = (
+                        n,
+                        db.pool_size.value,
+                        db.reserve_pool_size.value,
+                        (capped < raw).then_some(cap),
                     );
-                    terms.push((
-                        if capped < raw {
-                            format!("min({base}, max_db_connections {cap})")
-                        } else {
-                            base
-                        },
-                        capped,
-                    ));
+                    match kind_at.get(&kind) {
+                        Some(&i) => kinds[i].2 += 1,
+                        None => {
+                            kind_at.insert(kind, kinds.len());
+                            kinds.push((kind, capped, 1));
+                        }
+                    }
                 }
+                let mut terms: Vec<(String, u64, u64)> = kinds
+                    .into_iter()
+                    .map(|((n, pool, reserve, cap), capped, count)| {
+                        let pool_word = if n == 1 { "pool" } else { "pools" };
+                        let base = format!("{n} {pool_word} × ({pool} + {reserve})");
+                        let text = match cap {
+                            Some(cap) => format!("min({base}, max_db_connections {cap})"),
+                            None => base,
+                        };
+                        (text, capped, count)
+                    })
+                    .collect();
                 let user_caps: HashMap<&str, u64> = stack
                     .users
                     .iter()
@@ -158,6 +175,7 @@ impl ServerConnectionBudget {
                         terms = vec![(
                             format!("{user_total} (capped by max_user_connections)"),
                             user_total,
+                            1,
                         )];
                     }
                 }

@@ -550,11 +550,10 @@ impl Checker {
                 return Vec::new();
             }
         };
-        let mut params: Vec<FileOption> = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut params: Vec<FileOption> = Vec::with_capacity(pairs.len());
         for (i, pair) in pairs.iter().enumerate() {
-            if let Some(&earlier) = seen.get(pair.key.as_str()) {
-                let first = &pairs[earlier];
+            // A handful of pairs: a scan is cheaper than a map (5,000 entries, each its own).
+            if let Some(first) = pairs[..i].iter().rev().find(|p| p.key == pair.key) {
                 self.push(
                     Diagnostic::new(
                         "CAT006",
@@ -566,7 +565,6 @@ impl Checker {
                     .help("remove one of them"),
                 );
             }
-            seen.insert(pair.key.as_str(), i);
             let Some(opt) = self.classify(entry.section, &pair.key, &pair.key_loc) else {
                 continue;
             };

@@ -90,9 +90,32 @@ pub fn check_all(docs: &[&ConfDocument], major: Option<u32>, sources: &SourceMap
     out
 }
 
-/// CAT006 at the line that does nothing, with the line that wins as related.
+/// CAT006 at the line that does nothing, with the line that wins as related. Where the winner is
+/// in poolstack's own rendered fragment (it has poolstack's header) and the other line in another
+/// file — a stock postgresql.conf that sets max_connections and shared_buffers, followed by
+/// `include_dir` — the override is what the fragment is for: an info, not a warning.
 fn overridden(entry: &ConfEntry, winner: &ConfEntry, sources: &SourceMap) -> Diagnostic {
     let winner_at = sources.describe(&winner.name_loc);
+    let fragment = winner.name_loc.file != entry.name_loc.file
+        && !matches!(
+            crate::formats::header::inspect(&sources.get(winner.name_loc.file).text),
+            crate::formats::header::HeaderState::Foreign
+        );
+    if fragment {
+        return Diagnostic::new(
+            "CAT006",
+            Severity::Info,
+            format!(
+                "`{}` is set again in poolstack's rendered fragment ({} = {} at {winner_at}), which comes later and wins, as intended",
+                entry.name,
+                winner.name,
+                conf_value(&winner.value)
+            ),
+        )
+        .at(Some(entry.name_loc.clone()))
+        .related(Some(winner.name_loc.clone()), "poolstack's value, which wins")
+        .help("nothing to do; to keep one place for it, comment out this line (the fragment is rendered from the manifest)");
+    }
     Diagnostic::new(
         "CAT006",
         Severity::Warning,

@@ -22,6 +22,7 @@ use crate::manifest::{LoadedManifest, Seg, path};
 use std::path::Path;
 
 pub(crate) use pgbouncer::PGB_FIRST_CLASS;
+pub use pgbouncer::ini_name_problem;
 
 struct Ctx<'a> {
     m: &'a LoadedManifest,

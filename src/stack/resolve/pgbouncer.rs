@@ -222,15 +222,51 @@ pub(super) fn pgbouncer(
 /// [databases]/[users] names PgBouncer's ini parser cannot read (CAT008): keys are
 /// `[A-Za-z0-9_.*-]+`; single-quoted keys exist only from 1.25 and have no escape; `pgbouncer`
 /// is the admin console's reserved database name (facts.md §1).
+/// Why PgBouncer `version` cannot read `name` as a [databases] or [users] key (`what`:
+/// "database" or "user"), with how to fix it; `None` when it can.
+pub fn ini_name_problem(
+    version: PgbVersion,
+    what: &str,
+    n: &str,
+) -> Option<(String, &'static str)> {
+    let quoting = PgbVersion {
+        major: 1,
+        minor: 25,
+    };
+    let plain = !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.*-".contains(c));
+    if what == "database" && n == "pgbouncer" {
+        Some((
+            "the database name `pgbouncer` is reserved for PgBouncer's admin console".to_string(),
+            "choose another name; clients reach the console by connecting to `pgbouncer`",
+        ))
+    } else if plain {
+        None
+    } else if version < quoting {
+        Some((
+            format!(
+                "PgBouncer {version} cannot read the {what} name `{n}` as an ini key: it may only contain letters, digits and _ . * - (quoted names need PgBouncer 1.25)"
+            ),
+            "rename it, or declare PgBouncer 1.25 if you run it",
+        ))
+    } else if n.contains('\'') {
+        Some((
+            format!(
+                "the {what} name `{n}` contains a single quote, which a quoted PgBouncer key cannot hold"
+            ),
+            "rename it",
+        ))
+    } else {
+        None
+    }
+}
+
 pub(super) fn ini_key_findings(
     version: PgbVersion,
     databases: &[Database],
     users: &[User],
 ) -> Vec<Diagnostic> {
-    let quoting = PgbVersion {
-        major: 1,
-        minor: 25,
-    };
     let mut out = Vec::new();
     let names = databases.iter().map(|d| ("database", &d.name)).chain(
         users
@@ -241,35 +277,7 @@ pub(super) fn ini_key_findings(
             .map(|u| ("user", &u.name)),
     );
     for (what, name) in names {
-        let n = &name.value;
-        let plain = !n.is_empty()
-            && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.*-".contains(c));
-        let problem = if what == "database" && n == "pgbouncer" {
-            Some((
-                "the database name `pgbouncer` is reserved for PgBouncer's admin console"
-                    .to_string(),
-                "choose another name; clients reach the console by connecting to `pgbouncer`",
-            ))
-        } else if plain {
-            None
-        } else if version < quoting {
-            Some((
-                format!(
-                    "PgBouncer {version} cannot read the {what} name `{n}` as an ini key: it may only contain letters, digits and _ . * - (quoted names need PgBouncer 1.25)"
-                ),
-                "rename it, or declare PgBouncer 1.25 if you run it",
-            ))
-        } else if n.contains('\'') {
-            Some((
-                format!(
-                    "the {what} name `{n}` contains a single quote, which a quoted PgBouncer key cannot hold"
-                ),
-                "rename it",
-            ))
-        } else {
-            None
-        };
+        let problem = ini_name_problem(version, what, &name.value);
         if let Some((msg, help)) = problem {
             out.push(
                 Diagnostic::new("CAT008", Severity::Error, msg)

@@ -26,7 +26,7 @@ use std::path::Path;
 
 /// `versions` are the ones in force; `flags` the command line's (which win over comments).
 pub(super) fn stack(
-    read: Read,
+    mut read: Read,
     versions: Versions,
     flags: &Versions,
     inputs: &[Input],
@@ -125,8 +125,10 @@ pub(super) fn stack(
         .first()
         .map(|i| crate::source::display_path(&i.path))
         .unwrap_or_default();
-    Stack {
-        sources: read.sources.clone(),
+    // The texts move into the stack (a copy of a 10,000-line userlist costs as much as a rule).
+    let sources = std::mem::take(&mut read.sources);
+    let stack = Stack {
+        sources,
         manifest_path: None,
         name: Setting::new(name, Origin::Default("the first file checked")),
         outputs: Outputs {
@@ -152,7 +154,12 @@ pub(super) fn stack(
         findings,
         userlist_file,
         coverage,
-    }
+    };
+    // What was read only to build the stack goes when the process ends: freeing 5,000
+    // [databases] entries one by one would cost more than the checks on them.
+    std::mem::forget(ini);
+    std::mem::forget(read);
+    stack
 }
 
 /// Where a version came from: the `poolstack:` comment that declared it, else the flag.

@@ -487,3 +487,47 @@ proptest! {
         prop_assert!(s.params.len() <= 1);
     }
 }
+
+/// A stock initdb postgresql.conf sets max_connections and shared_buffers; the rendered fragment
+/// that include_dir loads after it sets them again, on purpose: an info. A hand-written fragment
+/// doing the same is still a warning.
+#[test]
+fn cat006_is_an_info_where_poolstacks_own_fragment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("postgresql.conf"),
+        "max_connections = 100\nshared_buffers = 128MB\ninclude_dir = 'conf.d'\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+    let fragment = crate::formats::header::with_header(
+        crate::formats::header::CommentStyle::Hash,
+        "../stack.toml",
+        "app",
+        "max_connections = 200\nshared_buffers = '7GB'\n",
+    );
+    std::fs::write(dir.path().join("conf.d/50-poolstack.conf"), &fragment).unwrap();
+    let findings = |dir: &Path| {
+        let mut sources = SourceMap::default();
+        let doc = read(&dir.join("postgresql.conf"), &mut sources).expect("read");
+        let s = check(&doc, Some(16), &sources);
+        s.findings
+            .iter()
+            .map(|d| (d.code, d.severity))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        findings(dir.path()),
+        [("CAT006", Severity::Info), ("CAT006", Severity::Info)]
+    );
+    // Without poolstack's header, the same lines are a hand-written duplicate.
+    std::fs::write(
+        dir.path().join("conf.d/50-poolstack.conf"),
+        "max_connections = 200\nshared_buffers = '7GB'\n",
+    )
+    .unwrap();
+    assert_eq!(
+        findings(dir.path()),
+        [("CAT006", Severity::Warning), ("CAT006", Severity::Warning)]
+    );
+}

@@ -2,7 +2,10 @@
 //! `poolstack check` clean. The questions and the manifest text are separate, so the text is tested
 //! without a terminal and the interview through a real pseudo-terminal.
 
-use crate::diag::InputError;
+mod interview;
+pub mod validate;
+
+pub use interview::interview;
 use std::fmt::Write as _;
 
 /// Everything the wizard asks, with the defaults `--yes` takes.
@@ -23,7 +26,26 @@ pub struct Answers {
     pub database: String,
     pub user: String,
     pub password: PasswordAnswer,
+    /// PgBouncer's admin-console user (for `poolstack doctor`, SHOW POOLS); `None` without
+    /// PgBouncer. The database user itself when named so, else a user of its own.
+    pub admin: Option<AdminAnswer>,
     pub apps: Vec<AppAnswers>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminAnswer {
+    pub name: String,
+    /// Unused when the admin is the database user (it has its password already).
+    pub password: PasswordAnswer,
+}
+
+impl AdminAnswer {
+    pub fn default_for_stack() -> AdminAnswer {
+        AdminAnswer {
+            name: "pgbouncer_admin".to_string(),
+            password: PasswordAnswer::Env("PGBOUNCER_ADMIN_PASSWORD".to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +91,7 @@ impl Default for Answers {
             database: "app".to_string(),
             user: "app".to_string(),
             password: PasswordAnswer::Env("APP_PASSWORD".to_string()),
+            admin: Some(AdminAnswer::default_for_stack()),
             apps: vec![AppAnswers {
                 name: "api".to_string(),
                 replicas: 1,
@@ -86,7 +109,37 @@ fn q(s: &str) -> String {
 
 /// `value   # comment`, comments aligned in one column.
 fn commented(t: &mut String, value: &str, comment: &str) {
-    let _ = writeln!(t, "{value:<38}# {comment}");
+    match value.chars().count() {
+        n if n >= 38 => {
+            let _ = writeln!(t, "{value}  # {comment}");
+        }
+        _ => {
+            let _ = writeln!(t, "{value:<38}# {comment}");
+        }
+    }
+}
+
+fn password_line(t: &mut String, p: &PasswordAnswer) {
+    let line = match p {
+        PasswordAnswer::Env(v) => format!("password = {{ env = {} }}", q(v)),
+        PasswordAnswer::File(f) => format!("password = {{ file = {} }}", q(f)),
+    };
+    commented(t, &line, "never the password itself");
+}
+
+/// The environment variables a render of these answers reads passwords from.
+pub fn password_variables(a: &Answers) -> Vec<&str> {
+    let mut vars = Vec::new();
+    if let PasswordAnswer::Env(v) = &a.password {
+        vars.push(v.as_str());
+    }
+    if let Some(admin) = a.pgbouncer.as_ref().and(a.admin.as_ref())
+        && admin.name != a.user
+        && let PasswordAnswer::Env(v) = &admin.password
+    {
+        vars.push(v.as_str());
+    }
+    vars
 }
 
 /// The manifest text: commented, so a newcomer can read what each line does.
@@ -183,21 +236,29 @@ pub fn manifest_text(a: &Answers) -> String {
     }
     let _ = writeln!(t, "\n[[databases]]\nname = {}", q(&a.database));
     let _ = writeln!(t, "\n[[users]]\nname = {}", q(&a.user));
-    match &a.password {
-        PasswordAnswer::Env(v) => {
+    password_line(&mut t, &a.password);
+    let admin = a.pgbouncer.as_ref().and(a.admin.as_ref());
+    match admin {
+        Some(admin) if admin.name == a.user => commented(
+            &mut t,
+            "admin = true",
+            "may use PgBouncer's admin console (SHOW POOLS; poolstack doctor)",
+        ),
+        Some(admin) => {
+            let _ = writeln!(t, "\n[[users]]\nname = {}", q(&admin.name));
+            password_line(&mut t, &admin.password);
             commented(
                 &mut t,
-                &format!("password = {{ env = {} }}", q(v)),
-                "never the password itself",
+                "role = false",
+                "PgBouncer's admin console only: no PostgreSQL role",
             );
-        }
-        PasswordAnswer::File(f) => {
             commented(
                 &mut t,
-                &format!("password = {{ file = {} }}", q(f)),
-                "never the password itself",
+                "admin = true",
+                "may use PgBouncer's admin console (SHOW POOLS; poolstack doctor)",
             );
         }
+        None => {}
     }
     for app in &a.apps {
         let _ = writeln!(t, "\n[[apps]]\nname = {}", q(&app.name));
@@ -230,170 +291,6 @@ pub fn manifest_text(a: &Answers) -> String {
     t
 }
 
-/// Ask every question on the terminal, defaults shown.
-pub fn interview(detected: Option<(String, Option<u32>, String)>) -> Result<Answers, InputError> {
-    use inquire::{Confirm, Select, Text};
-    let d = Answers::default();
-    let err = |e: inquire::InquireError| match e {
-        inquire::InquireError::OperationCanceled | inquire::InquireError::OperationInterrupted => {
-            InputError::new("init cancelled; nothing was written")
-        }
-        other => InputError::new(format!("cannot ask: {other}")),
-    };
-    let text = |msg: &str, default: &str| -> Result<String, InputError> {
-        Text::new(msg).with_default(default).prompt().map_err(err)
-    };
-    let number = |msg: &str, default: u32| -> Result<u32, InputError> {
-        loop {
-            let s = Text::new(msg)
-                .with_default(&default.to_string())
-                .prompt()
-                .map_err(err)?;
-            match s.trim().parse::<u32>() {
-                Ok(n) => return Ok(n),
-                Err(_) => eprintln!("  please type a whole number"),
-            }
-        }
-    };
-    let mut a = Answers {
-        stack_name: text("Stack name:", &d.stack_name)?,
-        ..d.clone()
-    };
-    let versions = vec!["17", "16", "15", "14", "13", "18"];
-    a.pg_version = Select::new("PostgreSQL major version:", versions)
-        .prompt()
-        .map_err(err)?
-        .parse()
-        .unwrap_or(17);
-    a.pg_host = text(
-        "Host name apps and PgBouncer use to reach PostgreSQL:",
-        &d.pg_host,
-    )?;
-    a.pg_port = number("PostgreSQL port:", u32::from(d.pg_port))?
-        .try_into()
-        .unwrap_or(5432);
-    let local = Confirm::new("Does PostgreSQL run on this machine?")
-        .with_default(false)
-        .prompt()
-        .map_err(err)?;
-    if local && let Some((mem, cpus, source)) = &detected {
-        let use_it = Confirm::new(&format!(
-            "Detected {mem}{} ({source}). Use these?",
-            cpus.map(|c| format!(" and {c} CPUs")).unwrap_or_default()
-        ))
-        .with_default(true)
-        .prompt()
-        .map_err(err)?;
-        if use_it {
-            a.memory = Some(mem.clone());
-            a.cpus = *cpus;
-            a.detected_from = Some(source.clone());
-        }
-    }
-    if a.memory.is_none() {
-        let m = Text::new("RAM available to PostgreSQL (e.g. 16GB; empty to skip):")
-            .prompt()
-            .map_err(err)?;
-        if !m.trim().is_empty() {
-            crate::units::Bytes::parse(m.trim()).map_err(|e| InputError::new(e.0))?;
-            a.memory = Some(m.trim().to_string());
-        }
-    }
-    a.storage = Select::new("Storage:", vec!["ssd", "nvme", "hdd", "san"])
-        .prompt()
-        .map_err(err)?
-        .to_string();
-    a.workload = Select::new("Workload:", vec!["web", "oltp", "mixed", "dw", "desktop"])
-        .prompt()
-        .map_err(err)?
-        .to_string();
-    let use_pgb = Confirm::new("Put PgBouncer in front of PostgreSQL?")
-        .with_default(true)
-        .prompt()
-        .map_err(err)?;
-    a.pgbouncer = if use_pgb {
-        let dp = d.pgbouncer.clone().unwrap_or(PgbouncerAnswers {
-            version: "1.24".into(),
-            host: "localhost".into(),
-            listen_port: 6432,
-            pool_mode: "transaction".into(),
-        });
-        Some(PgbouncerAnswers {
-            version: Select::new(
-                "PgBouncer version:",
-                vec![
-                    "1.24", "1.25", "1.23", "1.22", "1.21", "1.20", "1.19", "1.18", "1.17", "1.16",
-                    "1.15",
-                ],
-            )
-            .prompt()
-            .map_err(err)?
-            .to_string(),
-            host: text("Host name apps use to reach PgBouncer:", &dp.host)?,
-            listen_port: number("PgBouncer port:", u32::from(dp.listen_port))?
-                .try_into()
-                .unwrap_or(6432),
-            pool_mode: Select::new("Pool mode:", vec!["transaction", "session", "statement"])
-                .prompt()
-                .map_err(err)?
-                .to_string(),
-        })
-    } else {
-        None
-    };
-    a.database = text("Database name:", &a.stack_name.clone())?;
-    a.user = text("Database user:", &d.user)?;
-    let source = Select::new(
-        "Where does the user's password come from?",
-        vec!["an environment variable", "a file"],
-    )
-    .prompt()
-    .map_err(err)?;
-    a.password = if source == "a file" {
-        PasswordAnswer::File(text(
-            "Password file (relative to stack.toml):",
-            &format!("secrets/{}", a.user),
-        )?)
-    } else {
-        PasswordAnswer::Env(text(
-            "Environment variable holding it:",
-            &format!(
-                "{}_PASSWORD",
-                a.user
-                    .to_uppercase()
-                    .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-            ),
-        )?)
-    };
-    a.apps.clear();
-    loop {
-        let name = text(
-            "App name:",
-            if a.apps.is_empty() { "api" } else { "worker" },
-        )?;
-        let replicas = number("Replicas (containers or hosts):", 1)?;
-        let processes = number("Worker processes per replica:", 1)?;
-        let driver = Select::new("Driver:", vec!["psycopg", "psycopg2", "asyncpg"])
-            .prompt()
-            .map_err(err)?
-            .to_string();
-        a.apps.push(AppAnswers {
-            name,
-            replicas,
-            processes,
-            driver,
-        });
-        if !Confirm::new("Add another app?")
-            .with_default(false)
-            .prompt()
-            .map_err(err)?
-        {
-            break;
-        }
-    }
-    Ok(a)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +302,42 @@ mod tests {
         let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
         assert!(stack.findings.is_empty(), "{:?}", stack.findings);
         assert!(stack.pgbouncer.is_some());
+    }
+
+    #[test]
+    fn the_admin_is_its_own_user_or_the_database_user() {
+        let text = manifest_text(&Answers::default());
+        let loaded = crate::manifest::parse(std::path::Path::new("stack.toml"), text).unwrap();
+        let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
+        let admins: Vec<&str> = stack
+            .pgbouncer
+            .as_ref()
+            .unwrap()
+            .admin_users
+            .iter()
+            .map(|u| u.value.as_str())
+            .collect();
+        assert_eq!(admins, ["pgbouncer_admin"]);
+        assert!(!stack.user("pgbouncer_admin").unwrap().role.value);
+        assert_eq!(
+            password_variables(&Answers::default()),
+            ["APP_PASSWORD", "PGBOUNCER_ADMIN_PASSWORD"]
+        );
+
+        let a = Answers {
+            admin: Some(AdminAnswer {
+                name: "app".into(),
+                password: PasswordAnswer::Env("APP_PASSWORD".into()),
+            }),
+            ..Answers::default()
+        };
+        let loaded =
+            crate::manifest::parse(std::path::Path::new("stack.toml"), manifest_text(&a)).unwrap();
+        let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
+        assert!(stack.findings.is_empty(), "{:?}", stack.findings);
+        assert_eq!(stack.users.len(), 1);
+        assert!(stack.users[0].admin.value);
+        assert_eq!(password_variables(&a), ["APP_PASSWORD"]);
     }
 
     #[test]
