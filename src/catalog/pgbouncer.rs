@@ -502,6 +502,17 @@ impl fmt::Display for PgbValueError {
 
 impl std::error::Error for PgbValueError {}
 
+/// The range of the C type PgBouncer stores an integer option in: `CF_UINT` is an unsigned
+/// 32-bit int; `CF_INT` and `atoi()` in connection strings a signed one. A value outside it is
+/// accepted and wraps ([`PgbTrap::Overflow`]).
+pub fn c_range(opt: &PgbOption) -> (i64, i64) {
+    if opt.ty == PgbType::Uint {
+        (0, i64::from(u32::MAX))
+    } else {
+        (i64::from(i32::MIN), i64::from(i32::MAX))
+    }
+}
+
 /// Parse a value exactly as PgBouncer would, for its newest version's enum values; see
 /// [`parse_value_in`].
 pub fn parse_value(opt: &PgbOption, raw: &str) -> Result<PgbValue, PgbValueError> {

@@ -95,13 +95,15 @@ pub fn findings(
 }
 
 /// A manifest: resolve it, build what render would write (secrets only where available, never
-/// prompting) and compare it with the disk.
+/// prompting), read that back as render does, and compare it with the disk.
 fn from_manifest(path: &Path) -> Result<Subject, InputError> {
     let loaded = crate::manifest::load(path)?;
-    let stack = crate::stack::resolve::resolve(&loaded, None)?;
+    let mut stack = crate::stack::resolve::resolve(&loaded, None)?;
     let secrets = Secrets::resolve(&stack, Need::IfAvailable)?;
     let existing = Existing::read(&stack);
     let plan = render::plan(&stack, &secrets, &existing)?;
+    // What render would refuse in the files it builds, check reports (one verdict).
+    render::verify::verify(&stack, &plan)?.merge_into(&mut stack);
     let files = facts::gather(&stack, &plan);
     Ok(Subject {
         shown: loaded.sources.get(loaded.file).display.clone(),

@@ -50,15 +50,16 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
 
     // Read back what was built, as the servers would (a template override can break a file).
     let verified = render::verify::verify(&stack, &plan)?;
-    if !verified.errors.is_empty() {
-        for d in &verified.errors {
+    let errors: Vec<&Diagnostic> = verified.errors().collect();
+    if !errors.is_empty() {
+        for d in &errors {
             let _ = write!(io.err, "{}", human::render(d, &verified.sources, io.color));
         }
         let _ = writeln!(
             io.err,
             "poolstack: refusing to render: {} error{} in the files it built (the server would refuse them); nothing was written",
-            verified.errors.len(),
-            plural(verified.errors.len())
+            errors.len(),
+            plural(errors.len())
         );
         return Ok(Outcome::Refused);
     }
@@ -66,6 +67,8 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     if args.check {
         return Ok(check(&plan, &secrets, io));
     }
+    let mut stack = stack;
+    verified.merge_into(&mut stack);
     write(&stack, &plan, args.force, io)
 }
 

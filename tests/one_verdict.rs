@@ -1,0 +1,204 @@
+//! One verdict (issue 12): what `check` says about a manifest is what `render`, `import` and the
+//! servers do. Each case runs the real binary on a manifest in a temporary directory.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::cargo_bin("poolstack")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env("APP_PASSWORD", "s3cret-pw")
+        .env_remove("POSTGRES_PASSWORD")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A small stack: one app through PgBouncer; `extra` is inserted into the named table.
+fn manifest(pg: &str, pgb: &str, rest: &str) -> String {
+    format!(
+        r#"[stack]
+name = "verdict"
+
+[postgres]
+version = 15
+{pg}
+
+[pgbouncer]
+version = "1.18"
+{pgb}
+
+[[databases]]
+name = "app"
+
+[[users]]
+name = "app"
+password = {{ env = "APP_PASSWORD" }}
+
+[[apps]]
+name = "api"
+database = "app"
+user = "app"
+pool_size = 5
+max_overflow = 0
+{rest}"#
+    )
+}
+
+fn write(dir: &Path, text: &str) {
+    std::fs::write(dir.join("stack.toml"), text).unwrap();
+}
+
+fn check_json(dir: &Path) -> (Option<i32>, Value) {
+    let r = run_in(dir, &["check", "--format", "json"]);
+    let json = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", r.stdout, r.stderr));
+    (r.code, json)
+}
+
+/// (code, line) of each finding in the manifest.
+fn findings(report: &Value) -> Vec<(String, String, i64)> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap_or("").to_string(),
+                d["line"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+fn line_of(text: &str, needle: &str) -> i64 {
+    text.lines().position(|l| l.contains(needle)).unwrap() as i64 + 1
+}
+
+#[test]
+fn check_reports_what_render_refuses_at_the_manifest_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = manifest("max_connections = 300000", "", "");
+    write(dir.path(), &text);
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    let found = findings(&report);
+    assert!(
+        found.contains(&(
+            "CAT002".into(),
+            "stack.toml".into(),
+            line_of(&text, "max_connections")
+        )),
+        "{found:?}"
+    );
+    let r = run_in(dir.path(), &["render"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let at = format!("stack.toml:{}", line_of(&text, "max_connections"));
+    assert!(
+        r.stderr.contains("CAT002") && r.stderr.contains(&at),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.path().join("pgbouncer").exists(), "nothing is written");
+}
+
+#[test]
+fn a_derived_value_out_of_range_points_at_its_inputs_with_the_formula() {
+    let dir = tempfile::tempdir().unwrap();
+    // pool_size 2000000000 per pool: the derived max_connections exceeds PostgreSQL's 262143.
+    let text = manifest("", "", "").replace(
+        "name = \"app\"\n\n[[users]]",
+        "name = \"app\"\npool_size = 2000000000\n\n[[users]]",
+    );
+    write(dir.path(), &text);
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    let derived = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "CAT002" && d["message"].as_str().unwrap().contains("derived"))
+        .unwrap_or_else(|| panic!("no derived CAT002: {report}"));
+    assert_eq!(derived["file"], "stack.toml");
+    assert_eq!(derived["line"], line_of(&text, "pool_size = 2000000000"));
+    assert!(
+        derived["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_connections"),
+        "{derived}"
+    );
+    assert_eq!(run_in(dir.path(), &["render"]).code, Some(1));
+}
+
+#[test]
+fn a_pgbouncer_integer_that_would_wrap_is_cat002_in_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = manifest(
+        "",
+        "default_pool_size = 3000000000\nmax_db_connections = 10",
+        "",
+    );
+    write(dir.path(), &text);
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    let d = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "CAT002")
+        .unwrap_or_else(|| panic!("no CAT002: {report}"));
+    assert_eq!(d["line"], line_of(&text, "default_pool_size"));
+    assert!(
+        d["message"].as_str().unwrap().contains("-1294967296"),
+        "{d}"
+    );
+    let r = run_in(dir.path(), &["render"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    // A settings-table value too.
+    let text = manifest("", "[pgbouncer.settings]\ntcp_keepcnt = 4294967297", "");
+    write(dir.path(), &text);
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        findings(&report).contains(&(
+            "CAT002".into(),
+            "stack.toml".into(),
+            line_of(&text, "tcp_keepcnt")
+        )),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_same_value_in_a_hand_written_file_is_a_cat005_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        "; poolstack: pgbouncer 1.18\n[databases]\napp = host=127.0.0.1 dbname=app\n[pgbouncer]\nlisten_port = 6432\ndefault_pool_size = 3000000000\n",
+    )
+    .unwrap();
+    let r = run_in(dir.path(), &["check", "--format", "json", "pgbouncer.ini"]);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let found = findings(&report);
+    assert!(
+        found.contains(&("CAT005".into(), "pgbouncer.ini".into(), 6)),
+        "{found:?}"
+    );
+    assert!(!found.iter().any(|f| f.0 == "CAT002"), "{found:?}");
+}
