@@ -202,3 +202,100 @@ fn the_same_value_in_a_hand_written_file_is_a_cat005_warning() {
     );
     assert!(!found.iter().any(|f| f.0 == "CAT002"), "{found:?}");
 }
+
+#[test]
+fn a_first_class_postgres_setting_in_the_settings_table_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for key in ["port", "Port", "max_connections", "password_encryption"] {
+        let value = if key == "password_encryption" {
+            "\"md5\"".to_string()
+        } else {
+            "6000".to_string()
+        };
+        let text = manifest("port = 55432\n\n[postgres.settings]", "", "").replace(
+            "[postgres.settings]",
+            &format!("[postgres.settings]\n{key} = {value}"),
+        );
+        write(dir.path(), &text);
+        for cmd in [&["check"][..], &["render", "--check"][..]] {
+            let r = run_in(dir.path(), cmd);
+            assert_eq!(r.code, Some(2), "{key} {cmd:?}: {}{}", r.stdout, r.stderr);
+            let wanted = format!("use [postgres] {}", key.to_ascii_lowercase());
+            assert!(r.stderr.contains(&wanted), "{key}: {}", r.stderr);
+        }
+    }
+}
+
+#[test]
+fn the_fragment_and_pgbouncer_ini_name_the_same_port() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &manifest("port = 55432", "", ""));
+    let r = run_in(dir.path(), &["render"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let fragment =
+        std::fs::read_to_string(dir.path().join("postgres/conf.d/50-poolstack.conf")).unwrap();
+    let ini = std::fs::read_to_string(dir.path().join("pgbouncer/pgbouncer.ini")).unwrap();
+    assert!(fragment.lines().any(|l| l == "port = 55432"), "{fragment}");
+    assert!(ini.contains("port=55432"), "{ini}");
+}
+
+#[test]
+fn every_command_supports_the_same_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        "[databases]\napp = host=127.0.0.1 dbname=app\n[pgbouncer]\nlisten_port = 6432\n",
+    )
+    .unwrap();
+    for (major, ok) in [(12, false), (13, true), (18, true), (19, false)] {
+        let m = major.to_string();
+        let runs = [
+            run_in(dir.path(), &["check", "--pg-version", &m, "pgbouncer.ini"]),
+            run_in(
+                dir.path(),
+                &[
+                    "import",
+                    "--pg-version",
+                    &m,
+                    "--pgbouncer-version",
+                    "1.18",
+                    "pgbouncer.ini",
+                    "-o",
+                    "imported.toml",
+                    "--force",
+                ],
+            ),
+            run_in(
+                dir.path(),
+                &[
+                    "tune",
+                    "--memory",
+                    "4GB",
+                    "--workload",
+                    "web",
+                    "--pg-version",
+                    &m,
+                ],
+            ),
+            {
+                write(
+                    dir.path(),
+                    &manifest("", "", "").replace("version = 15", &format!("version = {major}")),
+                );
+                run_in(dir.path(), &["check"])
+            },
+        ];
+        for r in runs {
+            if ok {
+                assert_ne!(r.code, Some(2), "{major}: {}{}", r.stdout, r.stderr);
+            } else {
+                assert_eq!(r.code, Some(2), "{major}: {}{}", r.stdout, r.stderr);
+                assert!(
+                    r.stderr.contains("PostgreSQL 13 to 18"),
+                    "{major}: {}",
+                    r.stderr
+                );
+            }
+        }
+    }
+}

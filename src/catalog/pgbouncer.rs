@@ -25,6 +25,8 @@ pub struct PgbVersion {
 }
 
 impl PgbVersion {
+    /// The PgBouncer releases poolstack supports, for every command (the README's "Supported
+    /// versions" states them).
     pub const MIN_SUPPORTED: PgbVersion = PgbVersion::new(1, 15);
     pub const MAX_SUPPORTED: PgbVersion = PgbVersion::new(1, 25);
     /// Keys found only on master at snapshot time are treated as introduced here.
@@ -53,6 +55,15 @@ impl PgbVersion {
             .next()
             .is_none()
             .then_some(PgbVersion { major, minor })
+    }
+
+    /// `PgBouncer 1.15 to 1.25`, for messages.
+    pub fn supported_text() -> String {
+        format!(
+            "PgBouncer {} to {}",
+            PgbVersion::MIN_SUPPORTED,
+            PgbVersion::MAX_SUPPORTED
+        )
     }
 
     /// Within [`PgbVersion::MIN_SUPPORTED`] ..= [`PgbVersion::MAX_SUPPORTED`].

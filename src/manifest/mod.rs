@@ -229,13 +229,14 @@ fn explain_serde_message(raw: &str) -> (String, Option<String>) {
 /// Checks that need more than one key: versions, names, references that make the manifest unusable.
 fn validate(m: &LoadedManifest) -> Result<(), InputError> {
     let man = &m.manifest;
-    if !(13..=18).contains(&man.postgres.version) {
+    if !crate::catalog::postgres::SUPPORTED_MAJORS.contains(&man.postgres.version) {
         return Err(m
             .error_at(
                 &path(&["postgres", "version"]),
                 format!(
-                    "PostgreSQL {} is not supported: poolstack knows majors 13 to 18",
-                    man.postgres.version
+                    "PostgreSQL {} is not supported: poolstack supports {}",
+                    man.postgres.version,
+                    crate::catalog::postgres::supported_text()
                 ),
             )
             .with_help("write the server's major version, e.g. `version = 16`"));
@@ -249,13 +250,15 @@ fn validate(m: &LoadedManifest) -> Result<(), InputError> {
                 .with_help("add e.g. `version = \"1.21\"` (or `enabled = false` to connect apps straight to PostgreSQL)"));
         };
         use crate::catalog::pgbouncer::PgbVersion;
-        let ok = PgbVersion::parse(version)
-            .filter(|v| (PgbVersion::MIN_SUPPORTED..=PgbVersion::MAX_SUPPORTED).contains(v));
+        let ok = PgbVersion::parse(version).filter(|v| v.is_supported());
         if ok.is_none() {
             return Err(m
                 .error_at(
                     &path(&["pgbouncer", "version"]),
-                    format!("PgBouncer version `{version}` is not supported: poolstack knows 1.15 to 1.25"),
+                    format!(
+                        "PgBouncer version `{version}` is not supported: poolstack supports {}",
+                        PgbVersion::supported_text()
+                    ),
                 )
                 .with_help("write the major.minor version, e.g. `version = \"1.21\"`"));
         }

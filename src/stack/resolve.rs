@@ -14,6 +14,7 @@ use std::path::Path;
 
 /// First-class keys that a `*.settings` table may not repeat (product.md: exit 2).
 const PG_FIRST_CLASS: &[&str] = &[
+    "port",
     "max_connections",
     "superuser_reserved_connections",
     "password_encryption",
@@ -130,7 +131,15 @@ impl Ctx<'_> {
                 .collect();
             let key_loc = self.m.key_loc(&p);
             let value_loc = self.m.loc(&p);
-            if let Some(first) = first_class.iter().find(|f| **f == name) {
+            // PostgreSQL names are case-insensitive (`Port` is `port`); PgBouncer's are not.
+            let same = |f: &str| {
+                if prefix.first() == Some(&"postgres") {
+                    f.eq_ignore_ascii_case(&name)
+                } else {
+                    f == name
+                }
+            };
+            if let Some(first) = first_class.iter().find(|f| same(f)) {
                 let msg = format!(
                     "`{name}` is a first-class key here: use {first_class_home} {first} instead of the settings table"
                 );
@@ -1164,6 +1173,15 @@ fn first_class_params(cx: &Ctx<'_>, stack: &mut Stack) {
         unit: PgUnit::None,
         origin: pg.password_encryption.origin.clone(),
         rendered: cx.m.manifest.postgres.password_encryption.is_some(),
+    });
+    // The port PgBouncer connects to is the one the server listens on.
+    front.push(PgParam {
+        name: "port".to_string(),
+        conf_text: pg.port.value.to_string(),
+        base: Some(f64::from(pg.port.value)),
+        unit: PgUnit::None,
+        origin: pg.port.origin.clone(),
+        rendered: cx.m.manifest.postgres.port.is_some(),
     });
     let rest = std::mem::take(&mut stack.postgres.params);
     front.extend(rest);

@@ -11,6 +11,7 @@ use std::path::Path;
 
 /// First-class `[postgres]` keys; every other parameter goes to `[postgres.settings]`.
 const PG_FIRST_CLASS: &[&str] = &[
+    "port",
     "max_connections",
     "superuser_reserved_connections",
     "password_encryption",
@@ -130,7 +131,7 @@ fn postgres(stack: &Stack) -> (Table, Table) {
         t.set("host", host);
     }
     if pg.port.origin.is_explicit() {
-        // Where clients reach it; the server's own `port` is rendered from [postgres.settings].
+        // Where PgBouncer and clients reach it, and (rendered into the fragment) where it listens.
         t.set("port", i64::from(pg.port.value));
     }
     if pg.described {
@@ -363,7 +364,10 @@ mod tests {
         assert_eq!(pg["port"].as_integer(), Some(5433));
         let s = &pg["settings"];
         assert_eq!(s["shared_buffers"].as_str(), Some("1GB"));
-        assert_eq!(s["port"].as_integer(), Some(5433));
+        assert!(
+            s.get("port").is_none(),
+            "a first-class value is written once"
+        );
         assert_eq!(s["fsync"].as_bool(), Some(false));
         // The autodb entry: the unix socket, no dbname (the client's).
         let db = &m["databases"][0];
