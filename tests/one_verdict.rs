@@ -299,3 +299,36 @@ fn every_command_supports_the_same_versions() {
         }
     }
 }
+
+#[test]
+fn a_literal_password_is_aut001_and_the_env_refers_to_a_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = manifest("", "", "").replace(
+        "password = { env = \"APP_PASSWORD\" }",
+        "password = \"hunter2\"",
+    );
+    write(dir.path(), &text);
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        findings(&report).contains(&(
+            "AUT001".into(),
+            "stack.toml".into(),
+            line_of(&text, "hunter2")
+        )),
+        "{report}"
+    );
+    assert!(!report.to_string().contains("hunter2"));
+    let r = run_in(dir.path(), &["render"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(env.contains("app:${APP_PASSWORD}@"), "{env}");
+    assert!(!env.contains("hunter2") && !r.stdout.contains("hunter2"));
+    // A file or prompt source gets the same default name.
+    write(
+        dir.path(),
+        &text.replace("password = \"hunter2\"", "password = { prompt = true }"),
+    );
+    let r = run_in(dir.path(), &["check"]);
+    assert_ne!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+}

@@ -279,25 +279,6 @@ fn validate(m: &LoadedManifest) -> Result<(), InputError> {
     unique(m, "users", man.users.iter().map(|u| u.name.as_str()))?;
     unique(m, "apps", man.apps.iter().map(|a| a.name.as_str()))?;
     unique(m, "clients", man.clients.iter().map(|c| c.name.as_str()))?;
-    for (i, app) in man.apps.iter().enumerate() {
-        let needs_env = app.password_env.is_none()
-            && man
-                .users
-                .iter()
-                .find(|u| u.name == app.user)
-                .is_some_and(|u| !matches!(u.password, Some(PasswordSource::Env { .. }) | None));
-        if needs_env {
-            return Err(m
-                .error_at(
-                    &path(&["apps", &i.to_string(), "name"]),
-                    format!(
-                        "app `{}` needs `password_env`: user `{}` gets its password from a file or a prompt, so DATABASE_URL has no variable to refer to",
-                        app.name, app.user
-                    ),
-                )
-                .with_help("add `password_env = \"DB_PASSWORD\"` (the variable the app's environment provides)"));
-        }
-    }
     Ok(())
 }
 
