@@ -332,3 +332,39 @@ fn a_literal_password_is_aut001_and_the_env_refers_to_a_variable() {
     let r = run_in(dir.path(), &["check"]);
     assert_ne!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
 }
+
+#[test]
+fn tune_and_derivation_cap_values_beyond_the_versions_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(
+        dir.path(),
+        &[
+            "tune",
+            "--memory",
+            "64TB",
+            "--workload",
+            "oltp",
+            "--pg-version",
+            "15",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["settings"]["shared_buffers"], "8191GB", "{json}");
+    assert!(
+        json["reasons"]["shared_buffers"]
+            .as_str()
+            .unwrap()
+            .contains("capped at 8191GB"),
+        "{json}"
+    );
+    // The manifest derives the same, and check and render agree on it.
+    write(dir.path(), &manifest("memory = \"64TB\"", "", ""));
+    let r = run_in(dir.path(), &["explain", "shared_buffers"]);
+    assert!(r.stdout.contains("'8191GB'"), "{}{}", r.stdout, r.stderr);
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(run_in(dir.path(), &["render"]).code, Some(0));
+}
