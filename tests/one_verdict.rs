@@ -368,3 +368,39 @@ fn tune_and_derivation_cap_values_beyond_the_versions_range() {
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(run_in(dir.path(), &["render"]).code, Some(0));
 }
+
+#[test]
+fn a_template_override_with_an_inline_comment_is_refused_by_render_and_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    let builtin = include_str!("../templates/pgbouncer.ini.j2");
+    let over = builtin.replace(
+        "{{ opt.name }} = {{ opt.value }}",
+        "{{ opt.name }} = {{ opt.value }}{% if opt.name == \"listen_addr\" %} ; managed{% endif %}",
+    );
+    assert_ne!(over, builtin, "the template changed: adjust the override");
+    std::fs::write(dir.path().join("templates/pgbouncer.ini.j2"), over).unwrap();
+    write(
+        dir.path(),
+        &format!(
+            "{}\n[outputs]\ntemplates = \"templates\"\n",
+            manifest("", "", "")
+        ),
+    );
+    let r = run_in(dir.path(), &["render"]);
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("CAT002") && r.stderr.contains("listen_addr"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.path().join("pgbouncer/pgbouncer.ini").exists());
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report["diagnostics"].as_array().unwrap().iter().any(
+            |d| d["code"] == "CAT002" && d["message"].as_str().unwrap().contains("listen_addr")
+        ),
+        "{report}"
+    );
+}
