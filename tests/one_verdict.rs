@@ -404,3 +404,143 @@ fn a_template_override_with_an_inline_comment_is_refused_by_render_and_check() {
         "{report}"
     );
 }
+
+/// The seed's hand-written files, with its own `.env` (no DATABASE_URL: its config.py builds it).
+fn seed_without_url(dir: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/handwritten/mt5");
+    for f in ["pgbouncer.ini", "userlist.txt", "postgresql.conf", ".env"] {
+        let text = std::fs::read_to_string(src.join(f)).unwrap();
+        let text = if f == ".env" {
+            text.lines()
+                .filter(|l| !l.starts_with("DATABASE_URL"))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        } else {
+            text
+        };
+        std::fs::write(dir.join(f), text).unwrap();
+    }
+}
+
+#[test]
+fn a_seed_env_without_database_url_is_still_an_app_pre002_included() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_without_url(dir.path());
+    let r = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--pg-version",
+            "15",
+            "pgbouncer.ini",
+            ".env",
+            "userlist.txt",
+            "postgresql.conf",
+        ],
+    );
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let env = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(
+        findings(&report).contains(&(
+            "PRE002".into(),
+            ".env".into(),
+            line_of(&env, "DB_PREPARE_THRESHOLD")
+        )),
+        "{report}"
+    );
+    let r = run_in(
+        dir.path(),
+        &[
+            "import",
+            "--pg-version",
+            "15",
+            "pgbouncer.ini",
+            ".env",
+            "userlist.txt",
+            "postgresql.conf",
+            "-o",
+            "stack.toml",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let m: toml::Table = std::fs::read_to_string(dir.path().join("stack.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let app = &m["apps"].as_array().expect("the app is imported")[0];
+    assert_eq!(app["database"].as_str(), Some("mt5_trading"));
+    assert_eq!(app["user"].as_str(), Some("trader"));
+    assert_eq!(app["driver"].as_str(), Some("psycopg"));
+    assert_eq!(app["pool_size"].as_integer(), Some(5));
+    assert_eq!(app["pool_recycle"].as_integer(), Some(1800));
+    assert_eq!(app["prepare_threshold"].as_integer(), Some(0));
+}
+
+#[test]
+fn checking_files_without_versions_names_what_was_skipped_and_the_lower_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_without_url(dir.path());
+    let strip = |f: &str, marker: &str, extra: &str| {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        let kept: String = text
+            .lines()
+            .filter(|l| !l.contains(marker))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(dir.path().join(f), format!("{kept}{extra}")).unwrap();
+    };
+    strip("pgbouncer.ini", "poolstack: pgbouncer", "");
+    strip(
+        "postgresql.conf",
+        "poolstack: postgres",
+        "reserved_connections = 3\n",
+    );
+    let files = ["pgbouncer.ini", ".env", "userlist.txt", "postgresql.conf"];
+    let mut args = vec!["check"];
+    args.extend(files);
+    let r = run_in(dir.path(), &args);
+    assert!(
+        r.stdout.contains(
+            "not checked: AUT002, AUT003 need the PostgreSQL version: pass --pg-version N"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("PostgreSQL ≥ 16 (`reserved_connections`)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("--pgbouncer-version"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("PgBouncer ≥ 1.21 (`max_prepared_statements`)"),
+        "{}",
+        r.stdout
+    );
+    let mut args = vec!["check", "--format", "json"];
+    args.extend(files);
+    let json: Value = serde_json::from_str(&run_in(dir.path(), &args).stdout).unwrap();
+    assert_eq!(
+        json["summary"]["skipped"][0]["rules"][0], "AUT002",
+        "{json}"
+    );
+    // With the versions given, nothing is skipped, and AUT002/AUT003 speak.
+    let mut args = vec![
+        "check",
+        "--format",
+        "json",
+        "--pg-version",
+        "16",
+        "--pgbouncer-version",
+        "1.21",
+    ];
+    args.extend(files);
+    let json: Value = serde_json::from_str(&run_in(dir.path(), &args).stdout).unwrap();
+    assert!(json["summary"].get("skipped").is_none(), "{json}");
+    let codes = findings(&json);
+    assert!(codes.iter().any(|c| c.0 == "AUT002") && codes.iter().any(|c| c.0 == "AUT003"));
+}

@@ -66,7 +66,9 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
         Ok(found) => found,
         Err(e) => return input_error(&e, input.first_path(), args.format, io),
     };
-    let report = Report::new(&diags, &subject.stack.sources, Some(subject.shown));
+    let skipped = rules::skipped::skipped(&subject.stack);
+    let report =
+        Report::new(&diags, &subject.stack.sources, Some(subject.shown)).with_skipped(&skipped);
     let _ = io
         .out
         .write_all(report.render(args.format, io.color).as_bytes());

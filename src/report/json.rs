@@ -8,7 +8,7 @@ use serde::Serialize;
 struct JsonReport<'a> {
     version: u32,
     diagnostics: Vec<JsonDiagnostic<'a>>,
-    summary: JsonSummary,
+    summary: JsonSummary<'a>,
 }
 
 #[derive(Serialize)]
@@ -34,12 +34,23 @@ struct JsonRelated<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonSummary {
+struct JsonSummary<'a> {
     errors: usize,
     warnings: usize,
     infos: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     budget: Option<JsonBudget>,
+    /// Rules the input did not let run; only where there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<JsonSkipped<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    rules: &'a [&'static str],
+    needs: &'a str,
+    enable: &'a str,
+    lower_bound: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +102,16 @@ pub fn report(r: &Report<'_>) -> String {
                 used: b.used,
                 capacity: b.capacity,
             }),
+            skipped: r
+                .skipped
+                .iter()
+                .map(|s| JsonSkipped {
+                    rules: &s.codes,
+                    needs: &s.needs,
+                    enable: &s.enable,
+                    lower_bound: s.lower_bound.as_deref(),
+                })
+                .collect(),
         },
     };
     // Serialising plain structs of strings and numbers cannot fail.

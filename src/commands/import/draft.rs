@@ -204,9 +204,13 @@ fn app_table(
 ) -> Option<Table> {
     let env_path = app.env_file.value.as_path();
     let shown = crate::source::display_path(env_path);
-    if !app.url.database.origin.is_explicit() {
+    // Without DATABASE_URL, the database and user come from the other files when they name
+    // exactly one of each (stack::files); the pool settings are imported either way.
+    if !app.url.database.origin.is_explicit()
+        && (app.url.database.value.is_empty() || app.user.value.is_empty())
+    {
         notes.push(format!(
-            "{shown}: no DATABASE_URL, so no app (the manifest's [[apps]] needs a database and a user)"
+            "{shown}: no DATABASE_URL, and the other files name more than one database or user (or none), so no app: the manifest's [[apps]] needs a database and a user"
         ));
         return None;
     }
