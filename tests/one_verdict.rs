@@ -544,3 +544,78 @@ fn checking_files_without_versions_names_what_was_skipped_and_the_lower_bounds()
     let codes = findings(&json);
     assert!(codes.iter().any(|c| c.0 == "AUT002") && codes.iter().any(|c| c.0 == "AUT003"));
 }
+
+fn import_manifest(dir: &Path, args: &[&str]) -> toml::Table {
+    let mut all = vec!["import", "-o", "stack.toml", "--force"];
+    all.extend(args);
+    let r = run_in(dir, &all);
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    std::fs::read_to_string(dir.join("stack.toml"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_full_server_config_of_any_name_keeps_its_connection_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("pg.conf"),
+        "max_connections = 300\nsuperuser_reserved_connections = 7\nshared_buffers = 1GB\n",
+    )
+    .unwrap();
+    let m = import_manifest(d, &["--pg-version", "15", "pg.conf"]);
+    assert_eq!(
+        m["postgres"]["max_connections"].as_integer(),
+        Some(300),
+        "{m}"
+    );
+    assert_eq!(
+        m["postgres"]["superuser_reserved_connections"].as_integer(),
+        Some(7)
+    );
+    assert!(m["postgres"]["settings"].get("max_connections").is_none());
+    // An initdb configuration whose include_dir sets them.
+    std::fs::create_dir(d.join("conf.d")).unwrap();
+    std::fs::write(d.join("conf.d/10-limits.conf"), "max_connections = 250\n").unwrap();
+    std::fs::write(
+        d.join("main.conf"),
+        "shared_buffers = 128MB\ninclude_dir = 'conf.d'\n",
+    )
+    .unwrap();
+    let m = import_manifest(d, &["--pg-version", "15", "main.conf"]);
+    assert_eq!(
+        m["postgres"]["max_connections"].as_integer(),
+        Some(250),
+        "{m}"
+    );
+}
+
+#[test]
+fn an_imported_pgbouncer_ini_keeps_host_and_port_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("pgbouncer.ini"),
+        "[databases]\napp = host=db port=5433 dbname=app\n[pgbouncer]\nlisten_port = 6432\nauth_type = scram-sha-256\n",
+    )
+    .unwrap();
+    let m = import_manifest(
+        d,
+        &[
+            "--pg-version",
+            "15",
+            "--pgbouncer-version",
+            "1.18",
+            "pgbouncer.ini",
+        ],
+    );
+    assert_eq!(m["postgres"]["host"].as_str(), Some("db"), "{m}");
+    assert_eq!(m["postgres"]["port"].as_integer(), Some(5433), "{m}");
+    let (_, report) = check_json(d);
+    assert!(
+        !findings(&report).iter().any(|f| f.0 == "NET001"),
+        "{report}"
+    );
+}
