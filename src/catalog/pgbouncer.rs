@@ -762,7 +762,8 @@ fn parse_atoi(opt: &PgbOption, raw: &str) -> Result<PgbValue, PgbValueError> {
         });
     }
     // query_wait_timeout = -1 means "not set" (facts.md §3).
-    if parsed.value < 0 && opt.name != "query_wait_timeout" {
+    // A wrapped value may come out negative: that is the overflow, not a negative number.
+    if parsed.value < 0 && !parsed.wrapped && opt.name != "query_wait_timeout" {
         traps.push(PgbTrap::Negative);
     }
     if parsed.wrapped {
@@ -1325,6 +1326,14 @@ mod tests {
             got.traps,
             [PgbTrap::Overflow {
                 wrapped_to: 1_215_752_191
+            }]
+        );
+        // Wrapped to a negative int: the overflow, not a negative number.
+        let got = ok(Section::Databases, "pool_size", "3000000000");
+        assert_eq!(
+            got.traps,
+            [PgbTrap::Overflow {
+                wrapped_to: -1_294_967_296
             }]
         );
         let err = parse(Section::Databases, "port", "abc").expect_err("port check");
