@@ -62,10 +62,13 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
         Ok(s) => s,
         Err(e) => return input_error(&e, input.first_path(), args.format, io),
     };
-    let (diags, fail_on) = match findings(&subject.stack, &subject.files, &flags) {
+    let (mut diags, fail_on) = match findings(&subject.stack, &subject.files, &flags) {
         Ok(found) => found,
         Err(e) => return input_error(&e, input.first_path(), args.format, io),
     };
+    if matches!(input, Input::Manifest(_)) {
+        keep_what_render_refuses(&subject.stack, &flags, &mut diags);
+    }
     let skipped = rules::skipped::skipped(&subject.stack);
     let report =
         Report::new(&diags, &subject.stack.sources, Some(subject.shown)).with_skipped(&skipped);
@@ -94,6 +97,46 @@ pub fn findings(
     };
     let fail_on = policy.fail_on;
     Ok((rules::apply(rules::run(&cx), &policy), fail_on))
+}
+
+/// What `render` refuses to write (CAT errors in the stack and in the files it builds) fails
+/// `check` too, whatever the manifest's `[lint]` says: a gate that passes what render then
+/// refuses is no gate (one verdict). Only the command line narrows it (`--select`, `--ignore`:
+/// the run asked for less, on purpose).
+fn keep_what_render_refuses(stack: &Stack, flags: &Flags<'_>, diags: &mut Vec<Diagnostic>) {
+    let named = |list: &[String], code: &str| list.iter().any(|c| c.eq_ignore_ascii_case(code));
+    let wanted = |code: &str| {
+        !named(flags.ignore, code) && (flags.select.is_empty() || named(flags.select, code))
+    };
+    let mut added = false;
+    for b in stack
+        .findings
+        .iter()
+        .filter(|d| d.code.starts_with("CAT") && d.severity == Severity::Error)
+        .filter(|d| wanted(d.code))
+    {
+        match diags
+            .iter_mut()
+            .find(|d| d.code == b.code && d.primary == b.primary && d.message == b.message)
+        {
+            Some(d) => d.severity = Severity::Error,
+            None => {
+                added = true;
+                let help = b.help.clone().unwrap_or_default();
+                diags.push(b.clone().help(format!(
+                    "{help}{}render refuses to write this, so it is reported whatever [lint] says",
+                    if help.is_empty() { "" } else { "; " }
+                )));
+            }
+        }
+    }
+    if added {
+        diags.sort_by(|a, b| {
+            let ka = a.primary.as_ref().map(|l| (l.file, l.span.start));
+            let kb = b.primary.as_ref().map(|l| (l.file, l.span.start));
+            ka.cmp(&kb).then(a.code.cmp(b.code))
+        });
+    }
 }
 
 /// A manifest: resolve it, build what render would write (secrets only where available, never

@@ -317,3 +317,27 @@ fn a_template_override_with_an_inline_comment_is_refused_by_render_and_check() {
         "{report}"
     );
 }
+
+#[test]
+fn what_render_refuses_cannot_be_ignored_away_in_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}\n[lint]\nignore = [\"CAT002\"]\n[lint.severity]\nCAT002 = \"info\"\n",
+        manifest("max_connections = 300000", "", "")
+    );
+    write(dir.path(), &text);
+    assert_eq!(run_in(dir.path(), &["render", "--check"]).code, Some(1));
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        findings(&report).contains(&(
+            "CAT002".into(),
+            "stack.toml".into(),
+            line_of(&text, "max_connections")
+        )),
+        "{report}"
+    );
+    // The command line still narrows a run on purpose.
+    let r = run_in(dir.path(), &["check", "--ignore", "CAT002"]);
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+}
