@@ -341,7 +341,9 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
             Some(v) => Setting::new(v, pp(k)),
             None => g.clone(),
         };
+        let create_owner = create_owner(&cx, man, db, &i, &users)?;
         databases.push(Database {
+            create_owner,
             name: Setting::new(db.name.clone(), pp("name")),
             dbname: match &db.dbname {
                 Some(n) => Setting::new(n.clone(), pp("dbname")),
@@ -498,6 +500,9 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
             options,
             userlist_secret,
             stored_secret: Some(stored_secret),
+            verifier: cx
+                .opt(&["users", &i, "verifier"], u.verifier.as_ref())
+                .map(|s| Setting::new(cx.m.dir.join(&s.value.userlist), s.origin)),
         });
     }
     let mut pgbouncer = pgbouncer;
@@ -643,6 +648,69 @@ fn inherit_origin(cx: &Ctx<'_>, parts: &[&str], what: &'static str) -> Origin {
         },
         None => Origin::Default(what),
     }
+}
+
+/// `create = true`: the owner of the database roles.sql creates — `owner`, else the forced
+/// `user`, else the first of `users`; it must be a [[users]] name.
+fn create_owner(
+    cx: &Ctx<'_>,
+    man: &crate::manifest::Manifest,
+    db: &crate::manifest::DatabaseEntry,
+    i: &str,
+    users: &[Setting<String>],
+) -> Result<Option<Setting<String>>, InputError> {
+    if db.create != Some(true) {
+        if db.owner.is_some() {
+            return Err(cx
+                .input_error(
+                    &["databases", i, "owner"],
+                    true,
+                    format!(
+                        "`owner` of [[databases]] `{}` is used only with `create = true`",
+                        db.name
+                    ),
+                )
+                .with_help(
+                    "add `create = true` (roles.sql then creates the database), or remove `owner`",
+                ));
+        }
+        return Ok(None);
+    }
+    let owner = match (&db.owner, &db.user, users.first()) {
+        (Some(o), _, _) => Setting::new(o.clone(), cx.origin(&["databases", i, "owner"])),
+        (None, Some(u), _) => Setting::new(u.clone(), cx.origin(&["databases", i, "user"])),
+        (None, None, Some(u)) => u.clone(),
+        (None, None, None) => {
+            return Err(cx
+                .input_error(
+                    &["databases", i, "create"],
+                    true,
+                    format!(
+                        "[[databases]] `{}` has `create = true` but no owner",
+                        db.name
+                    ),
+                )
+                .with_help("add `owner = \"NAME\"` (a [[users]] name)"));
+        }
+    };
+    if !man.users.iter().any(|u| u.name == owner.value) {
+        let key = if db.owner.is_some() {
+            "owner"
+        } else {
+            "create"
+        };
+        return Err(cx
+            .input_error(
+                &["databases", i, key],
+                false,
+                format!(
+                    "the owner `{}` of the database roles.sql creates is not a [[users]] name",
+                    owner.value
+                ),
+            )
+            .with_help("name one of the [[users]] (roles.sql creates roles before databases)"));
+    }
+    Ok(Some(owner))
 }
 
 fn outputs(cx: &Ctx<'_>, out_dir: Option<&Path>) -> Outputs {
