@@ -344,6 +344,16 @@ fn render_check_compares_every_manifest_of_a_tree() {
         "{}",
         r.stderr
     );
+    // One JSON plan per run: several manifests with --format json are refused, not concatenated.
+    let r = run(t, &["render", "--check", "--format", "json", "services"]);
+    assert_eq!(r.code, Some(2), "{}", r.stdout);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("--format json prints the apply plan of one stack"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// `--siblings` (the pre-commit hook's): a changed `.env` alone is checked with the files of its

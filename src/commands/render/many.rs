@@ -38,6 +38,12 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
                 .with_help("run `render --check --out DIR MANIFEST` once per manifest"),
         );
     }
+    if args.format == crate::cli::PlanFormat::Json && manifests.len() > 1 {
+        return Err(InputError::new(
+            "--format json prints the apply plan of one stack: it takes one manifest",
+        )
+        .with_help("run `render --check --format json MANIFEST` once per manifest"));
+    }
     let color = io.color;
     let compared = crate::parallel::map(&manifests, |path| {
         let mut out = Vec::new();
