@@ -197,7 +197,7 @@ pub struct TuneArgs {
     /// Kind of application.
     #[arg(long, value_enum)]
     pub workload: crate::tune::Workload,
-    /// PostgreSQL major version (10 to 18).
+    /// PostgreSQL major version (13 to 18, as every command).
     #[arg(long, value_name = "N")]
     pub pg_version: crate::tune::PgVersion,
     /// CPUs (threads per core * cores per socket * sockets); parallel settings need 4 or more.

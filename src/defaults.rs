@@ -258,8 +258,8 @@ pub const TABLE: &[DefaultRow] = &[
     },
     DefaultRow {
         key: "apps.password_env",
-        default: "the user's `env` source",
-        note: "required when the password comes from a file or a prompt",
+        default: "the user's `env` source, else `<USER>_PASSWORD`",
+        note: "the variable DATABASE_URL refers to; the app's environment provides it",
     },
     DefaultRow {
         key: "apps.env_file",

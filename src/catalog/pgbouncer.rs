@@ -25,6 +25,8 @@ pub struct PgbVersion {
 }
 
 impl PgbVersion {
+    /// The PgBouncer releases poolstack supports, for every command (the README's "Supported
+    /// versions" states them).
     pub const MIN_SUPPORTED: PgbVersion = PgbVersion::new(1, 15);
     pub const MAX_SUPPORTED: PgbVersion = PgbVersion::new(1, 25);
     /// Keys found only on master at snapshot time are treated as introduced here.
@@ -53,6 +55,15 @@ impl PgbVersion {
             .next()
             .is_none()
             .then_some(PgbVersion { major, minor })
+    }
+
+    /// `PgBouncer 1.15 to 1.25`, for messages.
+    pub fn supported_text() -> String {
+        format!(
+            "PgBouncer {} to {}",
+            PgbVersion::MIN_SUPPORTED,
+            PgbVersion::MAX_SUPPORTED
+        )
     }
 
     /// Within [`PgbVersion::MIN_SUPPORTED`] ..= [`PgbVersion::MAX_SUPPORTED`].
@@ -513,6 +524,17 @@ impl fmt::Display for PgbValueError {
 
 impl std::error::Error for PgbValueError {}
 
+/// The range of the C type PgBouncer stores an integer option in: `CF_UINT` is an unsigned
+/// 32-bit int; `CF_INT` and `atoi()` in connection strings a signed one. A value outside it is
+/// accepted and wraps ([`PgbTrap::Overflow`]).
+pub fn c_range(opt: &PgbOption) -> (i64, i64) {
+    if opt.ty == PgbType::Uint {
+        (0, i64::from(u32::MAX))
+    } else {
+        (i64::from(i32::MIN), i64::from(i32::MAX))
+    }
+}
+
 /// Parse a value exactly as PgBouncer would, for its newest version's enum values; see
 /// [`parse_value_in`].
 pub fn parse_value(opt: &PgbOption, raw: &str) -> Result<PgbValue, PgbValueError> {
@@ -751,7 +773,8 @@ fn parse_atoi(opt: &PgbOption, raw: &str) -> Result<PgbValue, PgbValueError> {
         });
     }
     // query_wait_timeout = -1 means "not set" (facts.md §3).
-    if parsed.value < 0 && opt.name != "query_wait_timeout" {
+    // A wrapped value may come out negative: that is the overflow, not a negative number.
+    if parsed.value < 0 && !parsed.wrapped && opt.name != "query_wait_timeout" {
         traps.push(PgbTrap::Negative);
     }
     if parsed.wrapped {
@@ -1314,6 +1337,14 @@ mod tests {
             got.traps,
             [PgbTrap::Overflow {
                 wrapped_to: 1_215_752_191
+            }]
+        );
+        // Wrapped to a negative int: the overflow, not a negative number.
+        let got = ok(Section::Databases, "pool_size", "3000000000");
+        assert_eq!(
+            got.traps,
+            [PgbTrap::Overflow {
+                wrapped_to: -1_294_967_296
             }]
         );
         let err = parse(Section::Databases, "port", "abc").expect_err("port check");

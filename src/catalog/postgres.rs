@@ -10,8 +10,22 @@ use std::sync::OnceLock;
 
 use super::{Radix, c_strtod, c_strtol, closest, format_number, list_cell, opt_cell, table_rows};
 
-/// The PostgreSQL majors the catalog describes.
-pub const SUPPORTED_MAJORS: RangeInclusive<u32> = 12..=18;
+/// The PostgreSQL majors poolstack supports: the one range every command accepts (a manifest's
+/// `version`, `--pg-version` of check, import and tune, a `# poolstack: postgres N` directive).
+/// The README's "Supported versions" states it.
+pub const SUPPORTED_MAJORS: RangeInclusive<u32> = 13..=18;
+
+/// The majors the catalog data describes (one more than supported, for facts about upgrades).
+const CATALOG_MAJORS: RangeInclusive<u32> = 12..=18;
+
+/// `PostgreSQL 13 to 18`, for messages.
+pub fn supported_text() -> String {
+    format!(
+        "PostgreSQL {} to {}",
+        SUPPORTED_MAJORS.start(),
+        SUPPORTED_MAJORS.end()
+    )
+}
 
 const PARAMS_TSV: &str = include_str!("data/pg_params.tsv");
 const ALIASES_TSV: &str = include_str!("data/pg_aliases.tsv");
@@ -429,13 +443,13 @@ pub enum PgName<'a> {
 }
 
 impl PgCatalog {
-    /// The catalog of `major`, or `None` outside [`SUPPORTED_MAJORS`].
+    /// The catalog of `major`, or `None` outside the majors the data describes.
     pub fn for_major(major: u32) -> Option<&'static PgCatalog> {
         static CATALOGS: [OnceLock<PgCatalog>; 7] = [const { OnceLock::new() }; 7];
-        if !SUPPORTED_MAJORS.contains(&major) {
+        if !CATALOG_MAJORS.contains(&major) {
             return None;
         }
-        let slot = CATALOGS.get((major - SUPPORTED_MAJORS.start()) as usize)?;
+        let slot = CATALOGS.get((major - CATALOG_MAJORS.start()) as usize)?;
         Some(slot.get_or_init(|| {
             let mut params: Vec<&'static PgParam> = data()
                 .rows
@@ -883,7 +897,7 @@ mod tests {
     #[test]
     fn counts_match_the_reference_per_major() {
         // guc-versions.md: "Counts: 12:321, 13:336, 14:352, 15:359, 16:368, 17:384, 18:404".
-        let counts: Vec<usize> = SUPPORTED_MAJORS.map(|m| cat(m).params().count()).collect();
+        let counts: Vec<usize> = CATALOG_MAJORS.map(|m| cat(m).params().count()).collect();
         assert_eq!(counts, [321, 336, 352, 359, 368, 384, 404]);
         assert!(PgCatalog::for_major(11).is_none());
         assert!(PgCatalog::for_major(19).is_none());

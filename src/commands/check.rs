@@ -46,6 +46,8 @@ struct Checked {
     outcome: Outcome,
     /// Why the stack could not be read.
     error: Option<InputError>,
+    /// Rules the input did not let run (hand-written files without versions).
+    skipped: Vec<rules::skipped::Skipped>,
 }
 
 pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
@@ -108,13 +110,17 @@ fn check(target: &Target, versions: &files::Versions, flags: &Flags<'_>) -> Chec
         Target::Unreadable { error, .. } => Err(error.clone()),
     };
     let found = subject.and_then(|s| {
-        let (diagnostics, fail_on) = findings(&s.stack, &s.files, flags)?;
+        let (mut diagnostics, fail_on) = findings(&s.stack, &s.files, flags)?;
+        if matches!(target, Target::Manifest(_)) {
+            keep_what_render_refuses(&s.stack, flags, &mut diagnostics);
+        }
         Ok((s, diagnostics, fail_on))
     });
     match found {
         Ok((s, diagnostics, fail_on)) => {
             let fails = Summary::of(&diagnostics).fails(fail_on);
             Checked {
+                skipped: rules::skipped::skipped(&s.stack),
                 diagnostics,
                 sources: s.stack.sources,
                 subject: Some(s.shown),
@@ -132,6 +138,7 @@ fn check(target: &Target, versions: &files::Versions, flags: &Flags<'_>) -> Chec
             subject: target.first_path().map(|p| display_path(p)),
             outcome: Outcome::InputError,
             error: Some(e),
+            skipped: Vec::new(),
         },
     }
 }
@@ -158,7 +165,7 @@ fn stack_report<'a>(target: &Target, c: &'a Checked) -> StackReport<'a> {
         kind,
         files,
         added,
-        report: Report::new(&c.diagnostics, &c.sources, c.subject.clone()),
+        report: Report::new(&c.diagnostics, &c.sources, c.subject.clone()).with_skipped(&c.skipped),
         exit_code: c.outcome.exit_code(),
     }
 }
@@ -180,14 +187,56 @@ pub fn findings(
     Ok((rules::apply(rules::run(&cx), &policy), fail_on))
 }
 
+/// What `render` refuses to write (CAT errors in the stack and in the files it builds) fails
+/// `check` too, whatever the manifest's `[lint]` says: a gate that passes what render then
+/// refuses is no gate (one verdict). Only the command line narrows it (`--select`, `--ignore`:
+/// the run asked for less, on purpose).
+fn keep_what_render_refuses(stack: &Stack, flags: &Flags<'_>, diags: &mut Vec<Diagnostic>) {
+    let named = |list: &[String], code: &str| list.iter().any(|c| c.eq_ignore_ascii_case(code));
+    let wanted = |code: &str| {
+        !named(flags.ignore, code) && (flags.select.is_empty() || named(flags.select, code))
+    };
+    let mut added = false;
+    for b in stack
+        .findings
+        .iter()
+        .filter(|d| d.code.starts_with("CAT") && d.severity == Severity::Error)
+        .filter(|d| wanted(d.code))
+    {
+        match diags
+            .iter_mut()
+            .find(|d| d.code == b.code && d.primary == b.primary && d.message == b.message)
+        {
+            Some(d) => d.severity = Severity::Error,
+            None => {
+                added = true;
+                let help = b.help.clone().unwrap_or_default();
+                diags.push(b.clone().help(format!(
+                    "{help}{}render refuses to write this, so it is reported whatever [lint] says",
+                    if help.is_empty() { "" } else { "; " }
+                )));
+            }
+        }
+    }
+    if added {
+        diags.sort_by(|a, b| {
+            let ka = a.primary.as_ref().map(|l| (l.file, l.span.start));
+            let kb = b.primary.as_ref().map(|l| (l.file, l.span.start));
+            ka.cmp(&kb).then(a.code.cmp(b.code))
+        });
+    }
+}
+
 /// A manifest: resolve it, build what render would write (secrets only where available, never
-/// prompting) and compare it with the disk.
+/// prompting), read that back as render does, and compare it with the disk.
 fn from_manifest(path: &Path) -> Result<Subject, InputError> {
     let loaded = crate::manifest::load(path)?;
-    let stack = crate::stack::resolve::resolve(&loaded, None)?;
+    let mut stack = crate::stack::resolve::resolve(&loaded, None)?;
     let secrets = Secrets::resolve(&stack, Need::IfAvailable)?;
     let existing = Existing::read(&stack);
     let plan = render::plan(&stack, &secrets, &existing)?;
+    // What render would refuse in the files it builds, check reports (one verdict).
+    render::verify::verify(&stack, &plan)?.merge_into(&mut stack);
     let files = facts::gather(&stack, &plan);
     Ok(Subject {
         shown: loaded.sources.get(loaded.file).display.clone(),

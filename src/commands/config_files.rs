@@ -116,14 +116,14 @@ pub fn versions(
     pgbouncer_version: Option<&str>,
 ) -> Result<files::Versions, InputError> {
     use crate::catalog::pgbouncer::PgbVersion;
-    use crate::catalog::postgres::SUPPORTED_MAJORS;
+    use crate::catalog::postgres::{SUPPORTED_MAJORS, supported_text};
     let postgres = match pg_version {
         Some(v) if !SUPPORTED_MAJORS.contains(&v) => {
             return Err(InputError::new(format!(
-                "--pg-version {v}: poolstack knows PostgreSQL {} to {}",
-                SUPPORTED_MAJORS.start(),
-                SUPPORTED_MAJORS.end()
-            )));
+                "--pg-version {v}: poolstack supports {}",
+                supported_text()
+            ))
+            .with_help("write the server's major version, e.g. --pg-version 16"));
         }
         other => other,
     };
@@ -133,9 +133,8 @@ pub fn versions(
                 .filter(|v| v.is_supported())
                 .ok_or_else(|| {
                     InputError::new(format!(
-                        "--pgbouncer-version {text}: poolstack knows PgBouncer {} to {}",
-                        PgbVersion::MIN_SUPPORTED,
-                        PgbVersion::MAX_SUPPORTED
+                        "--pgbouncer-version {text}: poolstack supports {}",
+                        PgbVersion::supported_text()
                     ))
                     .with_help("write a release such as 1.18 or 1.21.0")
                 })?,

@@ -63,19 +63,23 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
 
     // Read back what was built, as the servers would (a template override can break a file).
     let verified = render::verify::verify(&stack, &plan)?;
-    if !verified.errors.is_empty() {
-        for d in &verified.errors {
+    let errors: Vec<&Diagnostic> = verified.errors().collect();
+    if !errors.is_empty() {
+        for d in &errors {
             let _ = write!(io.err, "{}", human::render(d, &verified.sources, io.color));
         }
         let _ = writeln!(
             io.err,
             "poolstack: refusing to render: {} error{} in the files it built (the server would refuse them); nothing was written",
-            verified.errors.len(),
-            plural(verified.errors.len())
+            errors.len(),
+            plural(errors.len())
         );
         return Ok(Outcome::Refused);
     }
 
+    // The read-back's warnings join the stack's findings (render's one-line count).
+    let mut stack = stack;
+    verified.merge_into(&mut stack);
     // How each change takes effect: read what is on disk before anything is written.
     let apply = crate::plan::build(&stack, &plan);
     let json = args.format == PlanFormat::Json;

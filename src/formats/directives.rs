@@ -170,7 +170,10 @@ pub fn scan(file: FileId, sources: &SourceMap, markers: &[char]) -> Result<Direc
                         return Err(err(
                             format!("`{v}` is not a PgBouncer version poolstack knows"),
                             span,
-                            "write a release from 1.15 to 1.25: `poolstack: pgbouncer 1.18`",
+                            &format!(
+                                "poolstack supports {}: `poolstack: pgbouncer 1.18`",
+                                PgbVersion::supported_text()
+                            ),
                         ));
                     }
                 }

@@ -248,13 +248,14 @@ fn integer_range(ty: &str) -> Option<(&'static str, &'static str)> {
 /// Checks that need more than one key: versions, names, references that make the manifest unusable.
 fn validate(m: &LoadedManifest) -> Result<(), InputError> {
     let man = &m.manifest;
-    if !(13..=18).contains(&man.postgres.version) {
+    if !crate::catalog::postgres::SUPPORTED_MAJORS.contains(&man.postgres.version) {
         return Err(m
             .error_at(
                 &path(&["postgres", "version"]),
                 format!(
-                    "PostgreSQL {} is not supported: poolstack knows majors 13 to 18",
-                    man.postgres.version
+                    "PostgreSQL {} is not supported: poolstack supports {}",
+                    man.postgres.version,
+                    crate::catalog::postgres::supported_text()
                 ),
             )
             .with_help("write the server's major version, e.g. `version = 16`"));
@@ -268,13 +269,15 @@ fn validate(m: &LoadedManifest) -> Result<(), InputError> {
                 .with_help("add e.g. `version = \"1.21\"` (or `enabled = false` to connect apps straight to PostgreSQL)"));
         };
         use crate::catalog::pgbouncer::PgbVersion;
-        let ok = PgbVersion::parse(version)
-            .filter(|v| (PgbVersion::MIN_SUPPORTED..=PgbVersion::MAX_SUPPORTED).contains(v));
+        let ok = PgbVersion::parse(version).filter(|v| v.is_supported());
         if ok.is_none() {
             return Err(m
                 .error_at(
                     &path(&["pgbouncer", "version"]),
-                    format!("PgBouncer version `{version}` is not supported: poolstack knows 1.15 to 1.25"),
+                    format!(
+                        "PgBouncer version `{version}` is not supported: poolstack supports {}",
+                        PgbVersion::supported_text()
+                    ),
                 )
                 .with_help("write the major.minor version, e.g. `version = \"1.21\"`"));
         }
@@ -295,25 +298,6 @@ fn validate(m: &LoadedManifest) -> Result<(), InputError> {
     unique(m, "users", man.users.iter().map(|u| u.name.as_str()))?;
     unique(m, "apps", man.apps.iter().map(|a| a.name.as_str()))?;
     unique(m, "clients", man.clients.iter().map(|c| c.name.as_str()))?;
-    for (i, app) in man.apps.iter().enumerate() {
-        let needs_env = app.password_env.is_none()
-            && man
-                .users
-                .iter()
-                .find(|u| u.name == app.user)
-                .is_some_and(|u| !matches!(u.password, Some(PasswordSource::Env { .. }) | None));
-        if needs_env {
-            return Err(m
-                .error_at(
-                    &path(&["apps", &i.to_string(), "name"]),
-                    format!(
-                        "app `{}` needs `password_env`: user `{}` gets its password from a file or a prompt, so DATABASE_URL has no variable to refer to",
-                        app.name, app.user
-                    ),
-                )
-                .with_help("add `password_env = \"DB_PASSWORD\"` (the variable the app's environment provides)"));
-        }
-    }
     Ok(())
 }
 

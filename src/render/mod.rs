@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod existing;
+pub mod locate;
 pub mod verifiers;
 pub mod verify;
 

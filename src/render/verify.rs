@@ -1,27 +1,53 @@
 //! `render` reads back what it built, with the same readers and catalog checks `check` uses on
 //! hand-written files, before anything is written: a template override (or a renderer bug) must
-//! never produce a file the target would refuse (docs/product.md, "Rendering").
+//! never produce a file the target would refuse (docs/product.md, "Rendering"). `check` runs the
+//! same reading on the same files, so both give one verdict: findings about values the stack
+//! decided are moved to the manifest lines that decided them ([`super::locate`]).
 
-use super::{FileKind, RenderPlan};
+use super::{FileKind, RenderPlan, locate};
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::userlist::Userlist;
 use crate::formats::{dotenv, pgbouncer_ini, postgresql_conf};
 use crate::source::SourceMap;
 use crate::stack::Stack;
 use crate::stack::files;
+use crate::stack::files::pgbouncer_ini::Author;
 use std::path::PathBuf;
 
-/// The built files as the targets would read them, and every error found in them (CAT codes;
-/// warnings are left to `poolstack check`).
+/// The built files as the targets would read them, and every CAT finding in them that the stack's
+/// own resolution did not already make, located in the manifest where the value comes from it.
 pub struct Verified {
+    /// The stack's sources, then the built files (a finding with no place in the manifest points
+    /// into them).
     pub sources: SourceMap,
-    pub errors: Vec<Diagnostic>,
+    pub findings: Vec<Diagnostic>,
+}
+
+impl Verified {
+    /// What the targets would refuse: `render` writes nothing while there is one.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.findings
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+
+    /// Hand the findings to the stack, with the sources they point into, so that the rules'
+    /// report (`check`, and `render`'s count) includes them.
+    pub fn merge_into(self, stack: &mut Stack) {
+        stack.sources = self.sources;
+        stack.findings.extend(self.findings);
+    }
 }
 
 pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> {
-    let mut sources = SourceMap::default();
+    let mut sources = stack.sources.clone();
     let mut found = Vec::new();
+    let mut written = Vec::new();
     for file in &plan.files {
+        // roles.sql holds verifiers and no setting a reader checks: it never enters the sources.
+        if file.kind == FileKind::RolesSql {
+            continue;
+        }
         let id = sources.add(&file.path, file.contents.clone());
         match &file.kind {
             FileKind::PgbouncerIni => {
@@ -31,10 +57,15 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
                 let doc = pgbouncer_ini::parse(id, &cwd, &mut sources)?;
                 files::redact_ini(&mut sources, &doc);
                 let release = stack.pgbouncer.as_ref().and_then(|b| b.release());
-                found.extend(files::pgbouncer_ini::check(&doc, release, &sources).findings);
+                written.extend(locate::ini(stack, &doc));
+                found.extend(
+                    files::pgbouncer_ini::check_as(&doc, release, &sources, Author::Poolstack)
+                        .findings,
+                );
             }
             FileKind::PostgresqlConf => {
                 let doc = postgresql_conf::parse(id, &mut sources)?;
+                written.extend(locate::conf(stack, &doc));
                 found.extend(
                     files::postgresql_conf::check(&doc, stack.postgres.major(), &sources).findings,
                 );
@@ -67,11 +98,16 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
             FileKind::RolesSql => {}
         }
     }
-    Ok(Verified {
-        sources,
-        errors: found
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect(),
-    })
+    let findings = found
+        .into_iter()
+        .map(|d| locate::relocate(d, &written))
+        // Resolution already reported it (a database name PgBouncer cannot read, say).
+        .filter(|d| {
+            !stack
+                .findings
+                .iter()
+                .any(|f| f.code == d.code && f.primary == d.primary)
+        })
+        .collect();
+    Ok(Verified { sources, findings })
 }

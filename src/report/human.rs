@@ -133,6 +133,10 @@ pub fn report(r: &super::Report<'_>, color: bool) -> String {
     }
     out.push_str(&super::counts(&r.summary));
     out.push('\n');
+    for s in r.skipped {
+        out.push_str(&crate::rules::skipped::describe(s));
+        out.push('\n');
+    }
     if let Some(b) = r.budget {
         out.push_str(&format!(
             "budget: used {} of {} server connections ({} active, {} idle in the pools)\n",

@@ -9,7 +9,7 @@ use serde::Serialize;
 struct JsonReport<'a> {
     version: u32,
     diagnostics: Vec<JsonDiagnostic<'a>>,
-    summary: JsonSummary,
+    summary: JsonSummary<'a>,
 }
 
 /// `check` over stacks: the same document, with every stack's diagnostics and a `stacks` array.
@@ -17,7 +17,7 @@ struct JsonReport<'a> {
 struct JsonStacksReport<'a> {
     version: u32,
     diagnostics: Vec<JsonDiagnostic<'a>>,
-    summary: JsonSummary,
+    summary: JsonSummary<'a>,
     stacks: Vec<JsonStack<'a>>,
 }
 
@@ -56,12 +56,23 @@ struct JsonRelated<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonSummary {
+struct JsonSummary<'a> {
     errors: usize,
     warnings: usize,
     infos: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     budget: Option<JsonBudget>,
+    /// Rules the input did not let run; only where there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<JsonSkipped<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    rules: &'a [&'static str],
+    needs: &'a str,
+    enable: &'a str,
+    lower_bound: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -86,6 +97,7 @@ pub fn report(r: &Report<'_>) -> String {
                 idle: b.idle,
                 capacity: b.capacity,
             }),
+            skipped: skipped(r),
         },
     };
     finish(&doc)
@@ -107,6 +119,7 @@ pub fn stacks(s: &Stacks<'_>) -> String {
             warnings: total.warnings,
             infos: total.infos,
             budget: None,
+            skipped: s.stacks.iter().flat_map(|st| skipped(&st.report)).collect(),
         },
         stacks: s
             .stacks
@@ -124,6 +137,18 @@ pub fn stacks(s: &Stacks<'_>) -> String {
             .collect(),
     };
     finish(&doc)
+}
+
+fn skipped<'a>(r: &Report<'a>) -> Vec<JsonSkipped<'a>> {
+    r.skipped
+        .iter()
+        .map(|s| JsonSkipped {
+            rules: &s.codes,
+            needs: &s.needs,
+            enable: &s.enable,
+            lower_bound: s.lower_bound.as_deref(),
+        })
+        .collect()
 }
 
 fn finish(doc: &impl Serialize) -> String {

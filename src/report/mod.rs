@@ -25,6 +25,8 @@ pub struct Report<'a> {
     pub subject: Option<String>,
     /// `doctor` only: server connections in use against the budget.
     pub budget: Option<Budget>,
+    /// Rules the input did not let run (hand-written files without versions), for the summary.
+    pub skipped: &'a [crate::rules::skipped::Skipped],
 }
 
 /// Server connections in use right now, and the budget they are measured against (`doctor`).
@@ -51,7 +53,14 @@ impl<'a> Report<'a> {
             sources,
             subject,
             budget: None,
+            skipped: &[],
         }
+    }
+
+    /// The same report with the rules it could not run named in its summary.
+    pub fn with_skipped(mut self, skipped: &'a [crate::rules::skipped::Skipped]) -> Report<'a> {
+        self.skipped = skipped;
+        self
     }
 
     /// The same report with connection use against the budget in its summary (`doctor`).

@@ -88,7 +88,12 @@ fn human(s: &Stacks<'_>, color: bool) -> String {
             2 => "could not be read".to_string(),
             _ => counts(&st.report.summary),
         };
-        out.push_str(&format!("{}: {verdict}\n\n", st.path));
+        out.push_str(&format!("{}: {verdict}\n", st.path));
+        for skipped in st.report.skipped {
+            out.push_str(&crate::rules::skipped::describe(skipped));
+            out.push('\n');
+        }
+        out.push('\n');
     }
     out.push_str(&total(s));
     out

@@ -98,9 +98,13 @@ parameter takes (PostgreSQL units are case-sensitive: `7gb` is invalid), a value
 parameter's min/max, no unit suffix on a PgBouncer time (`30s`), 0/1 rather than `yes`/`on` for a
 PgBouncer boolean, no unrendered `${VAR}` in pgbouncer.ini or a PostgreSQL file, no inline
 `; comment` after a typed PgBouncer value (it becomes part of the value), no unquoted fractional
-size in postgresql.conf (`1.5GB`). For manifest values it also checks that a duration converts
-exactly to the target's unit: `connect_timeout = \"600ms\"` on a seconds option would become 0,
-which means wait forever.
+size in postgresql.conf (`1.5GB`), no inline comment in `listen_addr` (PgBouncer looks the whole
+text up as an address and does not start). For manifest values it also checks that a duration
+converts exactly to the target's unit: `connect_timeout = \"600ms\"` on a seconds option would become
+0, which means wait forever; and that a PgBouncer integer fits the C type PgBouncer stores it in
+(`default_pool_size = 3000000000` would silently become -1294967296): poolstack never writes a
+value PgBouncer would wrap. `check` and `render` find these by reading back the files poolstack
+builds, and report each at the manifest line it comes from (for a derived value, at its inputs).
 
 Why it matters: PgBouncer refuses to start on a value it cannot parse: `ERROR invalid value
 \"30s\" for parameter server_idle_timeout in configuration (pgbouncer.ini:11)` then `FATAL cannot
@@ -158,7 +162,8 @@ Checks for values the target accepts without complaint but reads differently fro
 author meant: an inline `;` or `#` after a string PgBouncer value (it becomes part of the value),
 quotes in a `[pgbouncer]` value (kept literally: `admin_users = \"admin\"` means the user
 `\"admin\"`), a leading `0` or `0x` that makes an integer octal or hex (`010` is 8), a PgBouncer
-integer that is negative or overflows and wraps (`99999999999` becomes 1215752191), a per-database
+integer that is negative or overflows its C type and wraps (`99999999999` becomes 1215752191; in
+a manifest that is CAT002, since poolstack never writes it), a per-database
 or per-user number that `atoi()` turns into 0 (`pool_size=abc`), and a duration below the
 parameter's resolution that rounds to 0 (`statement_timeout = '100us'` disables the timeout).
 Text inside a quoted connection-string value is not a comment.

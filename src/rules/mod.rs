@@ -11,6 +11,7 @@ pub mod lnt;
 pub mod mem;
 pub mod net;
 pub mod pre;
+pub mod skipped;
 #[cfg(test)]
 pub mod testing;
 pub mod tmo;

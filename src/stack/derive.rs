@@ -268,7 +268,12 @@ fn work_mem(stack: &Stack, catalog: &PgCatalog, inputs: &Inputs) -> Option<PgPar
     for c in &stack.clients {
         locs.extend(c.connections.loc().cloned());
     }
-    param(catalog, "work_mem", &format_kb(kb), formula, locs)
+    let mut value = format_kb(kb);
+    if let Some((capped, note)) = tune::limits::cap(catalog, "work_mem", &value) {
+        value = capped;
+        formula.push_str(&format!("; {note}"));
+    }
+    param(catalog, "work_mem", &value, formula, locs)
 }
 
 #[cfg(test)]

@@ -26,16 +26,17 @@ impl PgVersion {
 impl FromStr for PgVersion {
     type Err = String;
 
+    /// A version a user names (`tune --pg-version`): one poolstack supports, as every command.
     fn from_str(s: &str) -> Result<PgVersion, String> {
         s.trim()
             .parse::<u8>()
             .ok()
+            .filter(|m| crate::catalog::postgres::SUPPORTED_MAJORS.contains(&u32::from(*m)))
             .and_then(PgVersion::new)
             .ok_or_else(|| {
                 format!(
-                    "`{s}` is not a PostgreSQL major version PgTune tunes: use {} to {}",
-                    Self::OLDEST,
-                    Self::NEWEST
+                    "`{s}` is not a PostgreSQL major version poolstack supports: use {}",
+                    crate::catalog::postgres::supported_text()
                 )
             })
     }
@@ -353,9 +354,10 @@ mod tests {
     #[test]
     fn versions_are_10_to_18() {
         assert_eq!("16".parse::<PgVersion>().unwrap().major(), 16);
-        assert!("10".parse::<PgVersion>().is_ok());
+        assert!("13".parse::<PgVersion>().is_ok());
         assert!("18".parse::<PgVersion>().is_ok());
-        assert!("9".parse::<PgVersion>().unwrap_err().contains("10 to 18"));
+        assert!("12".parse::<PgVersion>().unwrap_err().contains("13 to 18"));
+        assert!("9".parse::<PgVersion>().unwrap_err().contains("13 to 18"));
         assert!("19".parse::<PgVersion>().is_err());
         assert!("16.2".parse::<PgVersion>().is_err());
     }

@@ -4,6 +4,7 @@
 
 pub mod detect;
 mod inputs;
+pub mod limits;
 mod memory;
 mod planner;
 mod wal;
@@ -195,6 +196,7 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
         s.push("wal_level", wal_level);
         s.push("max_wal_senders", max_wal_senders);
     }
+    limits::fit(&mut s.0, u32::from(version.major()));
     Recommendation {
         settings: s.0,
         warnings,

@@ -196,9 +196,11 @@ impl Postgres {
             .open(data.join("postgresql.conf"))
             .expect("conf");
         use std::io::Write;
+        // The harness's own lines come after the fragments: it picks where the server listens
+        // (a rendered fragment may name the manifest's port).
         writeln!(
             conf,
-            "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\nfsync = off\ninclude_dir = 'conf.d'",
+            "include_dir = 'conf.d'\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\nfsync = off",
             socket_dir.display()
         )
         .expect("write conf");

@@ -153,7 +153,7 @@ pub fn start(spec: &Spec<'_>) -> Option<Running> {
     let manifest_path = dir.join("stack.toml");
     std::fs::write(&manifest_path, manifest(spec, pg_port, pgb_port, &dir)).unwrap();
     render(&manifest_path);
-    // The test harness picks PostgreSQL's port itself; the rendered fragment sets no port.
+    // The test harness picks PostgreSQL's port itself (its line wins over the fragment's).
     let fragment = dir.join("postgres/conf.d/50-poolstack.conf");
     let mut pg = Postgres::start(&bins, base.path(), spec.hba, Some(&fragment));
     assert_ne!(pg.port, 0);

@@ -11,6 +11,7 @@ use std::path::Path;
 
 /// First-class `[postgres]` keys; every other parameter goes to `[postgres.settings]`.
 const PG_FIRST_CLASS: &[&str] = &[
+    "port",
     "max_connections",
     "superuser_reserved_connections",
     "password_encryption",
@@ -43,13 +44,10 @@ pub fn draft(
     st.set("name", name);
     tables.push(st);
 
-    let (pg, pg_settings) = postgres(stack);
-    let pg_port = stack
-        .postgres
-        .port
-        .origin
-        .is_explicit()
-        .then_some(stack.postgres.port.value);
+    let (pg, pg_settings, pg_port) = postgres(stack);
+    if let Some(note) = several_servers(stack) {
+        notes.push(note);
+    }
     tables.push(pg);
     if !pg_settings.is_empty() {
         tables.push(pg_settings);
@@ -105,9 +103,12 @@ pub fn draft(
     }
     if !stack.postgres.described {
         header.push(String::new());
-        header.push(
-            "No postgresql.conf was imported: [postgres] holds only the version.".to_string(),
-        );
+        header.push(if stack.postgres.params.is_empty() {
+            "No postgresql.conf was imported: [postgres] holds only the version.".to_string()
+        } else {
+            "No whole postgresql.conf was imported: [postgres] holds only what the files set."
+                .to_string()
+        });
     }
     if !notes.is_empty() {
         header.push(String::new());
@@ -125,41 +126,77 @@ pub fn draft(
     }
 }
 
-/// `[postgres]` and `[postgres.settings]`.
-fn postgres(stack: &Stack) -> (Table, Table) {
+/// The `[databases]` entries reach more than one PostgreSQL (host and port): `[postgres]`
+/// describes one server, so NET001 will point at the entries that reach another.
+fn several_servers(stack: &Stack) -> Option<String> {
+    let mut targets: Vec<String> = Vec::new();
+    for db in &stack.databases {
+        let host = if db.host.value.is_empty() {
+            "the unix socket"
+        } else {
+            db.host.value.as_str()
+        };
+        let t = format!("{host} port {}", db.port.value);
+        if !targets.contains(&t) {
+            targets.push(t);
+        }
+    }
+    (targets.len() > 1).then(|| {
+        format!(
+            "[databases] entries reach more than one PostgreSQL ({}): the manifest's [postgres] describes one server, so NET001 points at the entries that reach another",
+            targets.join(", ")
+        )
+    })
+}
+
+/// `[postgres]` and `[postgres.settings]`, and the port `[postgres]` says (the `[databases]`
+/// entries on it need not repeat it).
+fn postgres(stack: &Stack) -> (Table, Table, Option<u16>) {
     let pg = &stack.postgres;
     let major = pg.major().unwrap_or_default();
     let mut t = Table::new("postgres");
     t.set("version", i64::from(major));
     // How PgBouncer and direct clients reach the server: where the files say they do.
-    if let Some(host) = app_target(stack, false)
-        .map(|(host, _)| host)
-        .or_else(|| database_host(stack))
-    {
+    // Host and port together, from the same place: a host without its port would point the
+    // manifest's [databases] entries elsewhere (NET001).
+    let target = app_target(stack, false)
+        .map(|(host, port)| (host, Some(port)))
+        .or_else(|| database_target(stack));
+    let mut port = None;
+    if let Some((host, p)) = target {
         t.set("host", host);
+        port = p;
     }
     if pg.port.origin.is_explicit() {
-        // Where clients reach it; the server's own `port` is rendered from [postgres.settings].
-        t.set("port", i64::from(pg.port.value));
+        // The server's own setting wins: where it listens.
+        port = Some(pg.port.value);
     }
-    if pg.described {
-        // Unset, the manifest derives max_connections from the pools: pin the server's value.
+    if let Some(p) = port {
+        // Where PgBouncer and clients reach it, and (rendered into the fragment) where it listens.
+        t.set("port", i64::from(p));
+    }
+    // Whatever the files are called (pg.conf, a fragment, an initdb config whose include_dir
+    // sets them), a first-class value they set goes to its [postgres] key: [postgres.settings]
+    // may not hold it, and dropping it would let the server fall back to its default.
+    if pg.described || pg.max_connections.origin.is_explicit() {
+        // Unset in a whole configuration, the manifest would derive max_connections from the
+        // pools: pin the server's value.
         t.set("max_connections", i64::from(pg.max_connections.value));
-        if pg.superuser_reserved_connections.origin.is_explicit() {
-            t.set(
-                "superuser_reserved_connections",
-                i64::from(pg.superuser_reserved_connections.value),
-            );
-        }
-        if pg.password_encryption.origin.is_explicit() {
-            t.set(
-                "password_encryption",
-                match pg.password_encryption.value {
-                    PasswordEncryption::Md5 => "md5",
-                    PasswordEncryption::ScramSha256 => "scram-sha-256",
-                },
-            );
-        }
+    }
+    if pg.superuser_reserved_connections.origin.is_explicit() {
+        t.set(
+            "superuser_reserved_connections",
+            i64::from(pg.superuser_reserved_connections.value),
+        );
+    }
+    if pg.password_encryption.origin.is_explicit() {
+        t.set(
+            "password_encryption",
+            match pg.password_encryption.value {
+                PasswordEncryption::Md5 => "md5",
+                PasswordEncryption::ScramSha256 => "scram-sha-256",
+            },
+        );
     }
     let mut settings = Table::new("postgres.settings");
     for p in pg.params.iter().filter(|p| p.origin.is_explicit()) {
@@ -171,7 +208,7 @@ fn postgres(stack: &Stack) -> (Table, Table) {
         }
         settings.set_dotted(&p.name, values::postgres(major, &p.name, &p.conf_text));
     }
-    (t, settings)
+    (t, settings, port)
 }
 
 /// Where the apps' DATABASE_URLs point, when every app going through PgBouncer
@@ -186,11 +223,17 @@ fn app_target(stack: &Stack, via_pgbouncer: bool) -> Option<(String, u16)> {
     targets.all(|t| t == first).then_some(first)
 }
 
-/// The host every `[databases]` entry names, when they agree.
-fn database_host(stack: &Stack) -> Option<String> {
+/// The host every `[databases]` entry names, when they agree, with the port when they agree on
+/// that too.
+fn database_target(stack: &Stack) -> Option<(String, Option<u16>)> {
     let mut hosts = stack.databases.iter().map(|d| &d.host.value);
     let first = hosts.next().filter(|h| !h.is_empty())?;
-    hosts.all(|h| h == first).then(|| first.clone())
+    if !hosts.all(|h| h == first) {
+        return None;
+    }
+    let mut ports = stack.databases.iter().map(|d| d.port.value);
+    let port = ports.next()?;
+    Some((first.clone(), ports.all(|p| p == port).then_some(port)))
 }
 
 /// `[[apps]]` from the .env files; `users` says which variable each user's password is read from.
@@ -280,9 +323,13 @@ fn app_table(
 ) -> Option<Table> {
     let env_path = app.env_file.value.as_path();
     let shown = crate::source::display_path(env_path);
-    if !app.url.database.origin.is_explicit() {
+    // Without DATABASE_URL, the database and user come from the other files when they name
+    // exactly one of each (stack::files); the pool settings are imported either way.
+    if !app.url.database.origin.is_explicit()
+        && (app.url.database.value.is_empty() || app.user.value.is_empty())
+    {
         notes.push(format!(
-            "{shown}: no DATABASE_URL, so no app (the manifest's [[apps]] needs a database and a user)"
+            "{shown}: no DATABASE_URL, and the other files name more than one database or user (or none), so no app: the manifest's [[apps]] needs a database and a user"
         ));
         return None;
     }
@@ -448,7 +495,10 @@ mod tests {
         assert_eq!(pg["port"].as_integer(), Some(5433));
         let s = &pg["settings"];
         assert_eq!(s["shared_buffers"].as_str(), Some("1GB"));
-        assert_eq!(s["port"].as_integer(), Some(5433));
+        assert!(
+            s.get("port").is_none(),
+            "a first-class value is written once"
+        );
         assert_eq!(s["fsync"].as_bool(), Some(false));
         // The autodb entry: the unix socket, no dbname (the client's).
         let db = &m["databases"][0];

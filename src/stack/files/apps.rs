@@ -78,10 +78,7 @@ pub fn app(
         };
     let driver = match &url {
         Some((e, Some(u))) => Setting::new(u.driver, here(e)),
-        _ => Setting::new(
-            Driver::Psycopg2,
-            Origin::Default("no DATABASE_URL: SQLAlchemy's default driver for postgresql://"),
-        ),
+        _ => driver_without_url(env),
     };
     let pool_size = match int("DB_POOL_SIZE", &mut bad) {
         Some((n, e)) => Setting::new(n.max(0) as u32, here(e)),
@@ -224,6 +221,35 @@ pub fn app(
             password_in_file: holds_password,
         },
     })
+}
+
+/// The driver of an app whose `.env` has no DATABASE_URL: the seed's `api/config.py` builds the
+/// URL from its own settings as `postgresql+psycopg://…`, and a driver-specific variable says
+/// which driver reads the file (DB_PREPARE_THRESHOLD is psycopg's, DB_STATEMENT_CACHE_SIZE
+/// asyncpg's).
+fn driver_without_url(env: &EnvFile) -> Setting<Driver> {
+    let derived = |driver: Driver, e: &EnvEntry, why: &str| {
+        Setting::new(
+            driver,
+            Origin::Derived {
+                formula: format!("no DATABASE_URL: {} is {why}", e.key),
+                inputs: vec![e.key_loc.clone()],
+            },
+        )
+    };
+    match (
+        env.get("DB_PREPARE_THRESHOLD"),
+        env.get("DB_STATEMENT_CACHE_SIZE"),
+    ) {
+        (Some(e), _) => derived(Driver::Psycopg, e, "psycopg's setting"),
+        (None, Some(e)) => derived(Driver::Asyncpg, e, "asyncpg's setting"),
+        (None, None) => Setting::new(
+            Driver::Psycopg,
+            Origin::Default(
+                "no DATABASE_URL: the seed's api/config.py builds a postgresql+psycopg:// URL",
+            ),
+        ),
+    }
 }
 
 /// `.env` → `app`, `api.env` → `api`, `.env.production` → `production`.

@@ -7,7 +7,7 @@
 //! rules, and a key that only some versions accept is an info finding that says which.
 
 use crate::catalog::pgbouncer::{
-    self, PgbName, PgbOption, PgbValue, PgbValueError, PgbVersion, Section,
+    self, PgbName, PgbOption, PgbTrap, PgbValue, PgbValueError, PgbVersion, Section,
 };
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::pgbouncer_ini::{ConnstrErrorKind, IniDocument, IniEntry, parse_connstr};
@@ -80,8 +80,27 @@ impl IniSettings {
 
 /// Check every entry of `doc` against `version` (`None`: no version declared).
 pub fn check(doc: &IniDocument, version: Option<PgbVersion>, sources: &SourceMap) -> IniSettings {
+    check_as(doc, version, sources, Author::Hand)
+}
+
+/// Who wrote the file: the same reading, but a value PgBouncer would wrap is a trap a person may
+/// have fallen into (CAT005) and a value poolstack must never write (CAT002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    Hand,
+    Poolstack,
+}
+
+/// [`check`], for a file written by `author`.
+pub fn check_as(
+    doc: &IniDocument,
+    version: Option<PgbVersion>,
+    sources: &SourceMap,
+    author: Author,
+) -> IniSettings {
     let mut cx = Checker {
         version,
+        author,
         findings: doc.findings.clone(),
     };
     let skipped = cx.sections(doc);
@@ -170,6 +189,7 @@ impl<T> Named<T> {
 
 struct Checker {
     version: Option<PgbVersion>,
+    author: Author,
     findings: Vec<Diagnostic>,
 }
 
@@ -487,6 +507,10 @@ impl Checker {
             }
             Ok(value) => {
                 for trap in &value.traps {
+                    if let Some(d) = self.fatal_trap(opt, raw, *trap, loc) {
+                        self.push(d);
+                        continue;
+                    }
                     let (msg, help) = trap_text(opt.name, raw, *trap, in_connstr);
                     self.push(
                         Diagnostic::new("CAT005", Severity::Warning, msg)
@@ -496,6 +520,43 @@ impl Checker {
                 }
                 Some(value)
             }
+        }
+    }
+
+    /// A trap that is an error after all: a wrapped integer in a file poolstack writes (it never
+    /// writes a value PgBouncer would wrap), and an inline comment in `listen_addr` (PgBouncer
+    /// passes the text to getaddrinfo and fails to start).
+    fn fatal_trap(
+        &self,
+        opt: &PgbOption,
+        raw: &str,
+        trap: PgbTrap,
+        loc: &Loc,
+    ) -> Option<Diagnostic> {
+        let v = self.target();
+        match trap {
+            PgbTrap::Overflow { wrapped_to } if self.author == Author::Poolstack => {
+                let (lo, hi) = pgbouncer::c_range(opt);
+                Some(
+                    Diagnostic::new(
+                        "CAT002",
+                        Severity::Error,
+                        format!("`{}` = {raw} is outside the range of {v}'s C type for it ({lo} .. {hi}): PgBouncer would silently store {wrapped_to}", opt.name),
+                    )
+                    .at(Some(loc.clone()))
+                    .help(format!("use a value from {lo} to {hi}")),
+                )
+            }
+            PgbTrap::InlineComment if opt.name == "listen_addr" => Some(
+                Diagnostic::new(
+                    "CAT002",
+                    Severity::Error,
+                    format!("`listen_addr` = `{raw}`: PgBouncer has no inline comments, so it looks up the whole text as an address (getaddrinfo fails) and {v} does not start"),
+                )
+                .at(Some(loc.clone()))
+                .help("move the comment to its own line starting with `;`"),
+            ),
+            _ => None,
         }
     }
 

@@ -103,7 +103,15 @@ impl Ctx<'_> {
                 .collect();
             let key_loc = self.m.key_loc(&p);
             let value_loc = self.m.loc(&p);
-            if let Some(first) = first_class.iter().find(|f| **f == name) {
+            // PostgreSQL names are case-insensitive (`Port` is `port`); PgBouncer's are not.
+            let same = |f: &str| {
+                if prefix.first() == Some(&"postgres") {
+                    f.eq_ignore_ascii_case(&name)
+                } else {
+                    f == name
+                }
+            };
+            if let Some(first) = first_class.iter().find(|f| same(f)) {
                 let msg = format!(
                     "`{name}` is a first-class key here: use {first_class_home} {first} instead of the settings table"
                 );

@@ -13,6 +13,7 @@ use crate::stack::{Origin, PgParam, Postgres, Setting, Stack};
 
 /// First-class keys that a `*.settings` table may not repeat (product.md: exit 2).
 const PG_FIRST_CLASS: &[&str] = &[
+    "port",
     "max_connections",
     "superuser_reserved_connections",
     "password_encryption",
@@ -197,6 +198,15 @@ pub(super) fn first_class_params(cx: &Ctx<'_>, stack: &mut Stack) {
         origin: pg.password_encryption.origin.clone(),
         rendered: cx.m.manifest.postgres.password_encryption.is_some(),
     });
+    // The port PgBouncer connects to is the one the server listens on.
+    front.push(PgParam {
+        name: "port".to_string(),
+        conf_text: pg.port.value.to_string(),
+        base: Some(f64::from(pg.port.value)),
+        unit: PgUnit::None,
+        origin: pg.port.origin.clone(),
+        rendered: cx.m.manifest.postgres.port.is_some(),
+    });
     let rest = std::mem::take(&mut stack.postgres.params);
     front.extend(rest);
     stack.postgres.params = front;
@@ -296,7 +306,7 @@ mod tests {
             .postgres
             .params
             .iter()
-            .take(4)
+            .take(5)
             .map(|p| (p.name.as_str(), p.rendered))
             .collect();
         assert_eq!(
@@ -305,6 +315,8 @@ mod tests {
                 ("max_connections", false),
                 ("superuser_reserved_connections", false),
                 ("password_encryption", true),
+                // Rendered only when [postgres] port is written (one port: issue 12).
+                ("port", false),
                 ("work_mem", true),
             ]
         );

@@ -95,6 +95,9 @@ pub(super) fn stack(
             apps.push(a);
         }
     }
+    for app in &mut apps {
+        target_without_url(app, &databases, &users);
+    }
     // Two `.env` files with the same name in different directories: name the apps by path.
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for app in &apps {
@@ -160,6 +163,41 @@ pub(super) fn stack(
     std::mem::forget(ini);
     std::mem::forget(read);
     stack
+}
+
+/// An app whose `.env` has no DATABASE_URL (the seed's config.py builds it) connects to the
+/// database and as the user the files name, when they name exactly one of each: the only
+/// `[databases]` entry (not the `*` fallback) and the only user (userlist.txt, or the entry's
+/// forced `user=`). Otherwise both stay unknown and the rules that need them stay silent.
+fn target_without_url(
+    app: &mut crate::stack::App,
+    databases: &[crate::stack::Database],
+    users: &[crate::stack::User],
+) {
+    if !app.url.database.value.is_empty() || !app.user.value.is_empty() {
+        return;
+    }
+    let [db] = databases else { return };
+    if db.name.value == "*" {
+        return;
+    }
+    let user = match (&db.forced_user, users) {
+        (Some(u), _) => u,
+        (None, [u]) => &u.name,
+        _ => return,
+    };
+    let derived = |what: &str, from: &Setting<String>| {
+        Setting::new(
+            from.value.clone(),
+            Origin::Derived {
+                formula: format!("no DATABASE_URL: the files' only {what}"),
+                inputs: from.loc().cloned().into_iter().collect(),
+            },
+        )
+    };
+    app.url.database = derived("[databases] entry", &db.name);
+    app.database = app.url.database.clone();
+    app.user = derived("user", user);
 }
 
 /// Where a version came from: the `poolstack:` comment that declared it, else the flag.

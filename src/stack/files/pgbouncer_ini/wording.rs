@@ -51,8 +51,8 @@ pub(super) fn trap_text(
             "use 0 or a positive number".to_string(),
         ),
         PgbTrap::Overflow { wrapped_to } => (
-            format!("{shown} does not fit in 32 bits: PgBouncer silently stores {wrapped_to}"),
-            "use a smaller number".to_string(),
+            format!("{shown} is outside the range of the C integer PgBouncer stores it in: it silently stores {wrapped_to}"),
+            "use a value within the option's C type: up to 2147483647 (4294967295 for max_packet_size)".to_string(),
         ),
         PgbTrap::AtoiZero => (
             format!("{shown} is not a number: PgBouncer's atoi() makes it 0 and starts anyway"),

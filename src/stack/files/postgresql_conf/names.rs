@@ -121,6 +121,32 @@ fn resolve_any(name: &str, at: &Loc) -> (Option<Resolved>, Option<Diagnostic>) {
         return match newest.map(|c| c.classify(name)) {
             Some(PgName::Extension) => (Some(Resolved::Extension), None),
             Some(PgName::Unknown { suggestion }) => (None, Some(unknown(name, suggestion, at))),
+            // Renamed or removed before the oldest supported major: every one refuses it.
+            Some(PgName::Removed {
+                removed_in,
+                replacement,
+            }) => {
+                let what = match replacement {
+                    Some(r) => format!("was renamed to `{r}` in PostgreSQL {removed_in}"),
+                    None => format!("was removed in PostgreSQL {removed_in}"),
+                };
+                let d = finding(
+                    "CAT004",
+                    Severity::Error,
+                    format!(
+                        "`{name}` {what}: every supported version ({}) refuses to start with it",
+                        crate::catalog::postgres::supported_text()
+                    ),
+                    at,
+                );
+                (
+                    None,
+                    Some(match replacement {
+                        Some(r) => d.help(format!("use `{r}` (check its unit and meaning)")),
+                        None => d.help("remove it"),
+                    }),
+                )
+            }
             _ => (None, Some(unknown(name, None, at))),
         };
     };
