@@ -621,6 +621,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         lint,
         findings: Vec::new(),
         userlist_file: None,
+        monitoring: super::resolve_monitoring::resolve_monitoring(m)?,
     };
     stack.postgres.max_connections = max_connections(&cx, &stack);
     first_class_params(&cx, &mut stack);
