@@ -36,7 +36,13 @@ pub enum FileKind {
     Userlist,
     PostgresqlConf,
     RolesSql,
-    Env { app: String },
+    Env {
+        app: String,
+    },
+    /// A file under `monitoring/` (`[monitoring]`).
+    Monitoring {
+        file: String,
+    },
 }
 
 impl FileKind {
@@ -52,6 +58,7 @@ impl FileKind {
             FileKind::PostgresqlConf => "PostgreSQL fragment".to_string(),
             FileKind::RolesSql => "roles.sql".to_string(),
             FileKind::Env { app } => format!(".env of app {app}"),
+            FileKind::Monitoring { file } => format!("monitoring {file}"),
         }
     }
 }
@@ -133,6 +140,24 @@ pub fn plan(
                 app: app.name.value.clone(),
             },
             contents: headed(&path, CommentStyle::Hash, body),
+            path,
+            mode: 0o644,
+        });
+    }
+
+    for f in crate::outputs::monitoring::render(stack) {
+        let path = stack
+            .outputs
+            .base
+            .join(crate::defaults::OUT_MONITORING)
+            .join(&f.name);
+        let contents = match f.header {
+            Some(style) => headed(&path, style, f.body),
+            None => f.body,
+        };
+        files.push(RenderedFile {
+            kind: FileKind::Monitoring { file: f.name },
+            contents,
             path,
             mode: 0o644,
         });

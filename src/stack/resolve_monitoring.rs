@@ -71,6 +71,16 @@ pub fn resolve_monitoring(m: &LoadedManifest) -> Result<Option<Monitoring>, Inpu
                     "write the exporter's release, e.g. \"0.12.1\"",
                 )
             })?;
+            if v < ExporterVersion(0, 4, 0) {
+                return Err(error(
+                    m,
+                    &at,
+                    format!(
+                        "exporter_version {v}: poolstack's rules need 0.4.0 or later (SHOW LISTS series)"
+                    ),
+                    "upgrade the exporter, or write the version you run if it is newer",
+                ));
+            }
             Some(Setting::new(v, origin(m, &at)))
         }
     };
