@@ -9,6 +9,7 @@ pub mod fil;
 pub mod liv;
 pub mod lnt;
 pub mod mem;
+pub mod mon;
 pub mod net;
 pub mod pre;
 #[cfg(test)]
@@ -90,6 +91,7 @@ pub fn registry() -> impl Iterator<Item = &'static Rule> {
         aut::RULES,
         net::RULES,
         fil::RULES,
+        mon::RULES,
         lnt::RULES,
         liv::RULES,
     ]

@@ -186,5 +186,8 @@ pub fn resolve_monitoring(m: &LoadedManifest) -> Result<Option<Monitoring>, Inpu
         ),
         checkout_buckets: buckets,
         pool_names,
+        loc: m
+            .key_loc(&path(&["monitoring"]))
+            .or_else(|| m.loc(&path(&["monitoring"]))),
     }))
 }

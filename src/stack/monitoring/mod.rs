@@ -24,6 +24,8 @@ pub struct Monitoring {
     pub checkout_buckets: Setting<Vec<f64>>,
     /// Each app's `pool_name` label, by app name.
     pub pool_names: BTreeMap<String, Setting<String>>,
+    /// The `[monitoring]` table itself, for findings about defaults.
+    pub loc: Option<crate::source::Loc>,
 }
 
 /// A prometheus-community exporter version (major.minor.patch).
