@@ -152,8 +152,15 @@ pub fn plan(
             .join(crate::defaults::OUT_MONITORING)
             .join(&f.name);
         let contents = match f.header {
-            Some(style) => headed(&path, style, f.body),
-            None => f.body,
+            crate::outputs::monitoring::Header::Comment(style) => headed(&path, style, f.body),
+            crate::outputs::monitoring::Header::JsonField => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                crate::outputs::monitoring::dashboard::with_header(
+                    &crate::fsutil::relative(dir, &manifest),
+                    &stack_name,
+                    &f.body,
+                )
+            }
         };
         files.push(RenderedFile {
             kind: FileKind::Monitoring { file: f.name },
