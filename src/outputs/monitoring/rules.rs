@@ -119,8 +119,15 @@ pub fn file(stack_name: &str, rules: &[Rule<'_>]) -> String {
             quoted(&format!("poolstack {stack_name} {group}"))
         ));
         for r in members {
+            // The selected labels again as rule labels (same values as the series'): rules of
+            // one name stay distinct for `promtool check rules`' duplicate lint.
+            let selected: String = super::promql::alert_labels(&r.probe, "", "")
+                .into_iter()
+                .filter(|(k, _)| k != "job" && k != "instance")
+                .map(|(k, v)| format!("          {k}: {}\n", quoted(&v)))
+                .collect();
             out.push_str(&format!(
-                "      - alert: {}\n        expr: {}\n        for: {}m\n        labels:\n          severity: {}\n        annotations:\n          summary: {}\n          description: {}\n",
+                "      - alert: {}\n        expr: {}\n        for: {}m\n        labels:\n          severity: {}\n{selected}        annotations:\n          summary: {}\n          description: {}\n",
                 r.alert.name,
                 quoted(&r.expr),
                 r.alert.for_minutes,
