@@ -1,8 +1,8 @@
 //! The rendered monitoring against a real stack: real PostgreSQL 15 + PgBouncer 1.18 (the
 //! harness), the real spreaker exporter 2.1.2 started with the config render wrote, and the
-//! rendered alert expressions evaluated by promtool on what it scraped. A small pool (3 + reserve
-//! 1) saturated by six `pg_sleep` clients makes the waiting, saturation and maxwait alerts fire;
-//! at idle nothing fires. Every metric name the rules read is in the live scrape.
+//! rendered alert expressions evaluated by promtool on what it scraped. A small pool (size 3,
+//! reserve 1) saturated by six `pg_sleep` clients makes the waiting, saturation and maxwait alerts
+//! fire; at idle nothing fires. Every metric name the rules read is in the live scrape.
 //!
 //! Needs promtool (Debian `prometheus`) and the exporter (`.ci/run` installs it in
 //! /opt/poolstack-spreaker, or set POOLSTACK_SPREAKER_EXPORTER): in CI (`CI=true`) this test
@@ -71,7 +71,7 @@ fn series(scrape: &str, job: &str) -> Vec<(String, String)> {
         };
         let ours = format!("job=\"{job}\",instance=\"live:9127\"");
         let sel = match sel.split_once('{') {
-            Some((name, rest)) if rest == "}" => format!("{name}{{{ours}}}"),
+            Some((name, "}")) => format!("{name}{{{ours}}}"),
             Some((name, rest)) => format!("{name}{{{ours},{rest}"),
             None => format!("{sel}{{{ours}}}"),
         };
