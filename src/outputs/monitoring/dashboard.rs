@@ -182,6 +182,41 @@ pub fn body(stack: &Stack, mon: &Monitoring) -> String {
         ],
         None,
     ));
+    // Time clients spent waiting for a server, per second: the stats counters, whose names
+    // depend on the exporter (and on prometheus-community's version: `_totals_` from 0.11.0).
+    let wait_rate = match ex {
+        Exporter::PrometheusCommunity if mon.legacy_stats_names() => format!(
+            "rate({}[5m])",
+            selector("pgbouncer_stats_client_wait_seconds_total", Some(job), &[])
+        ),
+        Exporter::PrometheusCommunity => format!(
+            "rate({}[5m])",
+            selector(
+                "pgbouncer_stats_totals_client_wait_seconds_total",
+                Some(job),
+                &[]
+            )
+        ),
+        Exporter::Spreaker => format!(
+            "rate({}[5m]) / 1000000",
+            selector(
+                "pgbouncer_stats_waiting_duration_microseconds_total",
+                Some(job),
+                &[]
+            )
+        ),
+        Exporter::Cnpg => format!(
+            "rate({}[5m]) / 1000000",
+            selector("cnpg_pgbouncer_stats_total_wait_time", Some(job), &[])
+        ),
+    };
+    panels.push(panel(
+        next(),
+        "PgBouncer client wait time (seconds waited per second)",
+        "s",
+        vec![(wait_rate, "{{database}} {{instance}}".into())],
+        None,
+    ));
     if seed && !stack.apps.is_empty() {
         panels.push(panel(
             next(),
@@ -246,4 +281,27 @@ pub fn with_header(manifest: &str, stack: &str, body: &str) -> String {
     );
     let note = serde_json::to_string(&note).unwrap_or_default();
     format!("{{\n  \"__poolstack\": {note},\n{rest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::formats::header::{HeaderState, inspect};
+
+    #[test]
+    fn the_json_header_field_detects_hand_edits() {
+        let body = "{\n  \"title\": \"x\",\n  \"panels\": []\n}\n";
+        let text = super::with_header("../stack.toml", "s", body);
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            parsed["__poolstack"]
+                .as_str()
+                .unwrap()
+                .contains("../stack.toml")
+        );
+        assert_eq!(inspect(&text), HeaderState::Intact);
+        assert_eq!(
+            inspect(&text.replace("\"x\"", "\"y\"")),
+            HeaderState::Edited
+        );
+    }
 }
