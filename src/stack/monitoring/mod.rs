@@ -3,6 +3,7 @@
 //! came from. Renderers spell these for an exporter; rules (MON) judge them.
 
 pub mod alerts;
+pub mod thresholds;
 
 use super::Setting;
 use crate::manifest::{AppMetrics, Exporter};
