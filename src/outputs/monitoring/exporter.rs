@@ -44,10 +44,11 @@ pub fn config(stack: &Stack, mon: &Monitoring) -> Option<(&'static str, String)>
             "pgbouncer-exporter.env",
             format!(
                 "# prometheus-community/pgbouncer_exporter: an environment file (docker --env-file,\n\
-                 # systemd EnvironmentFile=). Run: pgbouncer_exporter --web.listen-address=:{EXPORTER_PORT}\n\
+                 # systemd EnvironmentFile= with ExecStart=/usr/bin/pgbouncer_exporter $ARGS).\n\
                  # The password is not here: lib/pq reads PGPASSWORD (set it from your secret store)\n\
                  # or ~/.pgpass.\n{}\
-                 PGBOUNCER_EXPORTER_CONNECTION_STRING={pgb_dsn}?sslmode=disable\n",
+                 PGBOUNCER_EXPORTER_CONNECTION_STRING={pgb_dsn}?sslmode=disable\n\
+                 ARGS=\"--web.listen-address=:{EXPORTER_PORT} --web.telemetry-path=/metrics\"\n",
                 no_user_note(stack)
             ),
         )),
