@@ -38,6 +38,20 @@ pub const APP_CONNECT_TIMEOUT: Duration = Duration(10_000_000);
 /// asyncpg's own statement cache size, used when no transaction/statement pool sits in front.
 pub const ASYNCPG_STATEMENT_CACHE_SIZE: u32 = 100;
 
+pub const MONITORING_JOB: &str = "pgbouncer";
+/// The seed's "SQLAlchemy pool utilization > 75 %".
+pub const MONITORING_POOL_UTILIZATION: f64 = 0.75;
+pub const MONITORING_SATURATION: f64 = 0.9;
+/// The seed's "PgBouncer maxwait > 30 s".
+pub const MONITORING_MAXWAIT: Duration = Duration(30_000_000);
+/// The seed's "P99 checkout > 500 ms".
+pub const MONITORING_CHECKOUT_P99: Duration = Duration(500_000);
+/// prometheus_client's default histogram buckets (seconds).
+pub const MONITORING_CHECKOUT_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+pub const OUT_MONITORING: &str = "monitoring";
+
 pub const OUT_PGBOUNCER_INI: &str = "pgbouncer/pgbouncer.ini";
 pub const OUT_USERLIST: &str = "pgbouncer/userlist.txt";
 pub const OUT_POSTGRESQL_CONF: &str = "postgres/conf.d/50-poolstack.conf";
@@ -285,6 +299,51 @@ pub const TABLE: &[DefaultRow] = &[
         key: "outputs.roles_sql",
         default: "\"postgres/initdb.d/10-roles.sql\"",
         note: "",
+    },
+    DefaultRow {
+        key: "monitoring.exporter",
+        default: "\"prometheus-community\"",
+        note: "its current (≥ 0.11) series names; `exporter_version` selects older ones",
+    },
+    DefaultRow {
+        key: "monitoring.job",
+        default: "\"pgbouncer\"",
+        note: "rules select PgBouncer series by `job` only, so they hold for every instance",
+    },
+    DefaultRow {
+        key: "monitoring.pool_utilization",
+        default: "0.75",
+        note: "the seed's",
+    },
+    DefaultRow {
+        key: "monitoring.saturation",
+        default: "0.9",
+        note: "share of each PgBouncer limit",
+    },
+    DefaultRow {
+        key: "monitoring.maxwait",
+        default: "\"30s\"",
+        note: "the seed's",
+    },
+    DefaultRow {
+        key: "monitoring.checkout_p99",
+        default: "\"500ms\"",
+        note: "the seed's",
+    },
+    DefaultRow {
+        key: "monitoring.app_metrics",
+        default: "\"seed\"",
+        note: "the seed's `sqlalchemy_pool_*` names",
+    },
+    DefaultRow {
+        key: "monitoring.checkout_buckets",
+        default: "prometheus_client's",
+        note: "0.005 … 10 seconds",
+    },
+    DefaultRow {
+        key: "apps.metrics_pool_name",
+        default: "the app's name",
+        note: "the `pool_name` label of its pool metrics",
     },
     DefaultRow {
         key: "lint.fail_on",

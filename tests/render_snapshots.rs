@@ -87,7 +87,39 @@ fn mt5_stack_renders_the_documents_settings() {
             "pgbouncer/pgbouncer.ini",
             "postgres/conf.d/50-poolstack.conf",
             ".env",
+            "monitoring/prometheus-rules.yml",
+            "monitoring/prometheus-rules.test.yml",
+            "monitoring/pgbouncer-exporter.env",
+            "monitoring/prometheus-scrape.yml",
+            "monitoring/grafana-dashboard.json",
             "pgbouncer/userlist.txt"
+        ]
+    );
+}
+
+#[test]
+fn monitoring_with_the_spreaker_exporter_and_pool_overrides() {
+    let names = snapshot_all(
+        "monitoring-spreaker",
+        &[("web", "w"), ("reporter", "r"), ("stats", "s")],
+    );
+    assert!(names.contains(&"monitoring/pgbouncer-exporter.yml".to_string()));
+}
+
+#[test]
+fn monitoring_a_cnpg_pooler_writes_no_exporter_config() {
+    let names = snapshot_all("monitoring-cnpg", &[("ledger", "l")]);
+    let monitoring: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("monitoring/"))
+        .collect();
+    assert_eq!(
+        monitoring,
+        [
+            "monitoring/prometheus-rules.yml",
+            "monitoring/prometheus-rules.test.yml",
+            "monitoring/prometheus-scrape.yml",
+            "monitoring/grafana-dashboard.json"
         ]
     );
 }

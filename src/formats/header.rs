@@ -58,7 +58,8 @@ pub fn inspect(text: &str) -> HeaderState {
     for line in text.split_inclusive('\n').take(5) {
         let end = offset + line.len();
         if let Some(pos) = line.find(MARK) {
-            let recorded = line[pos + MARK.len()..].trim();
+            // A JSON file carries the mark inside a string: `"…sha256:HEX",`.
+            let recorded = line[pos + MARK.len()..].trim().trim_end_matches([',', '"']);
             let body = &text[end..];
             return if checksum(body) == recorded {
                 HeaderState::Intact

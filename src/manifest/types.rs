@@ -31,6 +31,9 @@ pub struct Manifest {
     pub clients: Vec<ClientEntry>,
     #[serde(default)]
     pub lint: LintTable,
+    /// Prometheus alerting rules, their promtool tests, the exporter's config and a Grafana
+    /// dashboard under `monitoring/`; absent = nothing rendered.
+    pub monitoring: Option<MonitoringTable>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -442,6 +445,8 @@ pub struct AppEntry {
     pub statement_cache_size: Option<u32>,
     pub connect_timeout: Option<Dur>,
     pub env_file: Option<String>,
+    /// The `pool_name` label this app's pool metrics carry (default: the app's name).
+    pub metrics_pool_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -563,4 +568,61 @@ impl<'de> Deserialize<'de> for Recycle {
             other => duration_from_raw(other).map(Recycle::After),
         }
     }
+}
+
+/// `[monitoring]`: which exporter's series the rendered rules use, and the alert thresholds
+/// that are policy rather than stack limits.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringTable {
+    /// The PgBouncer exporter Prometheus scrapes (default "prometheus-community").
+    pub exporter: Option<Exporter>,
+    /// prometheus-community only: the exporter's version, e.g. "0.10.2" (before 0.11.0 the
+    /// stats series are `pgbouncer_stats_*`; default: a current one).
+    pub exporter_version: Option<String>,
+    /// The Prometheus job that scrapes PgBouncer's exporter (rules select `job="<job>"`).
+    pub job: Option<String>,
+    /// App pool utilization (checked out ÷ capacity) that alerts, 0..1 (default 0.75).
+    pub pool_utilization: Option<f64>,
+    /// Share of a PgBouncer limit that alerts, 0..1 (default 0.9).
+    pub saturation: Option<f64>,
+    /// Oldest waiting client's wait that alerts (default "30s").
+    pub maxwait: Option<Dur>,
+    /// App pool checkout latency, 99th percentile, that alerts (default "500ms").
+    pub checkout_p99: Option<Dur>,
+    /// "seed": apps export the seed's `sqlalchemy_pool_*` series; "none": no app alerts.
+    pub app_metrics: Option<AppMetrics>,
+    /// Upper bounds (seconds) of the apps' checkout-duration histogram (default: prometheus_client's).
+    pub checkout_buckets: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Exporter {
+    /// prometheus-community/pgbouncer_exporter (Go, :9127).
+    #[serde(rename = "prometheus-community")]
+    PrometheusCommunity,
+    /// spreaker prometheus-pgbouncer-exporter (PyPI, Python).
+    #[serde(rename = "spreaker")]
+    Spreaker,
+    /// CloudNativePG's Pooler metrics (`cnpg_pgbouncer_*`).
+    #[serde(rename = "cnpg")]
+    Cnpg,
+}
+
+impl Exporter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exporter::PrometheusCommunity => "prometheus-community",
+            Exporter::Spreaker => "spreaker",
+            Exporter::Cnpg => "cnpg",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AppMetrics {
+    /// The seed's `sqlalchemy_pool_*` series, labelled `pool_name`.
+    Seed,
+    None,
 }

@@ -123,6 +123,10 @@ pub fn build(stack: &Stack, rendered: &RenderPlan) -> Plan {
     }
     let mut changes = Vec::new();
     for file in &rendered.files {
+        // Monitoring files change no server: Prometheus and Grafana load them (README).
+        if matches!(file.kind, FileKind::Monitoring { .. }) {
+            continue;
+        }
         let old = std::fs::read(&file.path)
             .ok()
             .map(|b| String::from_utf8_lossy(&b).into_owned());
@@ -163,6 +167,7 @@ fn settings(stack: &Stack, kind: &FileKind, path: &Path, text: &str) -> Settings
         FileKind::Userlist => read::userlist(text),
         FileKind::RolesSql => read::roles(text),
         FileKind::Env { .. } => read::env(path, text),
+        FileKind::Monitoring { .. } => Settings::default(),
     }
 }
 
@@ -171,7 +176,8 @@ fn component(kind: &FileKind) -> Component {
         FileKind::PostgresqlConf => Component::Postgres,
         FileKind::PgbouncerIni | FileKind::Userlist => Component::Pgbouncer,
         FileKind::RolesSql => Component::Roles,
-        FileKind::Env { .. } => Component::App,
+        // Not reached: `build` leaves monitoring files out of the plan.
+        FileKind::Env { .. } | FileKind::Monitoring { .. } => Component::App,
     }
 }
 
@@ -365,6 +371,9 @@ fn change(
             c.variable = Some(entry.name.clone());
             c.setting = app.clone();
             c.reason = "the app reads its environment at start".into();
+        }
+        FileKind::Monitoring { .. } => {
+            c.reason = "Prometheus reads rule files on reload (SIGHUP or /-/reload)".into();
         }
     }
     c

@@ -37,7 +37,13 @@ pub enum FileKind {
     Userlist,
     PostgresqlConf,
     RolesSql,
-    Env { app: String },
+    Env {
+        app: String,
+    },
+    /// A file under `monitoring/` (`[monitoring]`).
+    Monitoring {
+        file: String,
+    },
 }
 
 impl FileKind {
@@ -53,6 +59,7 @@ impl FileKind {
             FileKind::PostgresqlConf => "PostgreSQL fragment".to_string(),
             FileKind::RolesSql => "roles.sql".to_string(),
             FileKind::Env { app } => format!(".env of app {app}"),
+            FileKind::Monitoring { file } => format!("monitoring {file}"),
         }
     }
 }
@@ -134,6 +141,31 @@ pub fn plan(
                 app: app.name.value.clone(),
             },
             contents: headed(&path, CommentStyle::Hash, body),
+            path,
+            mode: 0o644,
+        });
+    }
+
+    for f in crate::outputs::monitoring::render(stack) {
+        let path = stack
+            .outputs
+            .base
+            .join(crate::defaults::OUT_MONITORING)
+            .join(&f.name);
+        let contents = match f.header {
+            crate::outputs::monitoring::Header::Comment(style) => headed(&path, style, f.body),
+            crate::outputs::monitoring::Header::JsonField => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                crate::outputs::monitoring::dashboard::with_header(
+                    &crate::fsutil::relative(dir, &manifest),
+                    &stack_name,
+                    &f.body,
+                )
+            }
+        };
+        files.push(RenderedFile {
+            kind: FileKind::Monitoring { file: f.name },
+            contents,
             path,
             mode: 0o644,
         });

@@ -9,6 +9,7 @@ pub mod fil;
 pub mod liv;
 pub mod lnt;
 pub mod mem;
+pub mod mon;
 pub mod net;
 pub mod pre;
 pub mod skipped;
@@ -91,6 +92,7 @@ pub fn registry() -> impl Iterator<Item = &'static Rule> {
         aut::RULES,
         net::RULES,
         fil::RULES,
+        mon::RULES,
         lnt::RULES,
         liv::RULES,
     ]

@@ -5,6 +5,7 @@ pub mod budget;
 pub mod derive;
 pub mod files;
 pub mod handwritten;
+pub mod monitoring;
 pub mod resolve;
 pub mod settings;
 
@@ -453,6 +454,8 @@ pub struct Stack {
     pub userlist_file: Option<handwritten::HandUserlist>,
     /// What the input describes at all: rules that need the rest stay silent rather than guess.
     pub coverage: Coverage,
+    /// `[monitoring]`; `None` when absent (and for hand-written files).
+    pub monitoring: Option<monitoring::Monitoring>,
 }
 
 /// Parts of a stack its input may leave out (hand-written files); a manifest covers all.

@@ -317,6 +317,7 @@ const APP_KEYS: &[&str] = &[
     "statement_cache_size",
     "connect_timeout",
     "env_file",
+    "metrics_pool_name",
 ];
 
 pub(super) fn app(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
@@ -384,6 +385,7 @@ pub(super) fn app(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
             a.env_file.value.display().to_string(),
             a.env_file.origin.clone(),
         ),
+        "metrics_pool_name" => super::monitoring::pool_name(cx, n, &entry),
         _ => return Err(no_key("apps", &entry, key, APP_KEYS)),
     })
 }

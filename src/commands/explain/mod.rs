@@ -5,6 +5,7 @@
 
 mod entries;
 mod keys;
+mod monitoring;
 
 use crate::catalog::pgbouncer::{self as pgbcat, Section};
 use crate::catalog::postgres::PgCatalog;

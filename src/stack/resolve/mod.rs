@@ -8,6 +8,7 @@ mod apps;
 mod clients;
 mod databases;
 mod lint;
+mod monitoring;
 mod outputs;
 mod pgbouncer;
 mod postgres;
@@ -190,6 +191,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         lint,
         findings: Vec::new(),
         userlist_file: None,
+        monitoring: monitoring::resolve_monitoring(m)?,
     };
     stack.postgres.max_connections = postgres::max_connections(&cx, &stack);
     postgres::first_class_params(&cx, &mut stack);

@@ -157,6 +157,7 @@ pub(super) fn stack(
         findings,
         userlist_file,
         coverage,
+        monitoring: None,
     };
     // What was read only to build the stack goes when the process ends: freeing 5,000
     // [databases] entries one by one would cost more than the checks on them.
