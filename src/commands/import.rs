@@ -61,11 +61,14 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     let draft = draft::draft(&stack, ini.as_ref(), &name, &shown, &dir, notes);
     let text = draft.document.to_toml();
     reads_back(&args.output, &text)?;
-    crate::fsutil::write_all(&[crate::fsutil::PendingFile {
-        path: &args.output,
-        contents: text.as_bytes(),
-        mode: 0o644,
-    }])
+    crate::fsutil::write_all(
+        &[crate::fsutil::PendingFile {
+            path: &args.output,
+            contents: text.as_bytes(),
+            secret: false,
+        }],
+        crate::fsutil::Links::Follow,
+    )
     .map_err(|e| InputError::new(format!("cannot write the manifest: {e}")))?;
 
     for note in &draft.not_imported {

@@ -6,7 +6,7 @@ use crate::cli::RenderArgs;
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::header::{self, HeaderState};
 use crate::formats::userlist::Userlist;
-use crate::fsutil::{self, PendingFile};
+use crate::fsutil::{self, Action, Links, PendingFile, WriteError};
 use crate::outcome::Outcome;
 use crate::render::existing::secret_types;
 use crate::render::{self, Existing, ExpectedSecrets, FileKind, RenderPlan, RenderedFile};
@@ -235,6 +235,20 @@ fn write(
     force: bool,
     io: &mut Io<'_>,
 ) -> Result<Outcome, InputError> {
+    let pending: Vec<PendingFile<'_>> = plan
+        .files
+        .iter()
+        .map(|f| PendingFile {
+            path: &f.path,
+            contents: f.contents.as_bytes(),
+            secret: f.kind.is_secret(),
+        })
+        .collect();
+    let links = Links::StayInside(&stack.outputs.base);
+    // Targets render never writes (through a symlink out of the output directory): not even with --force.
+    if let Err(e) = fsutil::write::check_all(&pending, links) {
+        return write_failed(e, io);
+    }
     let mut refusals = Vec::new();
     for file in &plan.files {
         refusals.extend(refusal(stack, file));
@@ -249,26 +263,21 @@ fn write(
         );
         return Ok(Outcome::Refused);
     }
-    let pending: Vec<PendingFile<'_>> = plan
-        .files
-        .iter()
-        .map(|f| PendingFile {
-            path: &f.path,
-            contents: f.contents.as_bytes(),
-            mode: f.mode,
-        })
-        .collect();
-    fsutil::write_all(&pending).map_err(|e| {
-        InputError::new(format!("cannot write the rendered files: {e}"))
-            .with_help("nothing was replaced; fix the path or permissions and run again")
-    })?;
-    for f in &plan.files {
-        let _ = writeln!(
-            io.out,
-            "wrote {}{}",
-            display_path(&f.path),
-            if f.mode == 0o600 { " (mode 0600)" } else { "" }
-        );
+    let written = match fsutil::write_all(&pending, links) {
+        Ok(w) => w,
+        Err(e) => return write_failed(e, io),
+    };
+    for w in &written {
+        let shown = display_path(&w.path);
+        let line = match w.action {
+            Action::Created => format!("wrote {shown} (new, mode {:04o})", w.mode),
+            Action::Replaced => format!("wrote {shown}"),
+            Action::Unchanged => format!("unchanged {shown}"),
+        };
+        let _ = writeln!(io.out, "{line}");
+        for note in &w.notes {
+            let _ = writeln!(io.out, "  note: {note}");
+        }
     }
     // Findings never change render's exit code; they are counted here and shown by `check`.
     let files = super::check::facts::gather(stack, plan);
@@ -287,6 +296,21 @@ fn write(
         );
     }
     Ok(Outcome::Success)
+}
+
+/// A target that cannot or must not be written: nothing was (exit 1 for a refusal, 2 otherwise).
+fn write_failed(e: WriteError, io: &mut Io<'_>) -> Result<Outcome, InputError> {
+    match e {
+        WriteError::Refused(m) => {
+            let _ = writeln!(io.err, "poolstack: {m}");
+            let _ = writeln!(io.err, "poolstack: refusing to render; nothing was written");
+            Ok(Outcome::Refused)
+        }
+        WriteError::Failed(m) => Err(InputError::new(format!(
+            "cannot write the rendered files: {m}"
+        ))
+        .with_help("nothing was written; fix the path or permissions and run again")),
+    }
 }
 
 /// Why writing `file` would lose something, if it would.

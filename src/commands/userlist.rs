@@ -7,7 +7,7 @@ use crate::auth::{self, SecretKind};
 use crate::cli::{HashArg, UserlistArgs};
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::userlist::{self, BrokenReason, Userlist};
-use crate::fsutil::{self, PendingFile};
+use crate::fsutil::{self, Action, Links, PendingFile};
 use crate::outcome::Outcome;
 use crate::report::human;
 use crate::secrets::{Need, Password, Secrets};
@@ -15,6 +15,9 @@ use crate::source::{Loc, SourceMap};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
+
+/// The largest userlist read (PgBouncer's own limit per line is 2 KiB; 10,000 users fit in 25 MiB).
+const USERLIST_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// One user to write: name, password, and the secret type wanted.
 struct Wanted {
@@ -30,7 +33,7 @@ pub fn run(
     color: bool,
 ) -> Result<Outcome, InputError> {
     let wanted = wanted_users(args)?;
-    let existing_bytes = match std::fs::read(&args.output) {
+    let existing_bytes = match crate::fsutil::read_bounded(&args.output, USERLIST_LIMIT) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
@@ -44,7 +47,8 @@ pub fn run(
         .as_deref()
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default();
-    let existing = Userlist::parse(&existing_text);
+    let existing_bytes = existing_bytes.unwrap_or_default();
+    let existing = Userlist::parse_bytes(&existing_bytes);
 
     // Lines PgBouncer would misread: report them, change nothing.
     let problems = misread_lines(&args.output, &existing_text, &existing);
@@ -67,12 +71,15 @@ pub fn run(
     }
 
     let secrets = compute_secrets(&wanted, &existing)?;
-    let (text, report) = merge(&existing_text, &existing, &wanted, &secrets);
-    fsutil::write_all(&[PendingFile {
-        path: &args.output,
-        contents: text.as_bytes(),
-        mode: 0o600,
-    }])
+    let (text, report) = merge(&existing_bytes, &existing, &wanted, &secrets);
+    let written = fsutil::write_all(
+        &[PendingFile {
+            path: &args.output,
+            contents: &text,
+            secret: true,
+        }],
+        Links::Follow,
+    )
     .map_err(|e| {
         InputError::new(format!("cannot write {}: {e}", args.output.display()))
             .with_help("nothing was changed")
@@ -81,14 +88,29 @@ pub fn run(
         let _ = writeln!(out, "{line}");
     }
     let count = |w: &str| report.iter().filter(|l| l.starts_with(w)).count();
+    let (state, mode, notes) = match written.first() {
+        Some(w) => (
+            match w.action {
+                Action::Created => "created",
+                Action::Replaced => "updated",
+                Action::Unchanged => "unchanged",
+            },
+            w.mode,
+            w.notes.as_slice(),
+        ),
+        None => ("unchanged", 0o600, &[][..]),
+    };
     let _ = writeln!(
         out,
-        "poolstack: {} (mode 0600): {} added, {} updated, {} kept",
+        "poolstack: {} ({state}, mode {mode:04o}): {} added, {} updated, {} kept",
         args.output.display(),
         count("added"),
         count("updated"),
         count("kept")
     );
+    for note in notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
     Ok(Outcome::Success)
 }
 
@@ -194,13 +216,14 @@ fn compute_secrets(wanted: &[Wanted], existing: &Userlist) -> Result<Vec<String>
     Ok(out)
 }
 
-/// The new file text, and a line per user: added / updated / kept.
+/// The new file, and a line per user: added / updated / kept. Lines it does not change are copied
+/// byte for byte, whatever their encoding.
 fn merge(
-    text: &str,
+    bytes: &[u8],
     existing: &Userlist,
     wanted: &[Wanted],
     secrets: &[String],
-) -> (String, Vec<String>) {
+) -> (Vec<u8>, Vec<String>) {
     let wanted_index: HashMap<&str, usize> = wanted
         .iter()
         .enumerate()
@@ -215,18 +238,20 @@ fn merge(
     }
     let present: HashSet<&str> = existing.entries.iter().map(|e| e.user.as_str()).collect();
     let mut report = Vec::new();
-    let mut out = String::with_capacity(text.len() + wanted.len() * 48);
-    for (n, line) in text.split_inclusive('\n').enumerate() {
+    let mut out = Vec::with_capacity(bytes.len() + wanted.len() * 48);
+    for (n, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
         match replace.get(&(n + 1)) {
             Some(&(i, old)) if old == secrets[i] => {
-                out.push_str(line);
-                if !line.ends_with('\n') {
-                    out.push('\n');
+                out.extend_from_slice(line);
+                if !line.ends_with(b"\n") {
+                    out.push(b'\n');
                 }
                 report.push(format!("kept {}", wanted[i].user));
             }
             Some(&(i, _)) => {
-                out.push_str(&userlist::format_entry(&wanted[i].user, &secrets[i]));
+                out.extend_from_slice(
+                    userlist::format_entry(&wanted[i].user, &secrets[i]).as_bytes(),
+                );
                 report.push(format!(
                     "updated {} ({})",
                     wanted[i].user,
@@ -234,16 +259,16 @@ fn merge(
                 ));
             }
             None => {
-                out.push_str(line);
-                if !line.ends_with('\n') {
-                    out.push('\n');
+                out.extend_from_slice(line);
+                if !line.ends_with(b"\n") {
+                    out.push(b'\n');
                 }
             }
         }
     }
     for (i, w) in wanted.iter().enumerate() {
         if !present.contains(w.user.as_str()) {
-            out.push_str(&userlist::format_entry(&w.user, &secrets[i]));
+            out.extend_from_slice(userlist::format_entry(&w.user, &secrets[i]).as_bytes());
             report.push(format!("added {} ({})", w.user, w.kind.as_str()));
         }
     }

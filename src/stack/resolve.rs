@@ -163,6 +163,25 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
 
     let name = Setting::new(man.stack.name.clone(), cx.origin(&["stack", "name"]));
     let outputs = outputs(&cx, out_dir);
+    for (key, value) in [
+        ("pgbouncer_ini", &man.outputs.pgbouncer_ini),
+        ("userlist", &man.outputs.userlist),
+        ("postgresql_conf", &man.outputs.postgresql_conf),
+        ("roles_sql", &man.outputs.roles_sql),
+    ] {
+        if let Some(problem) = value
+            .as_deref()
+            .and_then(|v| crate::fsutil::output_path_problem(Path::new(v)))
+        {
+            return Err(cx
+                .input_error(
+                    &["outputs", key],
+                    false,
+                    format!("[outputs] {key} must be a path inside the output directory: {problem}"),
+                )
+                .with_help("give a path relative to the output directory (the manifest's, or --out), e.g. \"pgbouncer/pgbouncer.ini\""));
+        }
+    }
 
     // ---- PostgreSQL basics
     let pg = &man.postgres;
@@ -975,6 +994,29 @@ fn apps(
                 Origin::Default("\".env\" for the only app"),
             ),
         };
+        if let Some(problem) = crate::fsutil::output_path_problem(&env_file.value) {
+            let (msg, key) = if a.env_file.is_some() {
+                (
+                    format!(
+                        "app `{}`: env_file must be a path inside the output directory: {problem}",
+                        a.name
+                    ),
+                    "env_file",
+                )
+            } else {
+                (
+                    format!(
+                        "app `{}`: its name makes the env file name {}, which would not stay inside the output directory: {problem}",
+                        a.name.escape_debug(),
+                        env_file.value.display()
+                    ),
+                    "name",
+                )
+            };
+            return Err(cx
+                .input_error(&["apps", &i, key], false, msg)
+                .with_help("name the app with letters, digits, `_` and `-` only, or give it an `env_file` inside the output directory"));
+        }
         if let Some(other) = out.iter().find(|o| o.env_file.value == env_file.value) {
             let msg = format!(
                 "apps `{}` and `{}` would share the env file {}",

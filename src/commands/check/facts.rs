@@ -145,10 +145,10 @@ mod tests {
             .map(|f| crate::fsutil::PendingFile {
                 path: &f.path,
                 contents: f.contents.as_bytes(),
-                mode: f.mode,
+                secret: f.kind.is_secret(),
             })
             .collect();
-        crate::fsutil::write_all(&pending).unwrap();
+        crate::fsutil::write_all(&pending, crate::fsutil::Links::StayInside(dir)).unwrap();
     }
 
     fn by_role(facts: &[FileFact], role: FileRole) -> &FileFact {
