@@ -105,7 +105,7 @@ impl Secrets {
                 },
                 PasswordSource::File { file } => {
                     let path = base.join(file);
-                    match std::fs::read(&path) {
+                    match crate::fsutil::read_bounded(&path, PASSWORD_FILE_LIMIT) {
                         Ok(bytes) => match String::from_utf8(bytes) {
                             Ok(mut s) => {
                                 // A password file ends with one newline, which is not part of the password.
@@ -164,3 +164,7 @@ impl Secrets {
         Ok(out)
     }
 }
+
+/// The largest password file read (PgBouncer takes passwords up to 2,048 bytes; a device such
+/// as /dev/zero would otherwise be read until memory runs out).
+const PASSWORD_FILE_LIMIT: u64 = 1024 * 1024;

@@ -66,7 +66,12 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     if args.check {
         return Ok(check(&plan, &secrets, io));
     }
-    write(&stack, &plan, args.force, io)
+    write(&stack, &plan, &existing, args.force, io)
+}
+
+/// A file render writes, as it is on disk now (bounded: a device in its place is not read).
+fn read_output(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    fsutil::read_bounded(path, crate::formats::text::MAX_FILE_BYTES)
 }
 
 fn plural(n: usize) -> &'static str {
@@ -78,7 +83,7 @@ fn check(plan: &RenderPlan, secrets: &Secrets, io: &mut Io<'_>) -> Outcome {
     let mut drift = 0usize;
     for file in &plan.files {
         let shown = display_path(&file.path);
-        let on_disk = std::fs::read(&file.path).ok();
+        let on_disk = read_output(&file.path).ok();
         match on_disk {
             None => {
                 drift += 1;
@@ -187,7 +192,7 @@ fn check_unbuilt(e: &ExpectedSecrets, io: &mut Io<'_>) -> usize {
             continue;
         };
         let shown = display_path(path);
-        let Ok(bytes) = std::fs::read(path) else {
+        let Ok(bytes) = read_output(path) else {
             drift += 1;
             let _ = writeln!(io.out, "{shown}: missing (render would create it)");
             continue;
@@ -232,6 +237,7 @@ fn check_unbuilt(e: &ExpectedSecrets, io: &mut Io<'_>) -> usize {
 fn write(
     stack: &Stack,
     plan: &RenderPlan,
+    existing: &Existing,
     force: bool,
     io: &mut Io<'_>,
 ) -> Result<Outcome, InputError> {
@@ -267,6 +273,20 @@ fn write(
         Ok(w) => w,
         Err(e) => return write_failed(e, io),
     };
+    if plan.files.iter().any(|f| f.kind == FileKind::Userlist) {
+        for u in &stack.users {
+            if let Some(n) = existing
+                .userlist_secret(&u.name.value)
+                .and_then(auth::unverifiable_iterations)
+            {
+                let _ = writeln!(
+                    io.out,
+                    "{}",
+                    super::userlist::unverified_note(&u.name.value, n)
+                );
+            }
+        }
+    }
     for w in &written {
         let shown = display_path(&w.path);
         let line = match w.action {
@@ -316,7 +336,7 @@ fn write_failed(e: WriteError, io: &mut Io<'_>) -> Result<Outcome, InputError> {
 /// Why writing `file` would lose something, if it would.
 fn refusal(stack: &Stack, file: &RenderedFile) -> Vec<String> {
     let shown = display_path(&file.path);
-    let Ok(bytes) = std::fs::read(&file.path) else {
+    let Ok(bytes) = read_output(&file.path) else {
         return Vec::new();
     };
     if bytes == file.contents.as_bytes() {

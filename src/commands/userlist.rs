@@ -87,6 +87,14 @@ pub fn run(
     for line in &report {
         let _ = writeln!(out, "{line}");
     }
+    for w in &wanted {
+        if let Some(n) = existing
+            .get(&w.user)
+            .and_then(|e| auth::unverifiable_iterations(&e.secret))
+        {
+            let _ = writeln!(out, "{}", unverified_note(&w.user, n));
+        }
+    }
     let count = |w: &str| report.iter().filter(|l| l.starts_with(w)).count();
     let (state, mode, notes) = match written.first() {
         Some(w) => (
@@ -112,6 +120,14 @@ pub fn run(
         let _ = writeln!(out, "  note: {note}");
     }
     Ok(Outcome::Success)
+}
+
+/// What is said of an existing verifier too costly to verify (it was replaced).
+pub fn unverified_note(user: &str, iterations: i64) -> String {
+    format!(
+        "note: `{user}`: the existing SCRAM verifier was not verified: {iterations} iterations (poolstack verifies up to {}); it was replaced by a new one",
+        auth::MAX_VERIFY_ITERATIONS
+    )
 }
 
 /// AUT007-style findings for lines PgBouncer would read differently than their author meant.
@@ -385,15 +401,18 @@ fn single_password(args: &UserlistArgs, user: &str) -> Result<Password, InputErr
 }
 
 fn read_password_file(path: &Path) -> Result<String, InputError> {
-    let mut s = String::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_string(&mut s))
-        .map_err(|e| {
-            InputError::new(format!(
-                "cannot read the password file {}: {e}",
-                path.display()
-            ))
-        })?;
+    let bytes = crate::fsutil::read_bounded(path, 1024 * 1024).map_err(|e| {
+        InputError::new(format!(
+            "cannot read the password file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let mut s = String::from_utf8(bytes).map_err(|_| {
+        InputError::new(format!(
+            "the password file {} is not UTF-8 text",
+            path.display()
+        ))
+    })?;
     if s.ends_with('\n') {
         s.pop();
         if s.ends_with('\r') {
@@ -409,7 +428,7 @@ fn read_batch(path: &Path) -> Result<Vec<(String, Password)>, InputError> {
     let read = if path == Path::new("-") {
         std::io::stdin().lock().read_to_string(&mut text)
     } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+        std::fs::File::open(path).and_then(|f| f.take(USERLIST_LIMIT).read_to_string(&mut text))
     };
     read.map_err(|e| InputError::new(format!("cannot read the batch {}: {e}", path.display())))?;
     let mut out: Vec<(String, Password)> = Vec::new();

@@ -168,14 +168,9 @@ fn touches_long_line(diag: &Diagnostic, file: &SourceFile, id: crate::source::Fi
         .iter()
         .chain(diag.related.iter().map(|r| &r.loc))
         .filter(|l| l.file == id);
-    for loc in spans {
-        let (window, _) = file.window(loc.span.clone(), 1, 1);
-        let text = &file.text.as_bytes()[window];
-        if text.split(|b| *b == b'\n').any(|l| l.len() > LONG_LINE) {
-            return true;
-        }
-    }
-    false
+    spans
+        .into_iter()
+        .any(|l| file.longest_line_near(l.span.clone(), 1, 1) > LONG_LINE)
 }
 
 /// A snippet cut from one line: its text, the span inside it, and the line's 0-based index.
@@ -219,9 +214,18 @@ fn floor_boundary(s: &str, i: usize) -> usize {
 /// related places are listed by `file:line:col` below.
 fn render_excerpt(diag: &Diagnostic, primary: &Loc, sources: &SourceMap, color: bool) -> String {
     let file = sources.get(primary.file);
-    let (window, line) = file.window(primary.span.clone(), 0, 0);
-    let text = &file.text[window.clone()];
-    let text = text.split(['\n', '\r']).next().unwrap_or("");
+    let line = file.line_of(primary.span.start);
+    let bounds = file.line_bounds(line);
+    // Only a few hundred bytes around the span are looked at, however long the line is.
+    let reach = 4 * (EXCERPT_CONTEXT + EXCERPT_SPAN);
+    let lo = floor_boundary(
+        &file.text,
+        primary.span.start.saturating_sub(reach).max(bounds.start),
+    );
+    let hi = floor_boundary(&file.text, (primary.span.start + 2 * reach).min(bounds.end));
+    let lo = lo.min(hi);
+    let text = file.text[lo..hi].trim_end_matches('\r');
+    let window = lo..hi;
     let local = |o: usize| floor_boundary(text, o.saturating_sub(window.start));
     let start = local(primary.span.start);
     let end = local(primary.span.end.max(primary.span.start)).max(start);
@@ -239,7 +243,7 @@ fn render_excerpt(diag: &Diagnostic, primary: &Loc, sources: &SourceMap, color: 
         .nth(EXCERPT_CONTEXT)
         .map_or(text.len(), |(i, _)| span_end + i);
     let mut data = String::new();
-    if from > 0 {
+    if from > 0 || lo > bounds.start {
         data.push('…');
     }
     let caret = data.len() + (start - from);
@@ -248,7 +252,7 @@ fn render_excerpt(diag: &Diagnostic, primary: &Loc, sources: &SourceMap, color: 
         data.push('…');
     }
     data.push_str(&text[span_end..to]);
-    if to < text.len() {
+    if to < text.len() || hi < bounds.end {
         data.push('…');
     }
     let caret_len = span_end - start;

@@ -15,7 +15,9 @@ use std::path::Path;
 pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
     let mut facts = Vec::new();
     for file in &plan.files {
-        let Ok(bytes) = std::fs::read(&file.path) else {
+        let Ok(bytes) =
+            crate::fsutil::read_bounded(&file.path, crate::formats::text::MAX_FILE_BYTES)
+        else {
             continue;
         };
         facts.push(FileFact {
@@ -33,7 +35,8 @@ pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
         let Some((path, expected)) = entry else {
             continue;
         };
-        let Ok(bytes) = std::fs::read(path) else {
+        let Ok(bytes) = crate::fsutil::read_bounded(path, crate::formats::text::MAX_FILE_BYTES)
+        else {
             continue;
         };
         let on_disk = secret_types(&kind, &String::from_utf8_lossy(&bytes));
