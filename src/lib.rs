@@ -11,6 +11,7 @@ pub mod formats;
 pub mod fsutil;
 pub mod manifest;
 pub mod outcome;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod rules;

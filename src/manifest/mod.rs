@@ -69,11 +69,14 @@ pub fn load(path: &Path) -> Result<LoadedManifest, InputError> {
 /// Parse manifest text read from `path`.
 pub fn parse(path: &Path, text: String) -> Result<LoadedManifest, InputError> {
     let mut sources = SourceMap::default();
-    let file = sources.add(path, text);
-    let text = &sources.get(file).text;
-    let index = SpanIndex::build(text).map_err(|e| toml_error(&e, file, &sources, None))?;
+    // Reports draw from the starred copy, from the first error on (a syntax error next to a
+    // password must not print it); the parser reads the text as written.
+    let secrets = crate::redact::secret_spans(&text);
+    let file = sources.add(path, text.clone());
+    sources.redact_all(file, secrets);
+    let index = SpanIndex::build(&text).map_err(|e| toml_error(&e, file, &sources, None))?;
     let manifest: Manifest =
-        toml::from_str(text).map_err(|e| toml_error(&e, file, &sources, Some(&index)))?;
+        toml::from_str(&text).map_err(|e| toml_error(&e, file, &sources, Some(&index)))?;
     redact_literal_passwords(&manifest, &index, file, &mut sources);
     let dir = path
         .parent()
