@@ -183,6 +183,30 @@ fn url_passwords(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// `text` with [`secret_spans`] starred out: every message and help text goes through this, so
+/// a value quoted in a message (a duplicate's winning line, a URL) cannot carry a password.
+pub fn scrub(text: String) -> String {
+    let lower_hit = ["pass", "secret", "pwd"]
+        .iter()
+        .any(|w| text.to_ascii_lowercase().contains(w));
+    if !lower_hit && !text.contains("://") {
+        return text;
+    }
+    let spans = secret_spans(&text);
+    if spans.is_empty() {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for r in spans {
+        let end = r.end.min(bytes.len());
+        // Spans end on ASCII delimiters: whole characters become stars.
+        for b in &mut bytes[r.start.min(end)..end] {
+            *b = b'*';
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
 /// Everything after the user name on every userlist line, whether or not it parses (an
 /// unquoted secret, an unterminated or single quote, text after the entry), except the double
 /// quotes and blanks, so a well-formed line still reads `"user" "****"`.

@@ -228,3 +228,37 @@ fn manifest_encoding_errors_name_line_and_column() {
     assert_eq!(r.code, Some(2), "{}", r.all);
     assert!(r.all.contains("p.conf:2:20"), "{}", r.all);
 }
+
+/// A value no manifest can carry is a located finding of the file, never "a bug in import";
+/// with --force it is left out and the rest is imported.
+#[test]
+fn import_reports_an_out_of_range_value_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        "[databases]\napp = host=127.0.0.1 dbname=app\n[pgbouncer]\nlisten_port = 6432\nserver_lifetime = 9223372036854775807\n",
+    )
+    .unwrap();
+    let args = [
+        "import",
+        "--pg-version",
+        "16",
+        "--pgbouncer-version",
+        "1.21",
+        "pgbouncer.ini",
+        "-o",
+        "stack.toml",
+    ];
+    let r = run(dir.path(), &args);
+    assert_eq!(r.code, Some(1), "{}", r.all);
+    assert!(r.all.contains("pgbouncer.ini:5:19"), "{}", r.all);
+    assert!(r.all.contains("out of range"), "{}", r.all);
+    assert!(!r.all.contains("a bug in import"), "{}", r.all);
+    assert!(!dir.path().join("stack.toml").exists());
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let r = run(dir.path(), &forced);
+    assert_eq!(r.code, Some(0), "{}", r.all);
+    let manifest = std::fs::read_to_string(dir.path().join("stack.toml")).unwrap();
+    assert!(!manifest.contains("server_lifetime"), "{manifest}");
+}
