@@ -86,7 +86,7 @@ pub fn secret_spans(text: &str) -> Vec<Range<usize>> {
         while matches!(bytes.get(p), Some(b' ' | b'\t')) {
             p += 1;
         }
-        if !matches!(bytes.get(p), Some(b'=' | b':')) {
+        if bytes.get(p) != Some(&b'=') {
             continue;
         }
         p += 1;
