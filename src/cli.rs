@@ -66,6 +66,16 @@ pub struct RenderArgs {
     /// Overwrite hand-edited files and drop userlist users the manifest does not know.
     #[arg(long)]
     pub force: bool,
+    /// How to print the apply plan: human (after the diff or summary), or json (stdout is the
+    /// plan's JSON object alone; the diff and messages go to stderr).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,9 +138,15 @@ pub struct UserlistArgs {
     /// Take users and their password sources from a manifest.
     #[arg(long)]
     pub manifest: Option<PathBuf>,
-    /// One user (password from --password-env, --password-file, --password-stdin, or a prompt).
-    #[arg(long)]
-    pub user: Option<String>,
+    /// One user (password from --password-env, --password-file, --password-stdin, or a prompt);
+    /// with --from-postgres, the roles to copy (repeatable; default: every role with a password).
+    #[arg(long, value_name = "NAME")]
+    pub user: Vec<String>,
+    /// Copy the stored verifiers from PostgreSQL's pg_authid, as PgBouncer's mkauth.py does:
+    /// postgresql://SUPERUSER@HOST:PORT/DB, no password in the URL (PGPASSWORD, PGPASSFILE or
+    /// ~/.pgpass, or a no-echo prompt).
+    #[arg(long, value_name = "URL")]
+    pub from_postgres: Option<String>,
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
     #[arg(long, value_name = "FILE")]
@@ -227,6 +243,12 @@ pub struct DoctorArgs {
     /// password in the URL).
     #[arg(long, value_name = "URL")]
     pub postgres: Option<String>,
+    /// The variable holding the password for --postgres (tried before PGPASSWORD and ~/.pgpass).
+    #[arg(long, value_name = "VAR")]
+    pub postgres_password_env: Option<String>,
+    /// The variable holding the password for --pgbouncer (tried before PGPASSWORD and ~/.pgpass).
+    #[arg(long, value_name = "VAR")]
+    pub pgbouncer_password_env: Option<String>,
     /// human, json (summary gains "budget"), sarif, github — as for check.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

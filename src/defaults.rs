@@ -187,9 +187,24 @@ pub const TABLE: &[DefaultRow] = &[
         note: "written only when set",
     },
     DefaultRow {
+        key: "databases.create",
+        default: "false",
+        note: "true: roles.sql creates `dbname` when missing",
+    },
+    DefaultRow {
+        key: "databases.owner",
+        default: "the forced `user`, else the first of `users`",
+        note: "with `create = true`; a `[[users]]` name",
+    },
+    DefaultRow {
         key: "users.role",
         default: "true",
         note: "roles.sql creates the role and sets its password",
+    },
+    DefaultRow {
+        key: "users.verifier",
+        default: "none",
+        note: "`{ userlist = \"FILE\" }`: the role's stored verifier is known from FILE (AUT010)",
     },
     DefaultRow {
         key: "users.admin / stats",

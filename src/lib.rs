@@ -11,6 +11,8 @@ pub mod formats;
 pub mod fsutil;
 pub mod manifest;
 pub mod outcome;
+pub mod pgconn;
+pub mod plan;
 pub mod redact;
 pub mod render;
 pub mod report;

@@ -39,6 +39,8 @@ pub enum Need {
 #[derive(Debug, Default, Clone)]
 pub struct Secrets {
     passwords: BTreeMap<String, Password>,
+    /// Known stored verifiers (`verifier = { userlist = … }`), by user. Never shown.
+    verifiers: BTreeMap<String, Password>,
 }
 
 impl Secrets {
@@ -48,6 +50,12 @@ impl Secrets {
 
     pub fn insert(&mut self, user: &str, password: Password) {
         self.passwords.insert(user.to_string(), password);
+    }
+
+    /// The verifier PostgreSQL stores for `user`, when the manifest says where it is known from
+    /// and it could be read.
+    pub fn known_verifier(&self, user: &str) -> Option<&str> {
+        self.verifiers.get(user).map(Password::expose)
     }
 
     /// True when every user of the stack has a known password.
@@ -161,6 +169,7 @@ impl Secrets {
                 out.insert(name, Password(p));
             }
         }
+        out.verifiers = known_verifiers(stack, need)?;
         Ok(out)
     }
 }
@@ -168,3 +177,76 @@ impl Secrets {
 /// The largest password file read (PgBouncer takes passwords up to 2,048 bytes; a device such
 /// as /dev/zero would otherwise be read until memory runs out).
 const PASSWORD_FILE_LIMIT: u64 = 1024 * 1024;
+/// Largest verifier file read (a userlist of 10,000 users is well under 2 MiB).
+const MAX_VERIFIER_FILE: u64 = 64 << 20;
+
+/// Each `verifier = { userlist = "…" }` entry, read from its file. With [`Need::All`] a file that
+/// cannot be read, or that has no entry for the user, is an input error located at the key;
+/// otherwise such a user simply has no known verifier.
+fn known_verifiers(stack: &Stack, need: Need) -> Result<BTreeMap<String, Password>, InputError> {
+    use crate::formats::userlist::Userlist;
+    use std::io::Read;
+    let mut files: BTreeMap<std::path::PathBuf, Option<Userlist>> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for user in &stack.users {
+        let Some(source) = &user.verifier else {
+            continue;
+        };
+        let name = &user.name.value;
+        let path = &source.value;
+        let located = |msg: String, help: &str| -> InputError {
+            match source.loc() {
+                Some(l) => InputError::located(msg, l.clone(), &stack.sources),
+                None => InputError::new(msg),
+            }
+            .with_help(help.to_string())
+        };
+        if !files.contains_key(path) {
+            let read = std::fs::File::open(path).and_then(|f| {
+                if !f.metadata()?.is_file() {
+                    return Err(std::io::Error::other("not a regular file"));
+                }
+                let mut bytes = Vec::new();
+                f.take(MAX_VERIFIER_FILE).read_to_end(&mut bytes)?;
+                Ok(bytes)
+            });
+            match read {
+                Ok(bytes) => {
+                    files.insert(path.clone(), Some(Userlist::parse_bytes(&bytes)));
+                }
+                Err(e) if need == Need::All => {
+                    return Err(located(
+                        format!(
+                            "cannot read {}, where the verifier of user `{name}` is known from: {e}",
+                            path.display()
+                        ),
+                        "write it with `poolstack userlist --from-postgres URL --user NAME -o FILE`, or remove `verifier` (see AUT010)",
+                    ));
+                }
+                Err(_) => {
+                    files.insert(path.clone(), None);
+                }
+            }
+        }
+        let entry = files
+            .get(path)
+            .and_then(Option::as_ref)
+            .and_then(|list| list.get(name));
+        match entry {
+            Some(e) => {
+                out.insert(name.clone(), Password(e.secret.clone()));
+            }
+            None if need == Need::All && files.get(path).is_some_and(Option::is_some) => {
+                return Err(located(
+                    format!(
+                        "{} has no entry for user `{name}`, whose verifier the manifest says is known from it",
+                        path.display()
+                    ),
+                    "copy the role's verifier with `poolstack userlist --from-postgres URL --user NAME -o FILE`",
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}

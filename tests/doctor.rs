@@ -358,3 +358,57 @@ fn no_server_given_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--postgres"));
 }
+
+#[test]
+fn liv001_help_follows_the_apply_plan_and_a_restart_only_option_is_liv002_alone() {
+    let Some(r) = started() else { return };
+    let manifest = r.dir.join("stack.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let port = r.pgb.port;
+    let drifted = text
+        .replacen(&format!("listen_port = {port}"), "listen_port = 1", 1)
+        .replacen(
+            "work_mem = \"8MB\"",
+            "work_mem = \"16MB\"\nshared_buffers = \"64MB\"",
+            1,
+        );
+    assert_ne!(text, drifted);
+    std::fs::write(&manifest, drifted).unwrap();
+    let (pgb, pg) = urls(&r);
+    let report = json(&doctor(&manifest, pgb, pg, PASSWORD, "json"));
+    let diagnostics = report["diagnostics"].as_array().unwrap();
+    let about = |code: &str, name: &str| -> Vec<&serde_json::Value> {
+        diagnostics
+            .iter()
+            .filter(|d| d["code"] == code && d["message"].as_str().unwrap().starts_with(name))
+            .collect()
+    };
+    // listen_port: RELOAD ignores it, so one finding, LIV002, that says restart.
+    assert!(about("LIV001", "listen_port").is_empty(), "{report:#}");
+    let lp = about("LIV002", "listen_port");
+    assert_eq!(lp.len(), 1, "{report:#}");
+    assert!(
+        lp[0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("restart PgBouncer")
+    );
+    // shared_buffers (postmaster) says restart, work_mem (user) says reload.
+    let sb = about("LIV001", "shared_buffers");
+    assert_eq!(sb.len(), 1, "{report:#}");
+    assert!(
+        sb[0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("restart PostgreSQL (context postmaster"),
+        "{}",
+        sb[0]
+    );
+    let wm = about("LIV001", "work_mem");
+    assert_eq!(wm.len(), 1, "{report:#}");
+    let help = wm[0]["help"].as_str().unwrap();
+    assert!(
+        help.contains("pg_reload_conf()") && !help.contains("restart PostgreSQL"),
+        "{help}"
+    );
+}

@@ -474,3 +474,113 @@ fn passwords_in_other_syntaxes_are_not_shown() {
         }
     }
 }
+
+/// Known verifiers (`verifier = { userlist }`), AUT010, import of a verifier, `userlist
+/// --manifest` and `userlist --user`: no password, md5 hash or SCRAM verifier in any output, in
+/// any format.
+#[test]
+fn verifier_provenance_and_aut010_never_show_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "stored.txt",
+        &format!("\"app\" \"{SCRAM}\"\n\"legacy\" \"{MD5}\"\n"),
+    );
+    write(
+        "stack.toml",
+        r#"[stack]
+name = "s"
+
+[postgres]
+version = 15
+host = "db"
+memory = "4GB"
+
+[pgbouncer]
+version = "1.18"
+
+[[databases]]
+name = "app"
+users = ["app", "legacy", "fresh"]
+
+[[users]]
+name = "app"
+password = { env = "APP_PW" }
+role = false
+verifier = { userlist = "stored.txt" }
+
+[[users]]
+name = "legacy"
+password = { env = "APP_PW" }
+role = false
+verifier = { userlist = "stored.txt" }
+
+[[users]]
+name = "fresh"
+password = { env = "APP_PW" }
+role = false
+"#,
+    );
+    let with_pw = |args: &[&str]| {
+        let out = Command::cargo_bin("poolstack")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .env("APP_PW", PLAIN)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    for format in ["human", "json", "sarif", "github"] {
+        let out = with_pw(&["check", "--format", format]);
+        assert!(out.contains("AUT010"), "{format}: {out}");
+        assert_no_secret(&out);
+    }
+    for args in [
+        &["render"][..],
+        &["render", "--check"],
+        &["render"],
+        &["userlist", "--manifest", "stack.toml", "-o", "u.txt"],
+        &[
+            "userlist",
+            "--user",
+            "x",
+            "--password-env",
+            "APP_PW",
+            "-o",
+            "u2.txt",
+        ],
+        &["explain", "AUT010"],
+    ] {
+        let out = with_pw(args);
+        assert_no_secret(&out);
+    }
+    // import of a userlist holding verifiers: the manifest and the output name the file only.
+    write(
+        "pgbouncer.ini",
+        "[databases]\napp = host=db dbname=app\n[pgbouncer]\nauth_type = scram-sha-256\nauth_file = stored.txt\n",
+    );
+    let out = with_pw(&[
+        "import",
+        "pgbouncer.ini",
+        "stored.txt",
+        "--pg-version",
+        "15",
+        "--pgbouncer-version",
+        "1.18",
+        "-o",
+        "imported.toml",
+    ]);
+    assert_no_secret(&out);
+    let manifest = std::fs::read_to_string(dir.path().join("imported.toml")).unwrap();
+    assert_no_secret(&manifest);
+    assert!(
+        manifest.contains("verifier = { userlist = \"stored.txt\" }"),
+        "{manifest}"
+    );
+}

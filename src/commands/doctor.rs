@@ -7,9 +7,10 @@
 //! servers are read in [`live`]; everything after that is pure comparison ([`findings`]), so the
 //! rules are tested without servers.
 
+mod verifiers;
+
 use super::Io;
 use super::check::{Flags, input_error, policy};
-use crate::auth::SecretKind;
 use crate::cli::DoctorArgs;
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::manifest::PasswordSource;
@@ -22,8 +23,6 @@ use crate::stack::budget::ServerConnectionBudget;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How long a server may take to accept a connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long all the reading together may take; past it doctor gives up instead of hanging on a
 /// server that accepted the connection and then stopped answering.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -36,6 +35,9 @@ pub fn run(args: &DoctorArgs, io: &mut Io<'_>) -> Outcome {
     };
     match doctor(args, &path) {
         Ok(done) => {
+            for n in &done.notes {
+                let _ = writeln!(io.err, "poolstack: {n}");
+            }
             let report = Report::new(&done.diags, &done.stack.sources, Some(done.shown))
                 .with_budget(done.budget);
             let _ = io
@@ -53,6 +55,8 @@ pub fn run(args: &DoctorArgs, io: &mut Io<'_>) -> Outcome {
 
 struct Done {
     stack: Stack,
+    /// Said on stderr: e.g. a password file libpq would ignore.
+    notes: Vec<String>,
     diags: Vec<Diagnostic>,
     budget: Option<Budget>,
     fail_on: Severity,
@@ -77,12 +81,24 @@ fn doctor(args: &DoctorArgs, path: &std::path::Path) -> Result<Done, InputError>
                 ))
                 .with_help("leave out --pgbouncer, or add [pgbouncer] to the manifest"));
             }
-            Some(Target::parse("--pgbouncer", "PgBouncer", url, &stack)?)
+            Some(Target::parse(
+                "--pgbouncer",
+                "PgBouncer",
+                url,
+                args.pgbouncer_password_env.as_ref(),
+                &stack,
+            )?)
         }
         None => None,
     };
     let pg = match &args.postgres {
-        Some(url) => Some(Target::parse("--postgres", "PostgreSQL", url, &stack)?),
+        Some(url) => Some(Target::parse(
+            "--postgres",
+            "PostgreSQL",
+            url,
+            args.postgres_password_env.as_ref(),
+            &stack,
+        )?),
         None => None,
     };
     if pgb.is_none() && pg.is_none() {
@@ -93,12 +109,18 @@ fn doctor(args: &DoctorArgs, path: &std::path::Path) -> Result<Done, InputError>
         );
     }
     // Passwords are asked for before connecting, so that a prompt never races a timeout.
-    let pgb = pgb.map(Target::with_password).transpose()?;
-    let pg = pg.map(Target::with_password).transpose()?;
-    let facts = live::read_with_deadline(pgb, pg)?;
+    let mut notes = Vec::new();
+    let pgb = pgb.map(|t| t.with_password(&mut notes)).transpose()?;
+    let pg = pg.map(|t| t.with_password(&mut notes)).transpose()?;
+    let mut facts = live::read_with_deadline(pgb, pg)?;
+    // The rendered userlist, whose entries are compared with the stored verifiers.
+    facts.userlist = std::fs::read(&stack.outputs.userlist.value)
+        .ok()
+        .map(|b| crate::formats::userlist::Userlist::parse_bytes(&b));
     // Only LIV findings: the manifest's own problems are `check`'s to report.
     let (diags, budget) = findings(&stack, &facts);
     Ok(Done {
+        notes,
         diags: rules::apply(diags, &policy),
         fail_on: policy.fail_on,
         budget,
@@ -107,15 +129,13 @@ fn doctor(args: &DoctorArgs, path: &std::path::Path) -> Result<Done, InputError>
     })
 }
 
-/// A server to connect to: its connection settings (never with a password from the URL) and how
-/// messages name it.
+/// A server to connect to (never with a password from the URL) and where else its password may
+/// come from.
 struct Target {
-    flag: &'static str,
-    what: &'static str,
-    config: postgres::Config,
-    /// `PostgreSQL at postgres@127.0.0.1:5432/postgres (--postgres)`: no password, ever.
-    shown: String,
-    /// Where a password may come from besides PGPASSWORD: the manifest user's `password = { env }`.
+    server: crate::pgconn::Server,
+    /// The variable named for this server (`--postgres-password-env`), tried first.
+    own_env: Option<String>,
+    /// The manifest user's `password = { env }`, tried after PGPASSWORD.
     user_env: Option<String>,
 }
 
@@ -124,104 +144,64 @@ impl Target {
         flag: &'static str,
         what: &'static str,
         url: &str,
+        own_env: Option<&String>,
         stack: &Stack,
     ) -> Result<Target, InputError> {
-        use std::str::FromStr;
-        let example = if what == "PgBouncer" {
-            "postgresql://ADMIN_USER@HOST:PORT/pgbouncer"
+        let (example, default_db) = if what == "PgBouncer" {
+            (
+                "postgresql://ADMIN_USER@HOST:PORT/pgbouncer",
+                Some("pgbouncer"),
+            )
         } else {
-            "postgresql://USER@HOST:PORT/DBNAME"
+            ("postgresql://USER@HOST:PORT/DBNAME", None)
         };
-        // The parser's own message may quote the URL, password included: not shown.
-        let mut config = postgres::Config::from_str(url).map_err(|_| {
-            InputError::new(format!("{flag} is not a connection URL {what} accepts"))
-                .with_help(format!("write it as {example}"))
-        })?;
-        if config.get_password().is_some() {
-            return Err(InputError::new(format!(
-                "the {flag} URL contains a password, which would show in the process list and shell history"
-            ))
-            .with_help(format!(
-                "remove it from the URL and put it in PGPASSWORD (or type it at the prompt): {example}"
-            )));
-        }
-        let Some(user) = config.get_user().map(str::to_string) else {
-            return Err(InputError::new(format!("the {flag} URL names no user"))
-                .with_help(format!("write it as {example}")));
-        };
-        let host = match config.get_hosts().first() {
-            Some(postgres::config::Host::Tcp(h)) => h.clone(),
-            #[cfg(unix)]
-            Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
-            None => {
-                return Err(InputError::new(format!("the {flag} URL names no host"))
-                    .with_help(format!("write it as {example}")));
-            }
-        };
-        if config.get_ports().is_empty() {
-            config.port(5432);
-        }
-        let port = config.get_ports().first().copied().unwrap_or(5432);
-        if config.get_dbname().is_none() {
-            let db = if what == "PgBouncer" {
-                "pgbouncer".to_string()
-            } else {
-                user.clone()
-            };
-            config.dbname(&db);
-        }
-        let db = config.get_dbname().unwrap_or_default().to_string();
-        config.connect_timeout(CONNECT_TIMEOUT);
-        config.ssl_mode(postgres::config::SslMode::Disable);
+        let server = crate::pgconn::Server::parse(flag, what, url, example, default_db)?;
         let user_env = stack
-            .user(&user)
+            .user(&server.user)
             .and_then(|u| u.password.as_ref())
             .and_then(|p| match &p.value {
                 PasswordSource::Env { env } => Some(env.clone()),
                 _ => None,
             });
         Ok(Target {
-            flag,
-            what,
-            config,
-            shown: format!("{what} at {user}@{host}:{port}/{db} ({flag})"),
+            server,
+            own_env: own_env.cloned(),
             user_env,
         })
     }
 
-    /// PGPASSWORD, else the manifest user's own environment variable, else a no-echo prompt on a
-    /// terminal; else none (a server that wants one then says so, and the message says what to do).
-    fn with_password(mut self) -> Result<Target, InputError> {
-        let from_env = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
-        let password = from_env("PGPASSWORD")
-            .or_else(|| self.user_env.as_deref().and_then(from_env))
-            .map(Ok)
-            .or_else(|| {
-                use std::io::IsTerminal;
-                std::io::stdin().is_terminal().then(|| {
-                    rpassword::prompt_password(format!("Password for {}: ", self.shown)).map_err(
-                        |e| {
-                            InputError::new(format!(
-                                "cannot read the password for {}: {e}",
-                                self.shown
-                            ))
-                        },
-                    )
-                })
-            })
-            .transpose()?;
-        if let Some(p) = password {
-            self.config.password(p);
+    /// The server's own variable, PGPASSWORD, the manifest user's variable, PGPASSFILE or
+    /// ~/.pgpass (as libpq reads it), else a no-echo prompt on a terminal; else none (a server
+    /// that wants one then says so, and the message says what to do).
+    fn with_password(mut self, notes: &mut Vec<String>) -> Result<Target, InputError> {
+        let mut vars: Vec<&str> = Vec::new();
+        if let Some(v) = &self.own_env {
+            if std::env::var_os(v).is_none() {
+                return Err(InputError::new(format!(
+                    "${v} (the password for {}) is not set",
+                    self.server.shown
+                ))
+                .with_help(format!(
+                    "set it for this command, e.g. `{v}=… poolstack doctor …`"
+                )));
+            }
+            vars.push(v);
         }
+        vars.push("PGPASSWORD");
+        if let Some(v) = &self.user_env {
+            vars.push(v);
+        }
+        self.server.find_password(&vars, true, notes)?;
         Ok(self)
     }
 }
 
-/// What the running servers said.
+/// What the running servers said, and the userlist PgBouncer reads (the rendered one on disk).
 #[derive(Debug, Default)]
 pub struct Facts {
     pub pgbouncer: Option<PgbFacts>,
     pub postgres: Option<PgFacts>,
+    pub userlist: Option<crate::formats::userlist::Userlist>,
 }
 
 #[derive(Debug, Default)]
@@ -237,9 +217,8 @@ pub struct PgFacts {
     pub settings: Vec<PgSetting>,
     /// Client backends other than doctor's own.
     pub connections: u64,
-    /// Role name and the first three characters of its stored password (`md5`, `SCR`), or why
-    /// pg_authid could not be read.
-    pub authid: Result<Vec<(String, Option<String>)>, String>,
+    /// Each role and its stored password (never shown), or why pg_authid could not be read.
+    pub authid: Result<Vec<verifiers::StoredRole>, String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -264,7 +243,7 @@ mod live {
         let names: Vec<String> = pgb
             .iter()
             .chain(pg.iter())
-            .map(|t| t.shown.clone())
+            .map(|t| t.server.shown.clone())
             .collect();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -274,6 +253,7 @@ mod live {
                 Ok(Facts {
                     pgbouncer,
                     postgres,
+                    userlist: None,
                 })
             })();
             let _ = tx.send(result);
@@ -290,52 +270,10 @@ mod live {
     }
 
     fn connect(t: &Target) -> Result<Client, InputError> {
-        t.config.connect(NoTls).map_err(|e| connect_error(t, &e))
-    }
-
-    fn connect_error(t: &Target, e: &postgres::Error) -> InputError {
-        use std::error::Error;
-        let (detail, code) = match e.as_db_error() {
-            Some(db) => (
-                format!("{}: {}", db.severity(), db.message()),
-                Some(db.code().code().to_string()),
-            ),
-            None => match e.source() {
-                Some(src) => (format!("{e}: {src}"), None),
-                None => (e.to_string(), None),
-            },
-        };
-        let lower = detail.to_lowercase();
-        let help = if code.as_deref() == Some("28P01")
-            || lower.contains("password authentication failed")
-        {
-            format!(
-                "check the password in PGPASSWORD{}",
-                t.user_env
-                    .as_deref()
-                    .map(|v| format!(" (or {v}, the manifest's source for this user)"))
-                    .unwrap_or_default()
-            )
-        } else if lower.contains("password missing") || lower.contains("no password") {
-            "the server wants a password: put it in PGPASSWORD, or run doctor on a terminal to be asked".to_string()
-        } else if lower.contains("refused") {
-            format!(
-                "is {} running and listening there? Check HOST:PORT in {}",
-                t.what, t.flag
-            )
-        } else if lower.contains("timed out") || lower.contains("timeout") {
-            format!(
-                "no answer within {} s: check HOST:PORT in {} and any firewall in between",
-                CONNECT_TIMEOUT.as_secs(),
-                t.flag
-            )
-        } else if t.what == "PgBouncer" {
-            "log in to the admin console (database pgbouncer) as one of admin_users or stats_users"
-                .to_string()
-        } else {
-            "check the user, the database and pg_hba.conf for this client address".to_string()
-        };
-        InputError::new(format!("cannot connect to {}: {detail}", t.shown)).with_help(help)
+        t.server
+            .config
+            .connect(NoTls)
+            .map_err(|e| crate::pgconn::connect_error(&t.server, &e))
     }
 
     fn query_error(t: &Target, sql: &str, e: &postgres::Error) -> InputError {
@@ -343,7 +281,7 @@ mod live {
             .as_db_error()
             .map(|d| d.message().to_string())
             .unwrap_or_else(|| e.to_string());
-        InputError::new(format!("{} refused `{sql}`: {detail}", t.shown))
+        InputError::new(format!("{} refused `{sql}`: {detail}", t.server.shown))
     }
 
     fn rows(
@@ -378,7 +316,7 @@ mod live {
             })
             .collect();
         Ok(PgbFacts {
-            shown: t.shown.clone(),
+            shown: t.server.shown.clone(),
             config,
         })
     }
@@ -411,25 +349,27 @@ mod live {
         .and_then(|r| r.first().cloned().flatten())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-        let authid = match client
-            .simple_query("SELECT rolname, left(rolpassword, 3) FROM pg_catalog.pg_authid")
-        {
-            Ok(messages) => Ok(messages
-                .iter()
-                .filter_map(|m| match m {
-                    SimpleQueryMessage::Row(r) => {
-                        Some((r.get(0)?.to_string(), r.get(1).map(str::to_string)))
-                    }
-                    _ => None,
-                })
-                .collect()),
-            Err(e) => Err(e
-                .as_db_error()
-                .map(|d| d.message().to_string())
-                .unwrap_or_else(|| e.to_string())),
-        };
+        let authid =
+            match client.simple_query("SELECT rolname, rolpassword FROM pg_catalog.pg_authid") {
+                Ok(messages) => Ok(messages
+                    .iter()
+                    .filter_map(|m| match m {
+                        SimpleQueryMessage::Row(r) => Some(verifiers::StoredRole {
+                            name: r.get(0)?.to_string(),
+                            password: r
+                                .get(1)
+                                .map(|p| crate::secrets::Password::new(p.to_string())),
+                        }),
+                        _ => None,
+                    })
+                    .collect()),
+                Err(e) => Err(e
+                    .as_db_error()
+                    .map(|d| d.message().to_string())
+                    .unwrap_or_else(|| e.to_string())),
+            };
         Ok(PgFacts {
-            shown: t.shown.clone(),
+            shown: t.server.shown.clone(),
             settings,
             connections,
             authid,
@@ -447,7 +387,13 @@ pub fn findings(stack: &Stack, facts: &Facts) -> (Vec<Diagnostic>, Option<Budget
     if let Some(live) = &facts.postgres {
         postgres_findings(stack, live, &mut out);
         budget = Some(budget_finding(stack, live, &mut out));
-        secret_findings(stack, live, &mut out);
+        verifiers::findings(
+            stack,
+            &live.shown,
+            &live.authid,
+            facts.userlist.as_ref(),
+            &mut out,
+        );
     }
     (out, budget)
 }
@@ -494,6 +440,26 @@ fn pgbouncer_findings(pgb: &crate::stack::Pgbouncer, live: &PgbFacts, out: &mut 
             continue;
         }
         let loc = o.origin.loc().cloned();
+        // The apply plan's classification (the catalog, for the declared release); SHOW CONFIG's
+        // `changeable` only for an option the catalog does not know.
+        let restart = crate::plan::classify::pgbouncer(pgb.release(), &o.name)
+            .map_or(!changeable, |e| e.needs_restart());
+        // A restart-only option is LIV002 alone: one finding per setting.
+        if restart {
+            out.push(
+                Diagnostic::new(
+                    "LIV002",
+                    Severity::Info,
+                    format!(
+                        "{} changes only when PgBouncer restarts (RELOAD ignores it): {} still runs with `{value}`, the manifest says `{}`",
+                        o.name, live.shown, o.value
+                    ),
+                )
+                .at(loc)
+                .help("deploy the rendered pgbouncer.ini and restart PgBouncer (one instance at a time with so_reuseport), or put the live value in the manifest"),
+            );
+            continue;
+        }
         out.push(
             Diagnostic::new(
                 "LIV001",
@@ -506,27 +472,9 @@ fn pgbouncer_findings(pgb: &crate::stack::Pgbouncer, live: &PgbFacts, out: &mut 
                     o.origin.note()
                 ),
             )
-            .at(loc.clone())
-            .help(if *changeable {
-                "deploy the rendered pgbouncer.ini and RELOAD (look for `config file loading failed` in PgBouncer's log), or put the live value in the manifest"
-            } else {
-                "deploy the rendered pgbouncer.ini and restart PgBouncer (RELOAD ignores this option), or put the live value in the manifest"
-            }),
+            .at(loc)
+            .help("deploy the rendered pgbouncer.ini and RELOAD (look for `config file loading failed` in PgBouncer's log), or put the live value in the manifest"),
         );
-        if !changeable {
-            out.push(
-                Diagnostic::new(
-                    "LIV002",
-                    Severity::Info,
-                    format!(
-                        "{} changes only when PgBouncer restarts (RELOAD ignores it): {} still runs with `{value}`, the manifest says `{}`",
-                        o.name, live.shown, o.value
-                    ),
-                )
-                .at(loc)
-                .help("plan a restart of PgBouncer (one instance at a time with so_reuseport)"),
-            );
-        }
     }
 }
 
@@ -616,10 +564,27 @@ fn postgres_findings(stack: &Stack, live: &PgFacts, out: &mut Vec<Diagnostic>) {
             )
             .at(p.origin.loc().cloned())
             .help(format!(
-                "deploy the rendered PostgreSQL fragment and reload (SELECT pg_reload_conf()); look for an override with SELECT setting, source, sourcefile FROM pg_settings WHERE name = '{}'; or put the live value in the manifest",
+                "deploy the rendered PostgreSQL fragment and {}; look for an override with SELECT setting, source, sourcefile FROM pg_settings WHERE name = '{}'; or put the live value in the manifest",
+                apply_pg(stack.postgres.major(), &s.name),
                 s.name
             )),
         );
+    }
+}
+
+/// How a changed parameter takes effect, as the apply plan says it (the catalog's context).
+fn apply_pg(major: Option<u32>, name: &str) -> String {
+    use crate::plan::classify::{self, PgEffect};
+    match classify::postgres(major, name) {
+        Some(PgEffect::Reload { context, .. }) => format!(
+            "reload (SELECT pg_reload_conf(); context {}: no restart needed)",
+            context.as_str()
+        ),
+        Some(effect) => format!(
+            "restart PostgreSQL ({}: a reload does not apply it)",
+            effect.reason()
+        ),
+        None => "reload, or restart if pg_settings.pending_restart says so".to_string(),
     }
 }
 
@@ -659,68 +624,6 @@ fn budget_finding(stack: &Stack, live: &PgFacts, out: &mut Vec<Diagnostic>) -> B
     Budget { used, capacity }
 }
 
-fn secret_findings(stack: &Stack, live: &PgFacts, out: &mut Vec<Diagnostic>) {
-    if stack.pgbouncer.is_none() {
-        return;
-    }
-    let roles = match &live.authid {
-        Ok(roles) => roles,
-        Err(why) => {
-            out.push(
-                Diagnostic::new(
-                    "LIV004",
-                    Severity::Info,
-                    format!(
-                        "userlist secret types not compared with the stored passwords: {} does not let this user read pg_authid ({why})",
-                        live.shown
-                    ),
-                )
-                .help("run doctor with --postgres as a superuser to compare them"),
-            );
-            return;
-        }
-    };
-    for u in &stack.users {
-        let Some((_, Some(prefix))) = roles.iter().find(|(name, _)| *name == u.name.value) else {
-            continue;
-        };
-        let stored = match prefix.as_str() {
-            "md5" => SecretKind::Md5,
-            "SCR" => SecretKind::ScramSha256,
-            _ => continue,
-        };
-        let userlist = u.userlist_secret.value;
-        let problem = match (userlist, stored) {
-            (SecretKind::Md5, SecretKind::ScramSha256) => {
-                "an md5 entry cannot log in to a role stored as SCRAM (`server login failed: wrong password type`)"
-            }
-            (SecretKind::ScramSha256, SecretKind::Md5) => {
-                "a SCRAM entry cannot log in to a role stored as md5"
-            }
-            _ => continue,
-        };
-        out.push(
-            Diagnostic::new(
-                "LIV004",
-                Severity::Error,
-                format!(
-                    "userlist.txt holds a {} secret for {}, but {} stores the role's password as {}: {problem}",
-                    userlist.as_str(),
-                    u.name.value,
-                    live.shown,
-                    stored.as_str()
-                ),
-            )
-            .at(u.userlist_secret.loc().cloned())
-            .help(format!(
-                "render the userlist with {} secrets, or re-set the role's password as {}",
-                stored.as_str(),
-                userlist.as_str()
-            )),
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -750,10 +653,7 @@ mod tests {
 
     use crate::rules::testing::{HEALTHY, line, stack};
 
-    fn pg_facts(
-        connections: u64,
-        authid: Result<Vec<(String, Option<String>)>, String>,
-    ) -> PgFacts {
+    fn pg_facts(connections: u64, authid: Result<Vec<verifiers::StoredRole>, String>) -> PgFacts {
         PgFacts {
             shown: "PostgreSQL at postgres@db:5432/postgres (--postgres)".into(),
             settings: Vec::new(),
@@ -783,29 +683,39 @@ mod tests {
     }
 
     #[test]
-    fn liv004_compares_userlist_types_with_pg_authid_or_says_why_not() {
+    fn liv001_help_says_restart_or_reload_as_the_plan_classifies() {
         let s = stack(HEALTHY);
-        let stored = |prefix: &str| Ok(vec![("app".to_string(), Some(prefix.to_string()))]);
-        let userlist = s.user("app").map(|u| u.userlist_secret.value);
-        let mut out = Vec::new();
-        let other = match userlist {
-            Some(SecretKind::Md5) => "SCR",
-            _ => "md5",
+        let setting = |name: &str, value: &str| PgSetting {
+            name: name.into(),
+            setting: value.into(),
+            unit: Some("kB".into()),
+            vartype: "integer".into(),
+            pending_restart: false,
         };
-        secret_findings(&s, &pg_facts(0, stored(other)), &mut out);
-        if userlist != Some(SecretKind::Plain) {
-            assert_eq!(out.len(), 1, "{out:#?}");
-            assert_eq!(out[0].severity, Severity::Error);
-        }
-        out.clear();
-        secret_findings(
-            &s,
-            &pg_facts(0, Err("permission denied for table pg_authid".into())),
-            &mut out,
+        let live = PgFacts {
+            shown: "PostgreSQL".into(),
+            settings: vec![
+                setting("shared_buffers", "1024"),
+                setting("work_mem", "1024"),
+            ],
+            connections: 0,
+            authid: Ok(Vec::new()),
+        };
+        let mut out = Vec::new();
+        postgres_findings(&s, &live, &mut out);
+        let help = |name: &str| {
+            out.iter()
+                .find(|d| d.code == "LIV001" && d.message.starts_with(name))
+                .and_then(|d| d.help.clone())
+                .unwrap_or_else(|| panic!("no LIV001 for {name}: {out:#?}"))
+        };
+        assert!(
+            help("shared_buffers").contains("restart PostgreSQL (context postmaster"),
+            "{}",
+            help("shared_buffers")
         );
-        assert_eq!(out.len(), 1);
-        assert_eq!((out[0].code, out[0].severity), ("LIV004", Severity::Info));
-        assert!(out[0].message.contains("permission denied"));
+        assert!(help("work_mem").contains("reload (SELECT pg_reload_conf(); context user"));
+        assert!(!help("work_mem").contains("restart PostgreSQL"));
     }
 
     #[test]
@@ -830,15 +740,11 @@ mod tests {
             .collect();
         assert_eq!(
             codes,
-            [
-                ("LIV001", "listen_port"),
-                ("LIV002", "listen_port"),
-                ("LIV001", "max_client_conn")
-            ],
+            [("LIV002", "listen_port"), ("LIV001", "max_client_conn")],
             "{out:#?}"
         );
         assert_eq!(
-            line(&s, &out[2]),
+            line(&s, &out[1]),
             crate::rules::testing::line_of(HEALTHY, "max_client_conn = 200")
         );
     }

@@ -2,7 +2,7 @@
 
 use super::Io;
 use crate::auth::{self, SecretKind};
-use crate::cli::RenderArgs;
+use crate::cli::{PlanFormat, RenderArgs};
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::header::{self, HeaderState};
 use crate::formats::userlist::Userlist;
@@ -63,10 +63,60 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
         return Ok(Outcome::Refused);
     }
 
-    if args.check {
-        return Ok(check(&plan, &secrets, io));
+    // How each change takes effect: read what is on disk before anything is written.
+    let apply = crate::plan::build(&stack, &plan);
+    let json = args.format == PlanFormat::Json;
+    let outcome = if json {
+        // stdout is the plan alone: what would go there goes to stderr, in the order written.
+        let merged = Merged::default();
+        let (mut out, mut err) = (merged.clone(), merged.clone());
+        let mut inner = Io {
+            out: &mut out,
+            err: &mut err,
+            color: io.color,
+        };
+        let outcome = if args.check {
+            Ok(check(&plan, &secrets, &mut inner))
+        } else {
+            write(&stack, &plan, &existing, args.force, &mut inner)
+        };
+        let _ = io.err.write_all(&merged.0.borrow());
+        outcome
+    } else if args.check {
+        Ok(check(&plan, &secrets, io))
+    } else {
+        write(&stack, &plan, &existing, args.force, io)
+    };
+    let outcome = outcome?;
+    if outcome != Outcome::Refused {
+        show_plan(&apply, json, io);
     }
-    write(&stack, &plan, &existing, args.force, io)
+    Ok(outcome)
+}
+
+/// One buffer behind two writers (stdout's and stderr's text, kept in the order written).
+#[derive(Clone, Default)]
+struct Merged(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Merged {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn show_plan(apply: &crate::plan::Plan, json: bool, io: &mut Io<'_>) {
+    if json {
+        let text =
+            serde_json::to_string_pretty(&crate::plan::show::json(apply)).unwrap_or_default();
+        let _ = writeln!(io.out, "{text}");
+    } else {
+        let _ = write!(io.out, "\n{}", crate::plan::show::human(apply));
+    }
 }
 
 /// A file render writes, as it is on disk now (bounded: a device in its place is not read).

@@ -16,14 +16,24 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
+mod from_postgres;
+mod guards;
+
+use guards::{check_sources, warn_unknown_salts};
+
 /// The largest userlist read (PgBouncer's own limit per line is 2 KiB; 10,000 users fit in 25 MiB).
 const USERLIST_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// One user to write: name, password, and the secret type wanted.
 struct Wanted {
     user: String,
-    password: Password,
+    /// `None` for a verifier copied from the server.
+    password: Option<Password>,
     kind: SecretKind,
+    /// The secret already chosen (copied from the server, or shared with render and roles.sql).
+    chosen: Option<String>,
+    /// A SCRAM entry whose salt PostgreSQL cannot know (AUT010): said on stderr.
+    salt_unknown: bool,
 }
 
 pub fn run(
@@ -32,7 +42,7 @@ pub fn run(
     err: &mut dyn Write,
     color: bool,
 ) -> Result<Outcome, InputError> {
-    let wanted = wanted_users(args)?;
+    check_sources(args)?;
     let existing_bytes = match crate::fsutil::read_bounded(&args.output, USERLIST_LIMIT) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -70,8 +80,19 @@ pub fn run(
         return Ok(Outcome::Refused);
     }
 
+    let mut notes = Vec::new();
+    let wanted = match &args.from_postgres {
+        Some(url) => from_postgres::wanted(args, url, &mut notes),
+        None => wanted_users(args, &existing),
+    };
+    // Said also when no entry can be written (e.g. a password file that was ignored).
+    for n in &notes {
+        let _ = writeln!(err, "poolstack: {n}");
+    }
+    let wanted = wanted?;
     let secrets = compute_secrets(&wanted, &existing)?;
     let (text, report) = merge(&existing_bytes, &existing, &wanted, &secrets);
+    warn_unknown_salts(&wanted, &secrets, &existing, err);
     let written = fsutil::write_all(
         &[PendingFile {
             path: &args.output,
@@ -96,7 +117,7 @@ pub fn run(
         }
     }
     let count = |w: &str| report.iter().filter(|l| l.starts_with(w)).count();
-    let (state, mode, notes) = match written.first() {
+    let (state, mode, write_notes) = match written.first() {
         Some(w) => (
             match w.action {
                 Action::Created => "created",
@@ -116,8 +137,15 @@ pub fn run(
         count("updated"),
         count("kept")
     );
-    for note in notes {
+    for note in write_notes {
         let _ = writeln!(out, "  note: {note}");
+    }
+    if args.from_postgres.is_some() {
+        let _ = writeln!(
+            out,
+            "poolstack: these are the verifiers PostgreSQL stores; for a manifest's `role = false` users, add `verifier = {{ userlist = \"{}\" }}` (path relative to the manifest) so render keeps them byte for byte",
+            args.output.display()
+        );
     }
     Ok(Outcome::Success)
 }
@@ -198,14 +226,24 @@ fn compute_secrets(wanted: &[Wanted], existing: &Userlist) -> Result<Vec<String>
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let heavy = wanted.iter().any(|w| w.kind == SecretKind::ScramSha256)
+    let heavy = wanted
+        .iter()
+        .any(|w| w.kind == SecretKind::ScramSha256 && w.chosen.is_none())
         || existing
             .entries
             .iter()
             .any(|e| e.kind() == SecretKind::ScramSha256);
     let one = |w: &Wanted| -> Result<String, InputError> {
+        if let Some(chosen) = &w.chosen {
+            return Ok(chosen.clone());
+        }
         let previous = by_user.get(w.user.as_str()).copied();
-        auth::secret_for(w.kind, &w.user, w.password.expose(), previous)
+        let password = w
+            .password
+            .as_ref()
+            .map(Password::expose)
+            .unwrap_or_default();
+        auth::secret_for(w.kind, &w.user, password, previous)
             .map_err(|e| InputError::new(format!("cannot compute the secret of `{}`: {e}", w.user)))
     };
     if !heavy || threads == 1 || wanted.len() < 2 {
@@ -300,68 +338,79 @@ fn hash_kind(h: HashArg) -> SecretKind {
     }
 }
 
-/// Who to write, from exactly one of --manifest, --user, --batch.
-fn wanted_users(args: &UserlistArgs) -> Result<Vec<Wanted>, InputError> {
-    let sources = usize::from(args.manifest.is_some())
-        + usize::from(args.user.is_some())
-        + usize::from(args.batch.is_some());
-    if sources != 1 {
-        return Err(InputError::new("say whose entries to write: exactly one of --manifest FILE, --user NAME or --batch FILE|-")
-            .with_help("e.g. `poolstack userlist --user trader --password-env TRADER_PASSWORD -o userlist.txt`"));
-    }
-    let password_flags = usize::from(args.password_env.is_some())
-        + usize::from(args.password_file.is_some())
-        + usize::from(args.password_stdin);
-    if args.user.is_none() && password_flags > 0 {
-        return Err(InputError::new(
-            "--password-env, --password-file and --password-stdin go with --user",
-        ));
-    }
-    if password_flags > 1 {
-        return Err(InputError::new(
-            "give the password one way: --password-env, --password-file or --password-stdin",
-        ));
-    }
+/// Who to write, from --manifest, --user or --batch. `existing` is the -o file: with
+/// --manifest, an entry there that still verifies may be reused like render's own.
+fn wanted_users(args: &UserlistArgs, existing: &Userlist) -> Result<Vec<Wanted>, InputError> {
     let default_kind = args.hash.map(hash_kind).unwrap_or(SecretKind::ScramSha256);
     let mut wanted = Vec::new();
     if let Some(path) = &args.manifest {
         let loaded = crate::manifest::load(path)?;
         let stack = crate::stack::resolve::resolve(&loaded, None)?;
         let secrets = Secrets::resolve(&stack, Need::All)?;
-        for u in &stack.users {
+        let mut stack = stack;
+        if let Some(h) = args.hash {
+            for u in &mut stack.users {
+                u.userlist_secret.value = hash_kind(h);
+            }
+        }
+        // One salt per user: the same choice render makes, from the same files.
+        let rendered = crate::render::Existing::read(&stack);
+        let chosen = crate::render::verifiers::choose(&stack, &secrets, &rendered, Some(existing))?;
+        if let Some((path, user)) = chosen.rejected.first() {
+            return Err(InputError::new(format!(
+                "the verifier of user `{user}` in {} does not accept the password the manifest gives: every login with that password would fail (AUT010)",
+                path.display()
+            ))
+            .with_help("give the role's current password, or copy its current verifier again with `poolstack userlist --from-postgres URL --user NAME -o FILE`"));
+        }
+        for (u, c) in stack.users.iter().zip(chosen.secrets) {
             let Some(pw) = secrets.get(&u.name.value) else {
                 continue;
             };
+            let kind = u.userlist_secret.value;
             wanted.push(Wanted {
                 user: u.name.value.clone(),
-                password: pw.clone(),
-                kind: args.hash.map(hash_kind).unwrap_or(u.userlist_secret.value),
+                password: Some(pw.clone()),
+                kind,
+                chosen: Some(c.userlist),
+                salt_unknown: kind == SecretKind::ScramSha256
+                    && !u.role.value
+                    && u.verifier.is_none(),
             });
         }
-    } else if let Some(user) = &args.user {
+    } else if let Some(user) = args.user.first() {
         let password = single_password(args, user)?;
         wanted.push(Wanted {
             user: user.clone(),
-            password,
+            password: Some(password),
             kind: default_kind,
+            chosen: None,
+            salt_unknown: false,
         });
     } else if let Some(batch) = &args.batch {
         for (user, password) in read_batch(batch)? {
             wanted.push(Wanted {
                 user,
-                password,
+                password: Some(password),
                 kind: default_kind,
+                chosen: None,
+                salt_unknown: false,
             });
         }
     }
     for w in &wanted {
-        if w.password.expose().is_empty() {
+        let password = w
+            .password
+            .as_ref()
+            .map(Password::expose)
+            .unwrap_or_default();
+        if password.is_empty() {
             return Err(
                 InputError::new(format!("the password of `{}` is empty", w.user))
                     .with_help("PgBouncer refuses empty passwords: every login would fail"),
             );
         }
-        userlist::check_entry(&w.user, w.password.expose()).map_err(|p| {
+        userlist::check_entry(&w.user, password).map_err(|p| {
             InputError::new(format!("cannot write `{}`: {p}", w.user.escape_debug()))
         })?;
     }

@@ -261,6 +261,11 @@ pub struct DatabaseEntry {
     pub reserve_pool_size: Option<u32>,
     pub max_db_connections: Option<u32>,
     pub pool_mode: Option<PoolMode>,
+    /// true: roles.sql creates the database (`dbname`) when it is missing (default false).
+    pub create: Option<bool>,
+    /// The owner of a created database: a [[users]] name (default: the forced `user`, else the
+    /// first of `users`).
+    pub owner: Option<String>,
     /// Any other connection-string key of the PgBouncer version.
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub settings: Option<SettingsTable>,
@@ -342,9 +347,22 @@ pub struct UserEntry {
     pub stats: Option<bool>,
     pub pool_mode: Option<PoolMode>,
     pub max_user_connections: Option<u32>,
+    /// Where the verifier PostgreSQL stores for this role is known from (provenance): render
+    /// keeps that entry byte for byte in userlist.txt and roles.sql.
+    pub verifier: Option<VerifierSource>,
     /// Any other [users] key of the PgBouncer version.
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub settings: Option<SettingsTable>,
+}
+
+/// `verifier = { userlist = "path" }`: a userlist file (PgBouncer's auth_file format) whose entry
+/// for this user is the verifier PostgreSQL stores — copied from the server by
+/// `poolstack userlist --from-postgres`, or the hand-written userlist `import` read. The path is
+/// relative to the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierSource {
+    pub userlist: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]

@@ -1,10 +1,7 @@
 //! Template contexts: the stack spelled in each target's syntax.
 
-use super::existing::Existing;
-use crate::auth::{self, SecretKind};
-use crate::diag::InputError;
+use super::verifiers::UserSecret;
 use crate::manifest::{Driver, PasswordEncryption, PrepareThreshold, Recycle};
-use crate::secrets::Secrets;
 use crate::stack::settings::connstr_value;
 use crate::stack::{App, Origin, Setting, Stack};
 use minijinja::Value;
@@ -363,32 +360,6 @@ pub fn env_file(stack: &Stack, app: &App) -> Value {
     }))
 }
 
-/// Each user's userlist secret, in manifest order: existing entries that still verify are kept.
-pub fn userlist_secrets(
-    stack: &Stack,
-    secrets: &Secrets,
-    existing: &Existing,
-) -> Result<Vec<(String, String)>, InputError> {
-    let mut out = Vec::new();
-    for u in &stack.users {
-        let name = &u.name.value;
-        let Some(pw) = secrets.get(name) else {
-            return Err(InputError::new(format!(
-                "the password of user `{name}` is not available"
-            )));
-        };
-        let secret = auth::secret_for(
-            u.userlist_secret.value,
-            name,
-            pw.expose(),
-            existing.userlist_secret(name),
-        )
-        .map_err(|e| InputError::new(format!("cannot compute the secret of user `{name}`: {e}")))?;
-        out.push((name.clone(), secret));
-    }
-    Ok(out)
-}
-
 #[derive(Serialize)]
 struct Role {
     ident: String,
@@ -396,53 +367,54 @@ struct Role {
     verifier: String,
 }
 
-/// roles.sql's context: `None` when no user is managed here (role = false for all).
-pub fn roles_sql(
-    stack: &Stack,
-    secrets: &Secrets,
-    existing: &Existing,
-    userlist: &[(String, String)],
-) -> Result<Option<Value>, InputError> {
-    let mut roles = Vec::new();
-    for u in stack.users.iter().filter(|u| u.role.value) {
-        let name = &u.name.value;
-        let Some(pw) = secrets.get(name) else {
-            return Err(InputError::new(format!(
-                "the password of user `{name}` is not available"
-            )));
-        };
-        // A manifest always knows how each role is stored; hand-written files render nothing.
-        let Some(kind) = u.stored_secret.as_ref().map(|s| s.value) else {
+#[derive(Serialize)]
+struct CreatedDatabase {
+    name: String,
+    literal: String,
+    owner_literal: String,
+}
+
+/// roles.sql's context: `None` when it has nothing to do (no `role = true` user, no database to
+/// create).
+pub fn roles_sql(stack: &Stack, chosen: &[UserSecret]) -> Option<Value> {
+    let roles: Vec<Role> = chosen
+        .iter()
+        .filter_map(|s| {
+            let verifier = s.role.as_ref()?;
+            Some(Role {
+                ident: format!("\"{}\"", s.user.replace('"', "\"\"")),
+                literal: sql_literal(&s.user),
+                verifier: sql_literal(verifier),
+            })
+        })
+        .collect();
+    let mut databases: Vec<CreatedDatabase> = Vec::new();
+    for db in &stack.databases {
+        let Some(owner) = &db.create_owner else {
             continue;
         };
-        // The same verifier as userlist.txt whenever it holds one of the stored type (PgBouncer's
-        // SCRAM pass-through needs them byte-identical), else the one roles.sql already has.
-        let from_userlist = userlist
-            .iter()
-            .find(|(n, s)| n == name && auth::classify(s) == kind && kind != SecretKind::Plain)
-            .map(|(_, s)| s.as_str());
-        let previous =
-            from_userlist.or_else(|| existing.role_verifiers.get(name).map(String::as_str));
-        let verifier = auth::secret_for(kind, name, pw.expose(), previous).map_err(|e| {
-            InputError::new(format!("cannot compute the verifier of user `{name}`: {e}"))
-        })?;
-        roles.push(Role {
-            ident: format!("\"{}\"", name.replace('"', "\"\"")),
-            literal: sql_literal(name),
-            verifier: sql_literal(&verifier),
+        // Two aliases of one database create it once.
+        if databases.iter().any(|d| d.name == db.dbname.value) {
+            continue;
+        }
+        databases.push(CreatedDatabase {
+            name: db.dbname.value.clone(),
+            literal: sql_literal(&db.dbname.value),
+            owner_literal: sql_literal(&owner.value),
         });
     }
-    if roles.is_empty() {
-        return Ok(None);
+    if roles.is_empty() && databases.is_empty() {
+        return None;
     }
-    Ok(Some(Value::from_serialize(serde_json::json!({
+    Some(Value::from_serialize(serde_json::json!({
         "stack": stack.name.value,
         "encryption": match stack.postgres.password_encryption.value {
             PasswordEncryption::Md5 => "md5",
             PasswordEncryption::ScramSha256 => "scram-sha-256",
         },
         "roles": roles,
-    }))))
+        "databases": databases,
+    })))
 }
 
 /// An SQL string literal (standard_conforming_strings: only quotes are doubled).

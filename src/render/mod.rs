@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod existing;
+pub mod verifiers;
 pub mod verify;
 
 use crate::auth::SecretKind;
@@ -76,6 +77,8 @@ pub struct RenderPlan {
     /// Secret files that could not be built because passwords were missing.
     pub unbuilt_secrets: ExpectedSecrets,
     pub expected_secrets: ExpectedSecrets,
+    /// (known-verifier file, user) where that verifier does not accept the user's password.
+    pub known_verifier_rejects: Vec<(PathBuf, String)>,
 }
 
 /// Build every output file in memory. Secret files are built only when every password is known;
@@ -137,13 +140,18 @@ pub fn plan(
 
     let expected = expected_secrets(stack);
     let mut unbuilt = ExpectedSecrets::default();
+    let mut known_verifier_rejects = Vec::new();
     if secrets.complete_for(stack) {
-        let userlist_secrets = context::userlist_secrets(stack, secrets, existing)?;
+        let verifiers::Chosen {
+            secrets: chosen,
+            rejected,
+        } = verifiers::choose(stack, secrets, existing, None)?;
+        known_verifier_rejects = rejected;
         if stack.pgbouncer.is_some() {
             let path = stack.outputs.userlist.value.clone();
-            let contents = userlist_secrets
+            let contents = chosen
                 .iter()
-                .map(|(user, secret)| crate::formats::userlist::format_entry(user, secret))
+                .map(|s| crate::formats::userlist::format_entry(&s.user, &s.userlist))
                 .collect::<String>();
             files.push(RenderedFile {
                 kind: FileKind::Userlist,
@@ -152,7 +160,7 @@ pub fn plan(
                 mode: 0o600,
             });
         }
-        if let Some(ctx) = context::roles_sql(stack, secrets, existing, &userlist_secrets)? {
+        if let Some(ctx) = context::roles_sql(stack, &chosen) {
             let path = stack.outputs.roles_sql.value.clone();
             let body = render_template(&env, "roles.sql.j2", ctx)?;
             files.push(RenderedFile {
@@ -169,6 +177,7 @@ pub fn plan(
         files,
         unbuilt_secrets: unbuilt,
         expected_secrets: expected,
+        known_verifier_rejects,
     })
 }
 

@@ -1,5 +1,7 @@
 //! AUT — authentication and secrets.
 
+mod salt;
+
 use super::fil::{file_label, file_place};
 use super::{Context, FileRole, Rule};
 use crate::auth::SecretKind;
@@ -81,6 +83,14 @@ pub const RULES: &[Rule] = &[
         summary: "A hand-written userlist.txt holds a plaintext password a user does not need",
         doc: AUT009_DOC,
         check: Some(plaintext_userlist_entry),
+    },
+    Rule {
+        code: "AUT010",
+        name: "scram-salt-unknown",
+        severity: Severity::Error,
+        summary: "A SCRAM userlist entry for a role managed elsewhere whose stored verifier (salt) is not known",
+        doc: salt::AUT010_DOC,
+        check: Some(salt::scram_salt_unknown),
     },
 ];
 
@@ -952,7 +962,7 @@ mod tests {
     fn healthy_is_silent() {
         for code in [
             "AUT001", "AUT002", "AUT003", "AUT004", "AUT005", "AUT006", "AUT007", "AUT008",
-            "AUT009",
+            "AUT009", "AUT010",
         ] {
             assert!(testing::run(code, HEALTHY).is_empty(), "{code} fired");
         }

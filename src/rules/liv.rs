@@ -50,7 +50,9 @@ PgBouncer makes this easy to miss: on RELOAD with a bad line it logs `WARNING co
 failed` and keeps running with the lines before it applied, and 1.18 still answers `RELOAD` to the
 admin client.
 
-How to fix: deploy the rendered files and reload or restart; look for the override
+How to fix: deploy the rendered files and reload or restart — the help says which, from the
+parameter's context or the option's reloadability in the declared version (the same
+classification as `render`'s apply plan; an option RELOAD ignores is LIV002 alone); look for the override
 (`SELECT name, setting, source, sourcefile FROM pg_settings WHERE name = '…'`, the
 PgBouncer log); or, if the live value is the right one, put it in the manifest.
 

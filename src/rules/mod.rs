@@ -44,6 +44,12 @@ pub struct FileFact {
     pub hand_edited: bool,
     /// Secret files compared by users and types only (passwords unavailable).
     pub secrets_unverified: bool,
+    /// A known-verifier file (`verifier = { userlist = … }`): the users whose entry there does
+    /// not accept the password the manifest gives (passwords available).
+    pub rejects_password_of: Vec<String>,
+    /// A known-verifier file: the users it is named for but has no entry for (or it cannot be
+    /// read: then every user naming it).
+    pub lacks_verifier_of: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -290,6 +290,8 @@ pub struct Database {
     pub pool_mode: Setting<PoolMode>,
     /// Other connection-string keys.
     pub options: Vec<PgbOption>,
+    /// `create = true`: roles.sql creates `dbname` when missing, owned by this [[users]] name.
+    pub create_owner: Option<Setting<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -308,6 +310,10 @@ pub struct User {
     /// How PostgreSQL stores this role's password (roles.sql for role = true, else
     /// password_encryption); `None` when unknown (hand-written files).
     pub stored_secret: Option<Setting<SecretKind>>,
+    /// `verifier = { userlist = "…" }`: the userlist file (absolute path) whose entry for this
+    /// user is the verifier PostgreSQL stores. Its provenance is what makes a SCRAM salt known
+    /// (AUT010); render keeps the entry byte for byte.
+    pub verifier: Option<Setting<PathBuf>>,
 }
 
 #[derive(Debug, Clone)]
@@ -478,6 +484,22 @@ impl Stack {
 
     pub fn database(&self, name: &str) -> Option<&Database> {
         self.databases.iter().find(|d| d.name.value == name)
+    }
+
+    /// May PgBouncer log in to PostgreSQL as `user`? Any userlist user may connect to any
+    /// database entry, so yes — except for a console user (admin_users/stats_users) that no
+    /// database lists and no app uses: it logs in to PgBouncer's console alone, where only
+    /// PgBouncer's own userlist counts.
+    pub fn logs_in_to_postgres(&self, user: &str) -> bool {
+        let listed = self.databases.iter().any(|db| {
+            db.name.value == "*"
+                || db.users.iter().any(|u| u.value == user)
+                || db.forced_user.as_ref().is_some_and(|f| f.value == user)
+        }) || self.apps.iter().any(|a| a.user.value == user);
+        listed
+            || !self
+                .user(user)
+                .is_some_and(|u| u.admin.value || u.stats.value)
     }
 
     /// The pools PgBouncer may open: per database its forced user, else each of its users.

@@ -302,6 +302,27 @@ impl Postgres {
         text.strip_suffix('\n').unwrap_or(&text).to_string()
     }
 
+    /// `pg_ctl restart` (fast shutdown, then start with the same data directory and log).
+    pub fn restart(&mut self) {
+        let out = as_server_user(&self.bin.join("pg_ctl"))
+            .args(["restart", "-w", "-t", "60", "-m", "fast", "-D"])
+            .arg(&self.data)
+            .arg("-l")
+            .arg(&self.log)
+            .stdout(Stdio::null())
+            .output()
+            .expect("run pg_ctl restart");
+        assert!(
+            out.status.success(),
+            "PostgreSQL did not restart: {}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+        self.pid = std::fs::read_to_string(self.data.join("postmaster.pid"))
+            .ok()
+            .and_then(|t| t.lines().next()?.trim().parse().ok());
+        wait_for_port(self.port, "PostgreSQL", &self.log);
+    }
+
     pub fn stop(&mut self) {
         if let Some(pid) = self.pid.take() {
             stop_pid(pid, "-INT");

@@ -48,6 +48,52 @@ pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
             ..fact(path, role(&kind))
         });
     }
+    // Known verifiers that reject the manifest's password (AUT010).
+    let mut rejects: BTreeMap<&Path, Vec<String>> = BTreeMap::new();
+    for (path, user) in &plan.known_verifier_rejects {
+        rejects
+            .entry(path.as_path())
+            .or_default()
+            .push(user.clone());
+    }
+    for (path, users) in rejects {
+        facts.push(FileFact {
+            rejects_password_of: users,
+            ..fact(path, FileRole::Other)
+        });
+    }
+    // Known-verifier files that cannot give the verifier render would need.
+    let mut lacking: BTreeMap<&Path, Vec<String>> = BTreeMap::new();
+    let mut read: BTreeMap<&Path, Option<crate::formats::userlist::Userlist>> = BTreeMap::new();
+    for user in &stack.users {
+        let Some(source) = &user.verifier else {
+            continue;
+        };
+        let path = source.value.as_path();
+        let list = read.entry(path).or_insert_with(|| {
+            std::fs::metadata(path)
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|_| std::fs::read(path).ok())
+                .map(|b| crate::formats::userlist::Userlist::parse_bytes(&b))
+        });
+        if list
+            .as_ref()
+            .and_then(|l| l.get(&user.name.value))
+            .is_none()
+        {
+            lacking
+                .entry(path)
+                .or_default()
+                .push(user.name.value.clone());
+        }
+    }
+    for (path, users) in lacking {
+        facts.push(FileFact {
+            lacks_verifier_of: users,
+            ..fact(path, FileRole::Other)
+        });
+    }
     let base = stack
         .manifest_path
         .as_deref()

@@ -70,8 +70,17 @@ pub fn draft(
                 .to_string(),
         );
     }
-    let users = users::users(stack, ini, &mut notes);
-    let apps = apps(stack, &users, manifest_dir, &mut notes);
+    let users = users::users(stack, ini, manifest_dir, &mut notes);
+    // Every file import read (includes too): render must never write over one of them.
+    let read: Vec<std::path::PathBuf> = stack
+        .sources
+        .files()
+        .map(|(_, f)| crate::fsutil::absolute(&f.path))
+        .collect();
+    let apps = apps(stack, &users, manifest_dir, &read, &mut notes);
+    if let Some(t) = outputs_apart(manifest_dir, &read) {
+        tables.push(t);
+    }
     let counts = (databases.len(), users.tables.len(), apps.len());
     let env_vars: Vec<String> = users.vars.iter().map(|(_, v)| v.clone()).collect();
     tables.extend(databases);
@@ -185,12 +194,79 @@ fn database_host(stack: &Stack) -> Option<String> {
 }
 
 /// `[[apps]]` from the .env files; `users` says which variable each user's password is read from.
-fn apps(stack: &Stack, users: &Users, manifest_dir: &Path, notes: &mut Vec<String>) -> Vec<Table> {
+/// `[outputs]` for each default output path that is one of the files import read (e.g.
+/// `import pgbouncer/pgbouncer.ini` with the manifest beside `pgbouncer/`): render writes those
+/// under `rendered/` instead, so the hand-written originals are never overwritten.
+fn outputs_apart(manifest_dir: &Path, read: &[std::path::PathBuf]) -> Option<Table> {
+    use crate::defaults as d;
+    let mut t = Table::new("outputs");
+    let mut any = false;
+    for (key, default) in [
+        ("pgbouncer_ini", d::OUT_PGBOUNCER_INI),
+        ("userlist", d::OUT_USERLIST),
+        ("postgresql_conf", d::OUT_POSTGRESQL_CONF),
+        ("roles_sql", d::OUT_ROLES_SQL),
+    ] {
+        let path = crate::fsutil::absolute(&manifest_dir.join(default));
+        if read.contains(&path) {
+            t.set(key, format!("rendered/{default}"));
+            any = true;
+        }
+    }
+    if any {
+        t.comments.push(
+            "render's default paths are files this manifest was imported from: rendered files go under rendered/ instead"
+                .to_string(),
+        );
+    }
+    any.then_some(t)
+}
+
+/// The env file render writes for app `name`: `<name>.env` beside the manifest, never one of the
+/// files import read (nor another app's).
+fn env_file_name(
+    name: &str,
+    manifest_dir: &Path,
+    read: &[std::path::PathBuf],
+    taken: &[String],
+) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = stem.trim_start_matches('.');
+    let stem = if stem.is_empty() { "app" } else { stem };
+    let free = |candidate: &String| {
+        !taken.contains(candidate)
+            && !read.contains(&crate::fsutil::absolute(&manifest_dir.join(candidate)))
+    };
+    std::iter::once(format!("{stem}.env"))
+        .chain((1..).map(|n| match n {
+            1 => format!("{stem}.poolstack.env"),
+            n => format!("{stem}.poolstack-{n}.env"),
+        }))
+        .find(free)
+        .unwrap_or_else(|| format!("{stem}.env"))
+}
+
+fn apps(
+    stack: &Stack,
+    users: &Users,
+    manifest_dir: &Path,
+    read: &[std::path::PathBuf],
+    notes: &mut Vec<String>,
+) -> Vec<Table> {
     let mut names: Vec<String> = Vec::new();
     stack
         .apps
         .iter()
-        .filter_map(|app| app_table(app, users, manifest_dir, &mut names, notes))
+        .filter_map(|app| app_table(app, users, manifest_dir, read, &mut names, notes))
         .collect()
 }
 
@@ -198,6 +274,7 @@ fn app_table(
     app: &App,
     users: &Users,
     manifest_dir: &Path,
+    read: &[std::path::PathBuf],
     names: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) -> Option<Table> {
@@ -229,7 +306,7 @@ fn app_table(
     }
     names.push(name.clone());
     let mut t = Table::array("apps");
-    t.set("name", name);
+    t.set("name", name.clone());
     t.set("driver", app.driver.value.as_str());
     t.set("database", app.url.database.value.clone());
     t.set("user", app.user.value.clone());
@@ -281,10 +358,18 @@ fn app_table(
             values::seconds(app.connect_timeout.value),
         );
     }
-    t.set(
-        "env_file",
-        crate::fsutil::relative(manifest_dir, &crate::fsutil::absolute(env_path)),
-    );
+    // Never the file it was read from: render would refuse it (not written by poolstack) or,
+    // forced, replace the user's own file.
+    let taken: Vec<String> = names
+        .iter()
+        .filter(|n| **n != name)
+        .map(|n| format!("{n}.env"))
+        .collect();
+    let env_file = env_file_name(&name, manifest_dir, read, &taken);
+    t.comments.push(format!(
+        "settings read from {shown}; render writes them to {env_file} (never over the file they were read from)"
+    ));
+    t.set("env_file", env_file);
     Some(t)
 }
 

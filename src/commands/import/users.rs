@@ -68,7 +68,27 @@ struct UserRow {
 /// The userlist's users, then anyone else PgBouncer's file names (admin_users, stats_users,
 /// `[users]`): the manifest lists a user once, with a password source. A name the manifest
 /// cannot hold goes to `notes`.
-pub(super) fn users(stack: &Stack, ini: Option<&IniSettings>, notes: &mut Vec<String>) -> Users {
+pub(super) fn users(
+    stack: &Stack,
+    ini: Option<&IniSettings>,
+    manifest_dir: &std::path::Path,
+    notes: &mut Vec<String>,
+) -> Users {
+    // The imported userlist's md5 and SCRAM entries are the stored verifiers PgBouncer logged in
+    // with: the manifest refers to that file as where they are known from, so render writes the
+    // same entries (a new SCRAM salt would fail at the server, AUT010).
+    let verifiers_from = stack.userlist_file.as_ref().map(|f| {
+        crate::fsutil::relative(
+            manifest_dir,
+            &crate::fsutil::absolute(&stack.sources.get(f.file).path),
+        )
+    });
+    let known: Vec<&str> = stack
+        .users
+        .iter()
+        .filter(|u| u.userlist_secret.value != crate::auth::SecretKind::Plain)
+        .map(|u| u.name.value.as_str())
+        .collect();
     let mut rows: Vec<UserRow> = Vec::new();
     for u in &stack.users {
         if let Some(note) = left_out("user", &u.name, stack) {
@@ -148,6 +168,15 @@ pub(super) fn users(stack: &Stack, ini: Option<&IniSettings>, notes: &mut Vec<St
             );
             // The imported files do not create roles: they are managed where they were.
             t.set("role", false);
+            if let Some(file) = verifiers_from.as_ref().filter(|_| r.in_userlist && known.contains(&r.name.as_str())) {
+                t.set(
+                    "verifier",
+                    toml::Value::Table(toml::Table::from_iter([(
+                        "userlist".to_string(),
+                        toml::Value::String(file.clone()),
+                    )])),
+                );
+            }
             if admins.contains(&r.name) {
                 t.set("admin", true);
             }

@@ -12,6 +12,7 @@ pub mod kind;
 pub mod pgbouncer_ini;
 pub mod postgresql_conf;
 
+pub use apps::literal_password;
 pub use kind::Kind;
 
 use super::Stack;

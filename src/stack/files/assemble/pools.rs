@@ -76,6 +76,7 @@ pub(super) fn users(
                 .unwrap_or_default(),
             userlist_secret: Setting::new(entry.kind, imported(&entry.secret_loc)),
             stored_secret: stored.cloned(),
+            verifier: None,
         };
         match at.get(entry.user.as_str()) {
             Some(&i) => out[i] = user,
@@ -122,6 +123,7 @@ pub(super) fn databases(set: &IniSettings, pgb: &Pgbouncer, users: &[User]) -> V
             let forced_user = param("user")
                 .map(|p| Setting::new(p.value.normalized.clone(), imported(&p.value_loc)));
             Database {
+                create_owner: None,
                 name: Setting::new(db.name.clone(), imported(&db.name_loc)),
                 dbname: text("dbname", &db.name, "not set: the entry's name"),
                 host: text("host", "", "not set: the unix socket"),
