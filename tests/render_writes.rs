@@ -137,7 +137,13 @@ fn render_never_writes_through_a_symlink_out_of_its_output_directory() {
     let victim = outside.path().join("pgbouncer.ini");
     std::fs::write(&victim, "precious\n").unwrap();
     let dangling = outside.path().join("nowhere");
-    for (target, force) in [(&victim, false), (&victim, true), (&dangling, true)] {
+    let device = PathBuf::from("/dev/zero"); // read before writing (the apply plan): never whole
+    for (target, force) in [
+        (&victim, false),
+        (&victim, true),
+        (&dangling, true),
+        (&device, true),
+    ] {
         let dir = stack("");
         std::fs::create_dir(dir.path().join("pgbouncer")).unwrap();
         std::os::unix::fs::symlink(target, dir.path().join("pgbouncer/pgbouncer.ini")).unwrap();

@@ -74,7 +74,9 @@ pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
             std::fs::metadata(path)
                 .ok()
                 .filter(|m| m.is_file())
-                .and_then(|_| std::fs::read(path).ok())
+                .and_then(|_| {
+                    crate::fsutil::read_bounded(path, crate::formats::text::MAX_FILE_BYTES).ok()
+                })
                 .map(|b| crate::formats::userlist::Userlist::parse_bytes(&b))
         });
         if list
