@@ -166,6 +166,12 @@ impl Secrets {
                     return Err(located(format!("the password of user `{name}` is empty"))
                         .with_help("PgBouncer refuses empty passwords: every login would fail"));
                 }
+                // Checked here, where the password's source has a place, not later where a
+                // secret is computed and the error could only name the user.
+                if p.contains('\0') {
+                    return Err(located(format!("the password of user `{name}` holds a NUL byte"))
+                        .with_help("neither PostgreSQL nor PgBouncer can use such a password: fix its source"));
+                }
                 out.insert(name, Password(p));
             }
         }

@@ -262,3 +262,27 @@ fn import_reports_an_out_of_range_value_at_its_place() {
     let manifest = std::fs::read_to_string(dir.path().join("stack.toml")).unwrap();
     assert!(!manifest.contains("server_lifetime"), "{manifest}");
 }
+
+/// A password no server can use is an input error at the manifest line of its source.
+#[test]
+fn a_password_with_a_nul_byte_is_located_at_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), b"a\0b").unwrap();
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mt5/stack.toml"),
+    )
+    .unwrap()
+    .replace(
+        "password = { env = \"POSTGRES_PASSWORD\" }",
+        "password = { file = \"pw\" }",
+    )
+    .replace(
+        "name = \"api\"",
+        "name = \"api\"\npassword_env = \"TRADER_PW\"",
+    );
+    std::fs::write(dir.path().join("stack.toml"), manifest).unwrap();
+    let r = run(dir.path(), &["render"]);
+    assert_eq!(r.code, Some(2), "{}", r.all);
+    assert!(r.all.contains("stack.toml:68:12"), "{}", r.all);
+    assert!(r.all.contains("NUL byte"), "{}", r.all);
+}
