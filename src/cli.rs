@@ -17,7 +17,7 @@ pub enum Command {
     Init(InitArgs),
     /// Write every configuration file of the stack (pgbouncer.ini, userlist.txt, PostgreSQL fragment, roles.sql, .env).
     Render(RenderArgs),
-    /// Lint a manifest, or hand-written config files linted together as one stack.
+    /// Lint manifests and directory trees of stacks, or hand-written config files linted together as one stack.
     Check(CheckArgs),
     /// Create or update userlist.txt entries (replaces generate_userlist.sh).
     Userlist(UserlistArgs),
@@ -54,9 +54,10 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// The manifest.
+    /// The manifest. With --check: any number of manifests and directories (searched
+    /// recursively for stack.toml files, honouring .gitignore).
     #[arg(default_value = "stack.toml")]
-    pub manifest: PathBuf,
+    pub manifests: Vec<PathBuf>,
     /// Write the files under DIR instead of next to the manifest.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -94,7 +95,8 @@ pub enum FailOnArg {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// stack.toml, or hand-written config files linted together as one stack (pgbouncer.ini,
+    /// Manifests (stack.toml), directories (searched recursively for stacks, honouring
+    /// .gitignore), or hand-written config files linted together as one stack (pgbouncer.ini,
     /// *.conf, .env, userlist.txt; recognised by name, else by content). Default: ./stack.toml
     pub paths: Vec<PathBuf>,
     /// human (source excerpts), json (stable, for tools), sarif (GitHub code scanning), github (workflow annotations).
@@ -117,6 +119,11 @@ pub struct CheckArgs {
     /// Lowest severity that makes the exit code 1 (default: `[lint] fail_on`, else error).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
+    /// Group the config files named into their stacks and also read each stack's files that
+    /// were not named: beside them, in pgbouncer/, postgres/ and conf.d/ folders, and in parent
+    /// directories up to the repository root (for pre-commit, which passes changed files only).
+    #[arg(long)]
+    pub siblings: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

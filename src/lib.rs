@@ -11,6 +11,7 @@ pub mod formats;
 pub mod fsutil;
 pub mod manifest;
 pub mod outcome;
+pub mod parallel;
 pub mod pgconn;
 pub mod plan;
 pub mod redact;

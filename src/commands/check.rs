@@ -1,37 +1,33 @@
-//! `poolstack check [PATH ...]`: lint a manifest and the stack it derives (and, in a later issue,
-//! hand-written config files linted together as one stack).
+//! `poolstack check [PATH ...]`: lint manifests and the stacks they derive, directory trees of
+//! stacks, and hand-written config files linted together as one stack.
 //!
-//! Whatever the input, the tail is the same: a resolved [`Stack`] and facts about files on disk
-//! go through [`findings`] (every rule, then the policy) and out as a [`Report`].
+//! The paths become stacks (`targets`); each is checked on its own, exactly as a run on it
+//! alone would check it, on every core. Whatever the input, the tail is the same: a resolved
+//! [`Stack`] and facts about files on disk go through [`findings`] (every rule, then the policy),
+//! and every stack's findings go out as one report ([`Stacks`]).
 
 pub mod facts;
 mod git;
 pub(crate) mod policy;
+mod targets;
 
 use super::Io;
 use crate::cli::{CheckArgs, Format};
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::outcome::Outcome;
 use crate::render::{self, Existing};
+use crate::report::stacks::{StackKind, StackReport, Stacks};
 use crate::report::{self, Report};
-use crate::rules::{self, Context, FileFact, FileRole};
+use crate::rules::{self, Context, FileFact, FileRole, Summary};
 use crate::secrets::{Need, Secrets};
-use crate::source::display_path;
+use crate::source::{SourceMap, display_path};
 use crate::stack::Stack;
 use crate::stack::budget::ServerConnectionBudget;
 use crate::stack::files;
 use std::path::{Path, PathBuf};
 
-use super::config_files::Named;
 pub use policy::Flags;
-
-/// What `check` was asked to lint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Input {
-    Manifest(PathBuf),
-    /// Hand-written config files, to be linted together as one stack.
-    ConfigFiles(Vec<files::Input>),
-}
+use targets::Target;
 
 /// The stack to lint, however it was read, with what the report needs to point into it.
 struct Subject {
@@ -41,39 +37,129 @@ struct Subject {
     shown: String,
 }
 
+/// One stack, checked: its findings (or the `INPUT` diagnostic of a stack that could not be
+/// read), the files they point into, and its own exit code.
+struct Checked {
+    diagnostics: Vec<Diagnostic>,
+    sources: SourceMap,
+    subject: Option<String>,
+    outcome: Outcome,
+    /// Why the stack could not be read.
+    error: Option<InputError>,
+}
+
 pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Outcome {
     let flags = Flags {
         select: &args.select,
         ignore: &args.ignore,
         fail_on: args.fail_on,
     };
-    let input = match classify(&args.paths) {
-        Ok(input) => input,
+    let targets = match targets::classify(&args.paths, args.siblings) {
+        Ok(t) => t,
         Err(e) => return input_error(&e, args.paths.first(), args.format, io),
     };
-    let subject = match &input {
-        Input::Manifest(path) => versions_are_for_files(args).and_then(|()| from_manifest(path)),
-        Input::ConfigFiles(inputs) => {
-            super::config_files::versions(args.pg_version, args.pgbouncer_version.as_deref())
-                .and_then(|v| from_config_files(inputs, &v))
-        }
+    let versions =
+        super::config_files::versions(args.pg_version, args.pgbouncer_version.as_deref()).and_then(
+            |v| {
+                let any_files = targets.iter().any(|t| matches!(t, Target::Files { .. }));
+                match any_files {
+                    true => Ok(v),
+                    false => versions_are_for_files(args).map(|()| v),
+                }
+            },
+        );
+    let versions = match versions {
+        Ok(v) => v,
+        Err(e) => return input_error(&e, args.paths.first(), args.format, io),
     };
-    let subject = match subject {
-        Ok(s) => s,
-        Err(e) => return input_error(&e, input.first_path(), args.format, io),
+    // Every stack on its own, on every core; the catalogs are loaded once, by whichever stack
+    // needs them first.
+    let checked = crate::parallel::map(&targets, |t| check(t, &versions, &flags));
+    // One stack that could not be read: for people, the message alone on stderr, as always;
+    // machine formats get the report (with its `stacks` entry) on stdout.
+    if let ([target], [one]) = (&targets[..], &checked[..])
+        && let Some(e) = &one.error
+        && args.format == Format::Human
+    {
+        return input_error(e, target.first_path(), args.format, io);
+    }
+    let stacks = Stacks {
+        stacks: targets
+            .iter()
+            .zip(&checked)
+            .map(|(t, c)| stack_report(t, c))
+            .collect(),
     };
-    let (diags, fail_on) = match findings(&subject.stack, &subject.files, &flags) {
-        Ok(found) => found,
-        Err(e) => return input_error(&e, input.first_path(), args.format, io),
-    };
-    let report = Report::new(&diags, &subject.stack.sources, Some(subject.shown));
     let _ = io
         .out
-        .write_all(report.render(args.format, io.color).as_bytes());
-    if report.summary.fails(fail_on) {
-        Outcome::Findings
-    } else {
-        Outcome::Success
+        .write_all(stacks.render(args.format, io.color).as_bytes());
+    checked
+        .iter()
+        .map(|c| c.outcome)
+        .max_by_key(|o| o.exit_code())
+        .unwrap_or(Outcome::Success)
+}
+
+/// One stack, exactly as a run on it alone checks it.
+fn check(target: &Target, versions: &files::Versions, flags: &Flags<'_>) -> Checked {
+    let subject = match target {
+        Target::Manifest(path) => from_manifest(path),
+        Target::Files { inputs, .. } => from_config_files(inputs, versions),
+        Target::Unreadable { error, .. } => Err(error.clone()),
+    };
+    let found = subject.and_then(|s| {
+        let (diagnostics, fail_on) = findings(&s.stack, &s.files, flags)?;
+        Ok((s, diagnostics, fail_on))
+    });
+    match found {
+        Ok((s, diagnostics, fail_on)) => {
+            let fails = Summary::of(&diagnostics).fails(fail_on);
+            Checked {
+                diagnostics,
+                sources: s.stack.sources,
+                subject: Some(s.shown),
+                outcome: if fails {
+                    Outcome::Findings
+                } else {
+                    Outcome::Success
+                },
+                error: None,
+            }
+        }
+        Err(e) => Checked {
+            diagnostics: vec![e.as_diagnostic()],
+            sources: e.sources.clone(),
+            subject: target.first_path().map(|p| display_path(p)),
+            outcome: Outcome::InputError,
+            error: Some(e),
+        },
+    }
+}
+
+fn stack_report<'a>(target: &Target, c: &'a Checked) -> StackReport<'a> {
+    let (kind, files, added) = match target {
+        Target::Files { inputs, added, .. } => (
+            StackKind::Files,
+            inputs.iter().map(|i| display_path(&i.path)).collect(),
+            added.iter().map(|p| display_path(p)).collect(),
+        ),
+        Target::Manifest(p) => (StackKind::Manifest, vec![display_path(p)], Vec::new()),
+        Target::Unreadable { path, .. } => {
+            let manifest = !path.is_dir() && path.extension().is_some_and(|e| e == "toml");
+            let kind = match manifest {
+                true => StackKind::Manifest,
+                false => StackKind::Files,
+            };
+            (kind, vec![display_path(path)], Vec::new())
+        }
+    };
+    StackReport {
+        path: target.shown(),
+        kind,
+        files,
+        added,
+        report: Report::new(&c.diagnostics, &c.sources, c.subject.clone()),
+        exit_code: c.outcome.exit_code(),
     }
 }
 
@@ -163,50 +249,6 @@ fn file_facts(inputs: &[files::Input]) -> Vec<FileFact> {
     out
 }
 
-impl Input {
-    fn first_path(&self) -> Option<&PathBuf> {
-        match self {
-            Input::Manifest(p) => Some(p),
-            Input::ConfigFiles(inputs) => inputs.first().map(|f| &f.path),
-        }
-    }
-}
-
-/// Sort the paths into one manifest, or config files. No path: `./stack.toml`; a directory: the
-/// `stack.toml` inside it.
-fn classify(paths: &[PathBuf]) -> Result<Input, InputError> {
-    if paths.is_empty() {
-        return Ok(Input::Manifest(PathBuf::from("stack.toml")));
-    }
-    let mut manifests = Vec::new();
-    let mut configs = Vec::new();
-    for path in paths {
-        match super::config_files::classify(path)? {
-            Named::Manifest(m) => manifests.push(m),
-            Named::ConfigFile(input) => configs.push(input),
-            Named::ConfigDir(inputs) => configs.extend(inputs),
-        }
-    }
-    match (manifests.len(), configs.is_empty()) {
-        (1, true) => Ok(Input::Manifest(manifests.remove(0))),
-        (0, false) => Ok(Input::ConfigFiles(configs)),
-        (0, true) => Err(InputError::new("nothing to check")),
-        (_, true) => Err(InputError::new(format!(
-            "one manifest at a time: {} were given",
-            manifests
-                .iter()
-                .map(|p| display_path(p))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .with_help("run `poolstack check` once per stack.toml")),
-        (_, false) => Err(
-            InputError::new("a manifest and config files were given together")
-                .with_help("check the stack.toml alone: it already covers the files it renders"),
-        ),
-    }
-}
-
 /// Exit 2, printed in the chosen format: human on stderr; json, sarif and github on stdout, so
 /// that whatever reads the report still gets a well-formed one with the `INPUT` diagnostic.
 pub(crate) fn input_error(
@@ -226,44 +268,4 @@ pub(crate) fn input_error(
     };
     let _ = stream.write_all(text.as_bytes());
     Outcome::InputError
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_sorted_into_a_manifest_or_config_files() {
-        assert_eq!(
-            classify(&[]).ok(),
-            Some(Input::Manifest(PathBuf::from("stack.toml")))
-        );
-        assert_eq!(
-            classify(&[PathBuf::from("deploy/prod.toml")]).ok(),
-            Some(Input::Manifest(PathBuf::from("deploy/prod.toml")))
-        );
-        let Ok(Input::ConfigFiles(files)) = classify(&[
-            PathBuf::from("pgbouncer.ini"),
-            PathBuf::from("conf.d/50-pool.conf"),
-            PathBuf::from(".env"),
-            PathBuf::from("api.env"),
-            PathBuf::from("userlist.txt"),
-        ]) else {
-            panic!("config files not recognised")
-        };
-        let kinds: Vec<files::Kind> = files.iter().map(|f| f.kind).collect();
-        assert_eq!(
-            kinds,
-            [
-                files::Kind::PgbouncerIni,
-                files::Kind::PostgresqlConf,
-                files::Kind::Env,
-                files::Kind::Env,
-                files::Kind::Userlist
-            ]
-        );
-        assert!(classify(&[PathBuf::from("a.toml"), PathBuf::from("b.toml")]).is_err());
-        assert!(classify(&[PathBuf::from("a.toml"), PathBuf::from("pgbouncer.ini")]).is_err());
-        assert!(classify(&[PathBuf::from("notes.md")]).is_err());
-    }
 }

@@ -14,8 +14,9 @@ pub enum Named {
     Manifest(PathBuf),
     /// A hand-written config file of a known kind.
     ConfigFile(files::Input),
-    /// A directory without a stack.toml: its `*.conf` fragments, read the way PostgreSQL's
-    /// `include_dir` reads them.
+    /// A directory without a stack.toml: its configuration files and those of its
+    /// `pgbouncer/`, `postgres/` and `conf.d/` folders ([`super::discover::stack_of_dir`]); failing
+    /// those, its `*.conf` fragments, read the way PostgreSQL's `include_dir` reads them.
     ConfigDir(Vec<files::Input>),
 }
 
@@ -26,6 +27,10 @@ pub fn classify(path: &Path) -> Result<Named, InputError> {
         let manifest = path.join("stack.toml");
         if manifest.exists() {
             return Ok(Named::Manifest(manifest));
+        }
+        let inputs = super::discover::stack_of_dir(path);
+        if !inputs.is_empty() {
+            return Ok(Named::ConfigDir(inputs));
         }
         return fragments(path).map(Named::ConfigDir);
     }
@@ -74,7 +79,7 @@ fn fragments(dir: &Path) -> Result<Vec<files::Input>, InputError> {
     names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
     if names.is_empty() {
         return Err(InputError::new(format!(
-            "{shown} holds neither a stack.toml nor *.conf files"
+            "{shown} holds neither a stack.toml nor configuration files (pgbouncer.ini, postgresql.conf, .env, userlist.txt, *.conf)"
         ))
         .with_help("pass the manifest, or the configuration files themselves"));
     }

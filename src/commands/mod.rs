@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod config_files;
+pub mod discover;
 pub mod doctor;
 pub mod explain;
 pub mod import;

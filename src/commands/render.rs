@@ -16,9 +16,22 @@ use crate::secrets::{Need, Secrets};
 use crate::source::display_path;
 use crate::stack::{self, Stack};
 use std::collections::BTreeMap;
+use std::path::Path;
+
+mod many;
 
 pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
-    let loaded = crate::manifest::load(&args.manifest)?;
+    match &args.manifests[..] {
+        [one] if !one.is_dir() => run_one(args, one, io),
+        // Without --check, a directory stands for its stack.toml, as for `check`.
+        [dir] if !args.check => run_one(args, &dir.join("stack.toml"), io),
+        _ => many::run(args, io),
+    }
+}
+
+/// Render (or with `--check` compare) the stack of one manifest.
+fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcome, InputError> {
+    let loaded = crate::manifest::load(manifest)?;
     let stack = stack::resolve::resolve(&loaded, args.out.as_deref())?;
     let need = if args.check {
         Need::IfAvailable

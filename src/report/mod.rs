@@ -5,6 +5,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod stacks;
 
 use crate::cli::Format;
 use crate::diag::{Diagnostic, InputError};

@@ -17,20 +17,36 @@ const INFORMATION_URI: &str = if env!("CARGO_PKG_REPOSITORY").is_empty() {
 };
 
 pub fn report(r: &Report<'_>) -> String {
+    document(&[r])
+}
+
+/// Many stacks (`check PATH...`): one run holding every stack's results, each placeless one
+/// anchored at its own stack's subject.
+pub fn stacks(s: &super::stacks::Stacks<'_>) -> String {
+    let reports: Vec<&Report<'_>> = s.stacks.iter().map(|st| &st.report).collect();
+    document(&reports)
+}
+
+fn document(reports: &[&Report<'_>]) -> String {
     let mut ids: Vec<&str> = rules::registry().map(|rule| rule.code).collect();
     let mut descriptors: Vec<Value> = rules::registry().map(rule_descriptor).collect();
     // Codes that are not rules (INPUT) still need a descriptor: GitHub requires every ruleId to be listed.
-    for d in r.diagnostics {
+    for d in reports.iter().flat_map(|r| r.diagnostics) {
         if !ids.contains(&d.code) {
             ids.push(d.code);
             descriptors.push(extra_descriptor(d));
         }
     }
-    let results: Vec<Value> = r
-        .diagnostics
+    let results: Vec<Value> = reports
         .iter()
-        .map(|d| result(r, d, ids.iter().position(|id| *id == d.code)))
+        .flat_map(|r| {
+            r.diagnostics
+                .iter()
+                .map(|d| result(r, d, ids.iter().position(|id| *id == d.code)))
+                .collect::<Vec<_>>()
+        })
         .collect();
+    let budget = reports.iter().find_map(|r| r.budget);
     let doc = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -51,7 +67,7 @@ pub fn report(r: &Report<'_>) -> String {
     });
     let mut doc = doc;
     // doctor: connection use against the budget, as a run property (SARIF's place for extras).
-    if let (Some(b), Some(run)) = (r.budget, doc["runs"].get_mut(0)) {
+    if let (Some(b), Some(run)) = (budget, doc["runs"].get_mut(0)) {
         run["properties"] = json!({ "budget": { "used": b.used, "capacity": b.capacity } });
     }
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
