@@ -129,7 +129,15 @@ fn value_span(bytes: &[u8], p: usize) -> Option<Range<usize>> {
                 match bytes[i] {
                     b'\\' if q == b'"' => i += 2,
                     c if c == q && bytes.get(i + 1) == Some(&q) => i += 2,
-                    c if c == q => return Some(body..i),
+                    // Text glued to the closing quote still belongs to the value (`'a'b` is one
+                    // token to a connection-string reader): it is starred too.
+                    c if c == q => {
+                        let mut j = i + 1;
+                        while j < end && !matches!(bytes[j], b' ' | b'\t') {
+                            j += 1;
+                        }
+                        return Some(if j > i + 1 { body..j } else { body..i });
+                    }
                     _ => i += 1,
                 }
             }
@@ -297,6 +305,10 @@ mod tests {
                 "app = host=db password='***\n",
             ),
             ("app = password=\"x y\"\n", "app = password=\"***\"\n"),
+            (
+                "app = password='ab'cd dbname=x\n",
+                "app = password='***** dbname=x\n",
+            ),
             (
                 "primary_conninfo = 'host=p user=r password=s3cr3t'\n",
                 "primary_conninfo = 'host=p user=r password=******'\n",

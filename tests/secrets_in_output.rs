@@ -584,3 +584,33 @@ role = false
         "{manifest}"
     );
 }
+
+/// Found by tests/hostile_props.rs: a duplicate `[databases]` entry's message quotes the
+/// winning connection string; text glued to a quoted password's closing quote is part of it.
+#[test]
+fn a_duplicate_database_message_quotes_no_password() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        format!(
+            "[databases]\napp = host=db dbname=app\napp = host=db password='x'{PLAIN} dbname=app\n[pgbouncer]\nlisten_port = 6432\n"
+        ),
+    )
+    .unwrap();
+    for format in ["human", "json"] {
+        let (_, stdout, stderr) = run(
+            dir.path(),
+            &[
+                "check",
+                "--format",
+                format,
+                "--pgbouncer-version",
+                "1.21",
+                "pgbouncer.ini",
+            ],
+        );
+        assert!(stdout.contains("CAT006"), "{stdout}");
+        assert_no_secret(&stdout);
+        assert_no_secret(&stderr);
+    }
+}
