@@ -124,6 +124,10 @@ impl std::error::Error for AuthError {}
 
 /// Iterations PostgreSQL uses by default (`scram_iterations`, 4096).
 pub const SCRAM_ITERATIONS: u32 = 4096;
+/// The most SCRAM iterations poolstack will verify: a verifier with more (a hostile file can say
+/// 2^31−1, minutes of PBKDF2) is treated as unverifiable and replaced where poolstack writes it.
+/// PostgreSQL writes 4096 unless `scram_iterations` (16+) says otherwise.
+pub const MAX_VERIFY_ITERATIONS: u32 = 100_000;
 /// Salt length PostgreSQL uses (`SCRAM_DEFAULT_SALT_LEN`).
 pub const SCRAM_SALT_LEN: usize = 16;
 /// Length of StoredKey and ServerKey (SHA-256 output).
@@ -462,9 +466,21 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// SCRAM: recompute StoredKey and ServerKey with the verifier's salt and iterations.
 ///
 /// A SCRAM verifier that PgBouncer accepts with an iteration count below 1 is checked with one
-/// round, as PostgreSQL would. The cost is the verifier's iteration count: use
-/// [`verifies_within`] on untrusted files.
+/// round, as PostgreSQL would; one with more than [`MAX_VERIFY_ITERATIONS`] is not checked at
+/// all (false: see [`unverifiable_iterations`]).
 pub fn verifies(user: &str, password: &str, secret: &str) -> bool {
+    verifies_within(user, password, secret, MAX_VERIFY_ITERATIONS).unwrap_or(false)
+}
+
+/// The iteration count of a SCRAM verifier poolstack will not verify (more than
+/// [`MAX_VERIFY_ITERATIONS`]), for a "not verified: N iterations" note.
+pub fn unverifiable_iterations(secret: &str) -> Option<i64> {
+    parse_scram_raw(secret)
+        .map(|raw| i64::from(raw.iterations))
+        .filter(|&n| n > i64::from(MAX_VERIFY_ITERATIONS))
+}
+
+fn verifies_uncapped(user: &str, password: &str, secret: &str) -> bool {
     match classify(secret) {
         SecretKind::Plain => ct_eq(password.as_bytes(), secret.as_bytes()),
         SecretKind::Md5 => ct_eq(md5_secret(user, password).as_bytes(), secret.as_bytes()),
@@ -492,7 +508,7 @@ pub fn verifies_within(
     {
         return None;
     }
-    Some(verifies(user, password, secret))
+    Some(verifies_uncapped(user, password, secret))
 }
 
 /// Make a secret of `kind` for user/password; reuse `existing` verbatim when it is of that kind
@@ -856,6 +872,20 @@ mod tests {
         assert_eq!(verifies_within("u", "pw", &s, 5000), Some(true));
         assert_eq!(verifies_within("u", "no", &s, 5000), Some(false));
         assert_eq!(verifies_within("u", "pw", "pw", 0), Some(true));
+    }
+
+    /// A verifier claiming 2^31−1 iterations would take minutes: it is not verified (false, at
+    /// once), it is named as unverifiable, and `secret_for` replaces it.
+    #[test]
+    fn huge_iteration_counts_are_never_computed() {
+        let (_, pw, verifier) = PG_SCRAM[0];
+        let hostile = verifier.replacen("$4096:", "$2147483647:", 1);
+        assert!(!verifies("v_ascii", pw, &hostile));
+        assert_eq!(unverifiable_iterations(&hostile), Some(2_147_483_647));
+        assert_eq!(unverifiable_iterations(verifier), None);
+        let fresh = secret_for(SecretKind::ScramSha256, "v_ascii", pw, Some(&hostile)).unwrap();
+        assert_ne!(fresh, hostile);
+        assert!(fresh.starts_with("SCRAM-SHA-256$4096:"));
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl Diagnostic {
         Diagnostic {
             code,
             severity,
-            message: message.into(),
+            message: crate::redact::scrub(message.into()),
             help: None,
             primary: None,
             related: Vec::new(),
@@ -78,7 +78,7 @@ impl Diagnostic {
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
-        self.help = Some(help.into());
+        self.help = Some(crate::redact::scrub(help.into()));
         self
     }
 
@@ -116,7 +116,7 @@ pub struct InputError {
 impl InputError {
     pub fn new(message: impl Into<String>) -> InputError {
         InputError {
-            message: message.into(),
+            message: crate::redact::scrub(message.into()),
             help: None,
             loc: None,
             sources: SourceMap::default(),
@@ -125,7 +125,7 @@ impl InputError {
 
     pub fn located(message: impl Into<String>, loc: Loc, sources: &SourceMap) -> InputError {
         InputError {
-            message: message.into(),
+            message: crate::redact::scrub(message.into()),
             help: None,
             loc: Some(loc),
             sources: sources.clone(),
@@ -133,7 +133,7 @@ impl InputError {
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> InputError {
-        self.help = Some(help.into());
+        self.help = Some(crate::redact::scrub(help.into()));
         self
     }
 

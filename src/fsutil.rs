@@ -1,57 +1,63 @@
-//! Writing a set of files all or nothing: every file goes to a temp file next to its target
-//! first, and only when all are written are they renamed into place.
+//! Files on disk: writing a set of files all or nothing (`write`), bounded reads, and path helpers.
 
-use std::io::Write;
+pub mod write;
+
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+pub use write::{Action, Links, PendingFile, WriteError, Written, write_all};
 
-/// One file to write.
-pub struct PendingFile<'a> {
-    pub path: &'a Path,
-    pub contents: &'a [u8],
-    /// Unix permission bits (0o600 for secrets).
-    pub mode: u32,
-}
-
-/// Write every file, or none of them. On failure the temp files are removed and the targets are
-/// untouched (renames are atomic per file; a failure between renames is reported with the paths).
-pub fn write_all(files: &[PendingFile<'_>]) -> std::io::Result<()> {
-    let mut staged: Vec<(tempfile::NamedTempFile, &Path)> = Vec::new();
-    for f in files {
-        let dir = f
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| annotate(e, dir))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".poolstack-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| annotate(e, dir))?;
-        set_mode(tmp.as_file(), f.mode).map_err(|e| annotate(e, f.path))?;
-        tmp.write_all(f.contents).map_err(|e| annotate(e, f.path))?;
-        tmp.as_file().sync_all().map_err(|e| annotate(e, f.path))?;
-        staged.push((tmp, f.path));
+/// Read a whole regular file, refusing anything else (a directory, a device such as /dev/zero, a
+/// FIFO) and anything longer than `limit` bytes. The size a file reports is not trusted: the read
+/// itself stops at the limit.
+pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
     }
-    for (tmp, path) in staged {
-        tmp.persist(path).map_err(|e| annotate(e.error, path))?;
+    let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} MiB", limit / (1024 * 1024)),
+        ));
     }
-    Ok(())
+    Ok(bytes)
 }
 
-fn annotate(e: std::io::Error, path: &Path) -> std::io::Error {
-    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-}
-
-#[cfg(unix)]
-fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_file: &std::fs::File, _mode: u32) -> std::io::Result<()> {
-    Ok(())
+/// Why a relative output path from the manifest would not stay inside the output directory:
+/// absolute, climbing out with `..`, or with a name longer than the file-name limit.
+pub fn output_path_problem(path: &Path) -> Option<String> {
+    let mut depth = 0usize;
+    for c in path.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => {
+                return Some("it is an absolute path".to_string());
+            }
+            Component::ParentDir if depth == 0 => {
+                return Some("`..` leads out of the output directory".to_string());
+            }
+            Component::ParentDir => depth -= 1,
+            Component::CurDir => {}
+            Component::Normal(n) => {
+                if n.as_encoded_bytes().len() > write::NAME_MAX {
+                    return Some(format!(
+                        "a name in it is longer than {} bytes, the file-name limit",
+                        write::NAME_MAX
+                    ));
+                }
+                depth += 1;
+            }
+        }
+    }
+    if depth == 0 {
+        return Some("it names no file".to_string());
+    }
+    None
 }
 
 /// An absolute, lexically normalised path (no symlink resolution; works for paths that do not exist yet).
@@ -108,40 +114,5 @@ mod tests {
             relative(Path::new("/a/b"), Path::new("/a/b/stack.toml")),
             "stack.toml"
         );
-    }
-
-    #[test]
-    fn writes_all_files_with_modes() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = dir.path().join("x/a.txt");
-        let b = dir.path().join("b.txt");
-        write_all(&[
-            PendingFile {
-                path: &a,
-                contents: b"a",
-                mode: 0o600,
-            },
-            PendingFile {
-                path: &b,
-                contents: b"b",
-                mode: 0o644,
-            },
-        ])
-        .unwrap();
-        assert_eq!(std::fs::read_to_string(&a).unwrap(), "a");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&a).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
-        }
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-            .collect();
-        assert!(leftovers.is_empty());
     }
 }

@@ -16,6 +16,7 @@ pub mod parallel;
 pub mod pgconn;
 pub mod pipe;
 pub mod plan;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod rules;

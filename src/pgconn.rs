@@ -186,7 +186,7 @@ fn pgpass_lookup(
             return None;
         }
     }
-    let text = std::fs::read(&path).ok()?;
+    let text = crate::fsutil::read_bounded(&path, 1024 * 1024).ok()?;
     let text = String::from_utf8_lossy(&text);
     let port = port.to_string();
     for (n, line) in text.lines().enumerate() {

@@ -113,7 +113,7 @@ impl Secrets {
                 },
                 PasswordSource::File { file } => {
                     let path = base.join(file);
-                    match std::fs::read(&path) {
+                    match crate::fsutil::read_bounded(&path, PASSWORD_FILE_LIMIT) {
                         Ok(bytes) => match String::from_utf8(bytes) {
                             Ok(mut s) => {
                                 // A password file ends with one newline, which is not part of the password.
@@ -166,6 +166,12 @@ impl Secrets {
                     return Err(located(format!("the password of user `{name}` is empty"))
                         .with_help("PgBouncer refuses empty passwords: every login would fail"));
                 }
+                // Checked here, where the password's source has a place, not later where a
+                // secret is computed and the error could only name the user.
+                if p.contains('\0') {
+                    return Err(located(format!("the password of user `{name}` holds a NUL byte"))
+                        .with_help("neither PostgreSQL nor PgBouncer can use such a password: fix its source"));
+                }
                 out.insert(name, Password(p));
             }
         }
@@ -174,6 +180,9 @@ impl Secrets {
     }
 }
 
+/// The largest password file read (PgBouncer takes passwords up to 2,048 bytes; a device such
+/// as /dev/zero would otherwise be read until memory runs out).
+const PASSWORD_FILE_LIMIT: u64 = 1024 * 1024;
 /// Largest verifier file read (a userlist of 10,000 users is well under 2 MiB).
 const MAX_VERIFIER_FILE: u64 = 64 << 20;
 

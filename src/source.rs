@@ -24,6 +24,17 @@ pub struct SourceFile {
     /// The byte ranges [`SourceMap::redact`] starred out, sorted: a report draws each as a
     /// fixed-width mask, so a snippet never tells a secret's length.
     masks: Vec<Range<usize>>,
+    /// Characters before every [`CHECKPOINT`]th byte, built on first use: a column costs a
+    /// short count, not a scan of its whole line (40,000 findings on one long line stay linear).
+    checkpoints: std::sync::OnceLock<Vec<usize>>,
+}
+
+/// Bytes between two character-count checkpoints.
+const CHECKPOINT: usize = 4096;
+
+/// Characters starting in `bytes` (bytes that are not UTF-8 continuation bytes).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 /// A 1-based line and column (columns count characters, as editors do).
@@ -44,6 +55,7 @@ impl SourceFile {
             text,
             line_starts,
             masks: Vec::new(),
+            checkpoints: std::sync::OnceLock::new(),
         }
     }
 
@@ -60,6 +72,49 @@ impl SourceFile {
         }
         let at = self.masks.partition_point(|m| m.start < span.start);
         self.masks.insert(at, span);
+    }
+
+    /// Characters in `text[..offset]`.
+    fn chars_before(&self, offset: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let cps = self.checkpoints.get_or_init(|| {
+            let mut v = Vec::with_capacity(bytes.len() / CHECKPOINT + 1);
+            let mut n = 0;
+            v.push(0);
+            for chunk in bytes.chunks(CHECKPOINT) {
+                n += char_starts(chunk);
+                v.push(n);
+            }
+            v
+        });
+        let k = offset / CHECKPOINT;
+        cps[k] + char_starts(&bytes[k * CHECKPOINT..offset])
+    }
+
+    /// The length in bytes of the longest line among those `window(span, before, after)` covers.
+    pub fn longest_line_near(&self, span: Range<usize>, before: usize, after: usize) -> usize {
+        let first = self.line_index(span.start).saturating_sub(before);
+        let last =
+            (self.line_index(span.end.max(span.start)) + after).min(self.line_starts.len() - 1);
+        (first..=last)
+            .map(|i| self.line_bounds(i).len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The bytes of the 0-based line `i`, without its line break.
+    pub fn line_bounds(&self, i: usize) -> Range<usize> {
+        let start = self.line_starts[i];
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&n| n - 1);
+        start..end.max(start)
+    }
+
+    /// The 0-based line holding `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_index(offset)
     }
 
     /// 0-based index of the line holding `offset` (clamped to the end of the text).
@@ -90,12 +145,11 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_index(offset);
         let start = self.line_starts[line];
-        let column = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start)
-            + 1;
+        let column = if self.text.is_char_boundary(offset) {
+            self.chars_before(offset) - self.chars_before(start)
+        } else {
+            offset - start
+        } + 1;
         LineCol {
             line: line + 1,
             column,
@@ -147,6 +201,7 @@ impl SourceMap {
             .collect();
         text.replace_range(start..end, &masked);
         self.files[file.0].add_mask(start..end);
+        self.files[file.0].checkpoints = std::sync::OnceLock::new();
     }
 
     /// [`SourceMap::redact`] for many spans of one file, rewriting the text once (a userlist
@@ -192,6 +247,7 @@ impl SourceMap {
                 f.add_mask(m);
             }
         }
+        f.checkpoints = std::sync::OnceLock::new();
     }
 
     /// `file:line:column` of the start of `loc`.

@@ -164,9 +164,20 @@ impl Duration {
                     ))
                 })?
         };
-        exact_scaled(number, factor)
-            .map(Duration)
-            .ok_or_else(|| UnitError(format!("`{text}` is finer than a microsecond")))
+        exact_scaled(number, factor).map(Duration).ok_or_else(|| {
+            // Either more digits than a 64-bit count of microseconds holds, or a fraction of one.
+            let whole = number.split('.').next().unwrap_or("");
+            let huge = whole.trim_start_matches('0').len() > 13
+                || exact_scaled(whole, factor).is_none() && !whole.is_empty();
+            if huge {
+                UnitError(format!(
+                    "`{text}` is out of range: at most {} seconds",
+                    u64::MAX / 1_000_000
+                ))
+            } else {
+                UnitError(format!("`{text}` is finer than a microsecond"))
+            }
+        })
     }
 
     pub fn micros(self) -> u64 {

@@ -305,6 +305,176 @@ fn other_env_secrets_are_not_shown() {
     assert_no_secret(&stderr);
 }
 
+fn mt5_manifest() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mt5/stack.toml"))
+        .unwrap()
+}
+
+/// A manifest that does not parse (a syntax error, an unknown key, a wrong type, a duplicate
+/// key, an unterminated string) next to a literal password: the password is starred out of
+/// the snippet before the first report is drawn.
+#[test]
+fn manifest_input_errors_near_a_password_do_not_show_it() {
+    let with_pw = mt5_manifest().replace(
+        "password = { env = \"POSTGRES_PASSWORD\" }",
+        &format!("password = \"{PLAIN}\""),
+    );
+    // Each on the line right after the password, so the snippet draws the password's line.
+    let pw_line = format!("password = \"{PLAIN}\"");
+    let breakages = [
+        format!("{pw_line}\nrolee = true"),     // unknown key
+        format!("{pw_line}\npool_mode = 5"),    // wrong type
+        format!("{pw_line}\n= false"),          // syntax error
+        format!("{pw_line}\nname = \"again\""), // duplicate key
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for to in &breakages {
+        let text = with_pw.replace(&pw_line, to);
+        assert_ne!(text, with_pw);
+        std::fs::write(dir.path().join("stack.toml"), text).unwrap();
+        for format in ["human", "json"] {
+            let (code, stdout, stderr) =
+                run(dir.path(), &["check", "--format", format, "stack.toml"]);
+            assert_eq!(code, Some(2), "{to}: {stdout}{stderr}");
+            assert_no_secret(&stdout);
+            assert_no_secret(&stderr);
+            let all = format!("{stdout}{stderr}");
+            assert!(
+                all.contains("stack.toml:") || all.contains("\"file\": \"stack.toml\""),
+                "{to}: not located\n{all}"
+            );
+        }
+    }
+    // An unterminated string: the password runs to the end of its line.
+    let text = mt5_manifest().replace(
+        "password = { env = \"POSTGRES_PASSWORD\" }",
+        &format!("password = \"{PLAIN}"),
+    );
+    std::fs::write(dir.path().join("stack.toml"), text).unwrap();
+    let (code, stdout, stderr) = run(dir.path(), &["check", "stack.toml"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    assert!(stderr.contains("stack.toml:"), "{stderr}");
+}
+
+/// `password="…"` in a connection string keeps its double quotes (CAT005): the message says so
+/// without quoting the password, in every format.
+#[test]
+fn a_double_quoted_connection_string_password_is_not_quoted_in_messages() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        format!("[databases]\napp = host=db dbname=app password=\"{PLAIN}\"\n[pgbouncer]\nlisten_port = 6432\n"),
+    )
+    .unwrap();
+    assert!(
+        places(dir.path(), &["pgbouncer.ini"])
+            .iter()
+            .any(|p| p.starts_with("CAT005] at pgbouncer.ini:2:"))
+    );
+    for format in ["human", "json", "sarif", "github"] {
+        let (_, stdout, stderr) = run(dir.path(), &["check", "--format", format, "pgbouncer.ini"]);
+        assert_no_secret(&stdout);
+        assert_no_secret(&stderr);
+        assert!(stdout.contains("CAT005"), "{format}: {stdout}");
+    }
+}
+
+/// Userlist lines PgBouncer or poolstack cannot read as entries still hold secrets: everything
+/// after the user name is starred — in `check` and when `userlist -o` refuses the file.
+#[test]
+fn malformed_userlist_lines_show_only_the_user_name() {
+    let dir = stack();
+    for (line, user) in [
+        (format!("\"admin\" {PLAIN}\n"), "\"admin\""), // unquoted secret
+        (format!("\"admin\" \"{PLAIN}\n"), "\"admin\""), // unterminated quote
+        (format!("\"admin\" '{PLAIN}'\n"), "\"admin\""), // single quotes
+    ] {
+        std::fs::write(
+            dir.path().join("userlist.txt"),
+            format!("\"legacy\" \"{MD5}\"\n{line}\"app\" \"{URL_PASSWORD}\"\n"),
+        )
+        .unwrap();
+        let (_, stdout, stderr) = run(dir.path(), &["check", "pgbouncer.ini", "userlist.txt"]);
+        assert_no_secret(&stdout);
+        assert_no_secret(&stderr);
+        assert!(
+            stdout.contains(user),
+            "{line}: the user name is not shown\n{stdout}"
+        );
+        let out = Command::cargo_bin("poolstack")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .env("TP", "another-password")
+            .current_dir(dir.path())
+            .args([
+                "userlist",
+                "--user",
+                "app",
+                "--password-env",
+                "TP",
+                "-o",
+                "userlist.txt",
+            ])
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_no_secret(&all);
+    }
+}
+
+/// Passwords in other places a line is drawn from: postgresql.conf's primary_conninfo, an
+/// unterminated connection-string quote, a URL whose password holds an unencoded `/`, a
+/// `PGPASS=` variable.
+#[test]
+fn passwords_in_other_syntaxes_are_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("postgresql.conf"),
+        format!(
+            "primary_conninfo = 'host=primary user=rep password={PLAIN}'\nmax_connections = lots\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        format!("[databases]\napp = host=db password='{PLAIN} dbname=app\n[pgbouncer]\nlisten_port = 6432\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!(
+            "DATABASE_URL=postgresql://app:ab/{URL_PASSWORD}@db:notaport/app\nPGPASS={PLAIN} DB_POOL_SIZE=x\n"
+        ),
+    )
+    .unwrap();
+    for file in ["postgresql.conf", "pgbouncer.ini", ".env"] {
+        for format in ["human", "json", "github"] {
+            let (code, stdout, stderr) = run(
+                dir.path(),
+                &[
+                    "check",
+                    "--format",
+                    format,
+                    "--pg-version",
+                    "16",
+                    "--pgbouncer-version",
+                    "1.21",
+                    file,
+                ],
+            );
+            assert!(matches!(code, Some(1 | 2)), "{file}: {stdout}{stderr}");
+            assert_no_secret(&stdout);
+            assert_no_secret(&stderr);
+        }
+    }
+}
+
 /// Known verifiers (`verifier = { userlist }`), AUT010, import of a verifier, `userlist
 /// --manifest` and `userlist --user`: no password, md5 hash or SCRAM verifier in any output, in
 /// any format.
@@ -413,4 +583,34 @@ role = false
         manifest.contains("verifier = { userlist = \"stored.txt\" }"),
         "{manifest}"
     );
+}
+
+/// Found by tests/hostile_props.rs: a duplicate `[databases]` entry's message quotes the
+/// winning connection string; text glued to a quoted password's closing quote is part of it.
+#[test]
+fn a_duplicate_database_message_quotes_no_password() {
+    let dir = stack();
+    std::fs::write(
+        dir.path().join("pgbouncer.ini"),
+        format!(
+            "[databases]\napp = host=db dbname=app\napp = host=db password='x'{PLAIN} dbname=app\n[pgbouncer]\nlisten_port = 6432\n"
+        ),
+    )
+    .unwrap();
+    for format in ["human", "json"] {
+        let (_, stdout, stderr) = run(
+            dir.path(),
+            &[
+                "check",
+                "--format",
+                format,
+                "--pgbouncer-version",
+                "1.21",
+                "pgbouncer.ini",
+            ],
+        );
+        assert!(stdout.contains("CAT006"), "{stdout}");
+        assert_no_secret(&stdout);
+        assert_no_secret(&stderr);
+    }
 }

@@ -269,7 +269,7 @@ fn many_users_get_a_summary_and_verbose_lists_them() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
         stdout,
-        "poolstack: userlist.txt (mode 0600): 50 added, 0 updated, 0 kept\n"
+        "poolstack: userlist.txt (created, mode 0600): 50 added, 0 updated, 0 kept\n"
     );
     let o = poolstack(dir.path())
         .args([
@@ -301,4 +301,102 @@ fn many_users_get_a_summary_and_verbose_lists_them() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 3);
+}
+
+/// `userlist --user trader` with an md5 secret, in `dir`, writing `-o out`.
+fn add_trader(dir: &Path, out: &str) -> std::process::Output {
+    poolstack(dir)
+        .args([
+            "userlist",
+            "--user",
+            "trader",
+            "--password-env",
+            "TP",
+            "--hash",
+            "md5",
+            "-o",
+            out,
+        ])
+        .env("TP", "trader123")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn lines_it_does_not_change_are_kept_byte_for_byte_whatever_their_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("userlist.txt");
+    let latin1: &[u8] = b"\"jos\xe9\" \"md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n; caf\xe9 \xff\n";
+    std::fs::write(&file, latin1).unwrap();
+    let o = add_trader(dir.path(), "userlist.txt");
+    assert!(o.status.success(), "{}", out_err(&o));
+    let after = std::fs::read(&file).unwrap();
+    assert!(
+        after.starts_with(latin1),
+        "{:?}",
+        String::from_utf8_lossy(&after)
+    );
+    assert!(after.ends_with(b"\"trader\" \"md54e8e284407a8e714c4d7c4722e72ac3f\"\n"));
+}
+
+#[test]
+fn an_output_that_is_a_symlink_is_written_through_keeping_owner_and_mode() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let etc = tempfile::tempdir().unwrap();
+    let target = etc.path().join("userlist.txt");
+    std::fs::write(
+        &target,
+        "\"grafana\" \"md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let root = std::fs::metadata(etc.path()).unwrap().uid() == 0;
+    if root {
+        std::os::unix::fs::chown(&target, Some(4321), Some(4322)).unwrap();
+    }
+    let link = dir.path().join("link.txt");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = add_trader(dir.path(), "link.txt");
+    assert!(o.status.success(), "{}", out_err(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("written through the symlink"), "{stdout}");
+    assert!(
+        stdout.contains("removed access for others (mode 0644 → 0640)"),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        text.contains("grafana") && text.contains("trader"),
+        "{text}"
+    );
+    let m = std::fs::metadata(&target).unwrap();
+    assert_eq!(m.mode() & 0o777, 0o640);
+    if root {
+        assert_eq!((m.uid(), m.gid()), (4321, 4322));
+    }
+    // The temp file went to the target's directory, and none is left anywhere.
+    for d in [dir.path(), etc.path()] {
+        let tmp = std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().starts_with(".poolstack-"));
+        assert!(!tmp, "temp file left in {}", d.display());
+    }
+    // Nothing to change: the file is left alone and said to be unchanged.
+    let ino = m.ino();
+    let o = add_trader(dir.path(), "link.txt");
+    assert!(o.status.success(), "{}", out_err(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("(unchanged, mode 0640)"),
+        "{}",
+        out_err(&o)
+    );
+    assert_eq!(std::fs::metadata(&target).unwrap().ino(), ino);
 }

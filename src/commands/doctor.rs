@@ -116,9 +116,12 @@ fn doctor(args: &DoctorArgs, path: &std::path::Path) -> Result<Done, InputError>
     let pg = pg.map(|t| t.with_password(&mut notes)).transpose()?;
     let mut facts = live::read_with_deadline(pgb, pg)?;
     // The rendered userlist, whose entries are compared with the stored verifiers.
-    facts.userlist = std::fs::read(&stack.outputs.userlist.value)
-        .ok()
-        .map(|b| crate::formats::userlist::Userlist::parse_bytes(&b));
+    facts.userlist = crate::fsutil::read_bounded(
+        &stack.outputs.userlist.value,
+        crate::formats::text::MAX_FILE_BYTES,
+    )
+    .ok()
+    .map(|b| crate::formats::userlist::Userlist::parse_bytes(&b));
     // Only LIV findings: the manifest's own problems are `check`'s to report.
     let (diags, budget) = findings(&stack, &facts);
     Ok(Done {

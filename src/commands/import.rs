@@ -22,10 +22,12 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     let inputs = inputs(&args.files)?;
     let cwd = std::env::current_dir()
         .map_err(|e| InputError::new(format!("cannot tell the working directory: {e}")))?;
-    let stack = files::build(&inputs, &flags, &cwd)?;
+    let mut stack = files::build(&inputs, &flags, &cwd)?;
     versions_known(&stack)?;
 
-    let refused = refusals(&stack);
+    let mut refused = refusals(&stack);
+    refused.extend(out_of_range(&stack));
+    drop_out_of_range(&mut stack);
     if !refused.is_empty() && !args.force {
         let shown = inputs.first().map(|i| display_path(&i.path));
         let report = Report::new(&refused, &stack.sources, shown);
@@ -63,11 +65,14 @@ pub fn run(args: &ImportArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     let draft = draft::draft(&stack, ini.as_ref(), &name, &shown, &dir, notes);
     let text = draft.document.to_toml();
     reads_back(&args.output, &text)?;
-    crate::fsutil::write_all(&[crate::fsutil::PendingFile {
-        path: &args.output,
-        contents: text.as_bytes(),
-        mode: 0o644,
-    }])
+    crate::fsutil::write_all(
+        &[crate::fsutil::PendingFile {
+            path: &args.output,
+            contents: text.as_bytes(),
+            secret: false,
+        }],
+        crate::fsutil::Links::Follow,
+    )
     .map_err(|e| InputError::new(format!("cannot write the manifest: {e}")))?;
 
     for note in &draft.not_imported {
@@ -104,6 +109,50 @@ fn refusals(stack: &crate::stack::Stack) -> Vec<crate::diag::Diagnostic> {
         .filter(|d| d.code.starts_with("CAT") && d.severity == Severity::Error)
         .cloned()
         .collect()
+}
+
+/// PgBouncer values no manifest can carry (found while importing, never as an internal error):
+/// located at the value in the file, and refused like the servers' own CAT errors.
+fn out_of_range(stack: &crate::stack::Stack) -> Vec<crate::diag::Diagnostic> {
+    use crate::catalog::pgbouncer::Section;
+    let Some(pgb) = &stack.pgbouncer else {
+        return Vec::new();
+    };
+    let options = pgb.options.iter().map(|o| (Section::Pgbouncer, o)).chain(
+        stack
+            .databases
+            .iter()
+            .flat_map(|d| d.options.iter().map(|o| (Section::Databases, o))),
+    );
+    options
+        .filter(|(_, o)| o.origin.is_explicit())
+        .filter_map(|(section, o)| {
+            let why = values::pgbouncer_out_of_range(section, &o.name, o.number)?;
+            Some(
+                crate::diag::Diagnostic::new(
+                    "CAT002",
+                    Severity::Error,
+                    format!("`{}` = `{}` {why}", o.name, o.ini_text),
+                )
+                .at(o.origin.loc().cloned())
+                .help("use a value in range (0 disables most timeouts)"),
+            )
+        })
+        .collect()
+}
+
+/// With `--force`, values no manifest can carry are left out (and counted as refused).
+fn drop_out_of_range(stack: &mut crate::stack::Stack) {
+    use crate::catalog::pgbouncer::Section;
+    let keep = |section: Section, o: &crate::stack::PgbOption| {
+        values::pgbouncer_out_of_range(section, &o.name, o.number).is_none()
+    };
+    if let Some(pgb) = stack.pgbouncer.as_mut() {
+        pgb.options.retain(|o| keep(Section::Pgbouncer, o));
+    }
+    for d in &mut stack.databases {
+        d.options.retain(|o| keep(Section::Databases, o));
+    }
 }
 
 /// pgbouncer.ini's settings as the declared release reads them: the `[users]` entries of users

@@ -68,11 +68,14 @@ pub fn run(
     // Never write a manifest poolstack itself would refuse.
     let loaded = crate::manifest::parse(&args.output, text.clone())?;
     crate::stack::resolve::resolve(&loaded, None)?;
-    crate::fsutil::write_all(&[crate::fsutil::PendingFile {
-        path: &args.output,
-        contents: text.as_bytes(),
-        mode: 0o644,
-    }])
+    crate::fsutil::write_all(
+        &[crate::fsutil::PendingFile {
+            path: &args.output,
+            contents: text.as_bytes(),
+            secret: false,
+        }],
+        crate::fsutil::Links::Follow,
+    )
     .map_err(|e| InputError::new(format!("cannot write {}: {e}", args.output.display())))?;
     let password_hint: String = wizard::password_variables(&answers)
         .iter()

@@ -46,10 +46,10 @@ pub fn man(args: &crate::cli::ManArgs, out: &mut dyn Write) -> Result<Outcome, I
             .map(|(path, (_, _, text))| crate::fsutil::PendingFile {
                 path,
                 contents: text,
-                mode: 0o644,
+                secret: false,
             })
             .collect();
-        crate::fsutil::write_all(&files).map_err(|e| {
+        crate::fsutil::write_all(&files, crate::fsutil::Links::Follow).map_err(|e| {
             InputError::new(format!("cannot write the man pages: {e}"))
                 .with_help("pass a directory you can write, e.g. --dir ~/.local/share/man/man1")
         })?;

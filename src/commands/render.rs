@@ -6,7 +6,7 @@ use crate::cli::{PlanFormat, RenderArgs};
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::header::{self, HeaderState};
 use crate::formats::userlist::Userlist;
-use crate::fsutil::{self, PendingFile};
+use crate::fsutil::{self, Action, Links, PendingFile, WriteError};
 use crate::outcome::Outcome;
 use crate::render::existing::secret_types;
 use crate::render::{self, Existing, ExpectedSecrets, FileKind, RenderPlan, RenderedFile};
@@ -95,14 +95,14 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
         let outcome = if args.check {
             Ok(check(&plan, &secrets, &mut inner))
         } else {
-            write(&stack, &plan, args.force, &mut inner)
+            write(&stack, &plan, &existing, args.force, &mut inner)
         };
         let _ = io.err.write_all(&merged.0.borrow());
         outcome
     } else if args.check {
         Ok(check(&plan, &secrets, io))
     } else {
-        write(&stack, &plan, args.force, io)
+        write(&stack, &plan, &existing, args.force, io)
     };
     let outcome = outcome?;
     if outcome != Outcome::Refused {
@@ -136,6 +136,11 @@ fn show_plan(apply: &crate::plan::Plan, json: bool, io: &mut Io<'_>) {
     }
 }
 
+/// A file render writes, as it is on disk now (bounded: a device in its place is not read).
+fn read_output(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    fsutil::read_bounded(path, crate::formats::text::MAX_FILE_BYTES)
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -145,7 +150,7 @@ fn check(plan: &RenderPlan, secrets: &Secrets, io: &mut Io<'_>) -> Outcome {
     let mut drift = 0usize;
     for file in &plan.files {
         let shown = display_path(&file.path);
-        let on_disk = std::fs::read(&file.path).ok();
+        let on_disk = read_output(&file.path).ok();
         match on_disk {
             None => {
                 drift += 1;
@@ -259,7 +264,7 @@ fn check_unbuilt(e: &ExpectedSecrets, io: &mut Io<'_>) -> usize {
             continue;
         };
         let shown = display_path(path);
-        let Ok(bytes) = std::fs::read(path) else {
+        let Ok(bytes) = read_output(path) else {
             drift += 1;
             let _ = writeln!(io.out, "{shown}: missing (render would create it)");
             continue;
@@ -304,9 +309,24 @@ fn check_unbuilt(e: &ExpectedSecrets, io: &mut Io<'_>) -> usize {
 fn write(
     stack: &Stack,
     plan: &RenderPlan,
+    existing: &Existing,
     force: bool,
     io: &mut Io<'_>,
 ) -> Result<Outcome, InputError> {
+    let pending: Vec<PendingFile<'_>> = plan
+        .files
+        .iter()
+        .map(|f| PendingFile {
+            path: &f.path,
+            contents: f.contents.as_bytes(),
+            secret: f.kind.is_secret(),
+        })
+        .collect();
+    let links = Links::StayInside(&stack.outputs.base);
+    // Targets render never writes (through a symlink out of the output directory): not even with --force.
+    if let Err(e) = fsutil::write::check_all(&pending, links) {
+        return write_failed(e, io);
+    }
     let mut refusals = Vec::new();
     for file in &plan.files {
         refusals.extend(refusal(stack, file));
@@ -321,26 +341,35 @@ fn write(
         );
         return Ok(Outcome::Refused);
     }
-    let pending: Vec<PendingFile<'_>> = plan
-        .files
-        .iter()
-        .map(|f| PendingFile {
-            path: &f.path,
-            contents: f.contents.as_bytes(),
-            mode: f.mode,
-        })
-        .collect();
-    fsutil::write_all(&pending).map_err(|e| {
-        InputError::new(format!("cannot write the rendered files: {e}"))
-            .with_help("nothing was replaced; fix the path or permissions and run again")
-    })?;
-    for f in &plan.files {
-        let _ = writeln!(
-            io.out,
-            "wrote {}{}",
-            display_path(&f.path),
-            if f.mode == 0o600 { " (mode 0600)" } else { "" }
-        );
+    let written = match fsutil::write_all(&pending, links) {
+        Ok(w) => w,
+        Err(e) => return write_failed(e, io),
+    };
+    if plan.files.iter().any(|f| f.kind == FileKind::Userlist) {
+        for u in &stack.users {
+            if let Some(n) = existing
+                .userlist_secret(&u.name.value)
+                .and_then(auth::unverifiable_iterations)
+            {
+                let _ = writeln!(
+                    io.out,
+                    "{}",
+                    super::userlist::unverified_note(&u.name.value, n)
+                );
+            }
+        }
+    }
+    for w in &written {
+        let shown = display_path(&w.path);
+        let line = match w.action {
+            Action::Created => format!("wrote {shown} (new, mode {:04o})", w.mode),
+            Action::Replaced => format!("wrote {shown}"),
+            Action::Unchanged => format!("unchanged {shown}"),
+        };
+        let _ = writeln!(io.out, "{line}");
+        for note in &w.notes {
+            let _ = writeln!(io.out, "  note: {note}");
+        }
     }
     // Findings never change render's exit code; they are counted here and shown by `check`.
     let files = super::check::facts::gather(stack, plan);
@@ -361,10 +390,25 @@ fn write(
     Ok(Outcome::Success)
 }
 
+/// A target that cannot or must not be written: nothing was (exit 1 for a refusal, 2 otherwise).
+fn write_failed(e: WriteError, io: &mut Io<'_>) -> Result<Outcome, InputError> {
+    match e {
+        WriteError::Refused(m) => {
+            let _ = writeln!(io.err, "poolstack: {m}");
+            let _ = writeln!(io.err, "poolstack: refusing to render; nothing was written");
+            Ok(Outcome::Refused)
+        }
+        WriteError::Failed(m) => Err(InputError::new(format!(
+            "cannot write the rendered files: {m}"
+        ))
+        .with_help("nothing was written; fix the path or permissions and run again")),
+    }
+}
+
 /// Why writing `file` would lose something, if it would.
 fn refusal(stack: &Stack, file: &RenderedFile) -> Vec<String> {
     let shown = display_path(&file.path);
-    let Ok(bytes) = std::fs::read(&file.path) else {
+    let Ok(bytes) = read_output(&file.path) else {
         return Vec::new();
     };
     if bytes == file.contents.as_bytes() {

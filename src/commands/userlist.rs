@@ -7,7 +7,7 @@ use crate::auth::{self, SecretKind};
 use crate::cli::{HashArg, UserlistArgs};
 use crate::diag::{Diagnostic, InputError, Severity};
 use crate::formats::userlist::{self, BrokenReason, Userlist};
-use crate::fsutil::{self, PendingFile};
+use crate::fsutil::{self, Action, Links, PendingFile};
 use crate::outcome::Outcome;
 use crate::report::human;
 use crate::secrets::{Need, Password, Secrets};
@@ -23,6 +23,8 @@ use guards::{check_sources, warn_unknown_salts};
 
 /// Up to this many users, each gets its own line of output without --verbose.
 const LIST_UP_TO: usize = 10;
+/// The largest userlist read (PgBouncer's own limit per line is 2 KiB; 10,000 users fit in 25 MiB).
+const USERLIST_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// One user to write: name, password, and the secret type wanted.
 struct Wanted {
@@ -43,7 +45,7 @@ pub fn run(
     color: bool,
 ) -> Result<Outcome, InputError> {
     check_sources(args)?;
-    let existing_bytes = match std::fs::read(&args.output) {
+    let existing_bytes = match crate::fsutil::read_bounded(&args.output, USERLIST_LIMIT) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
@@ -57,7 +59,8 @@ pub fn run(
         .as_deref()
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default();
-    let existing = Userlist::parse(&existing_text);
+    let existing_bytes = existing_bytes.unwrap_or_default();
+    let existing = Userlist::parse_bytes(&existing_bytes);
 
     // Lines PgBouncer would misread: report them, change nothing.
     let problems = misread_lines(&args.output, &existing_text, &existing);
@@ -90,13 +93,16 @@ pub fn run(
     }
     let wanted = wanted?;
     let secrets = compute_secrets(&wanted, &existing)?;
-    let (text, report) = merge(&existing_text, &existing, &wanted, &secrets);
+    let (text, report) = merge(&existing_bytes, &existing, &wanted, &secrets);
     warn_unknown_salts(&wanted, &secrets, &existing, err);
-    fsutil::write_all(&[PendingFile {
-        path: &args.output,
-        contents: text.as_bytes(),
-        mode: 0o600,
-    }])
+    let written = fsutil::write_all(
+        &[PendingFile {
+            path: &args.output,
+            contents: &text,
+            secret: true,
+        }],
+        Links::Follow,
+    )
     .map_err(|e| {
         InputError::new(format!("cannot write {}: {e}", args.output.display()))
             .with_help("nothing was changed")
@@ -107,15 +113,38 @@ pub fn run(
             let _ = writeln!(out, "{line}");
         }
     }
+    for w in &wanted {
+        if let Some(n) = existing
+            .get(&w.user)
+            .and_then(|e| auth::unverifiable_iterations(&e.secret))
+        {
+            let _ = writeln!(out, "{}", unverified_note(&w.user, n));
+        }
+    }
     let count = |w: &str| report.iter().filter(|l| l.starts_with(w)).count();
+    let (state, mode, write_notes) = match written.first() {
+        Some(w) => (
+            match w.action {
+                Action::Created => "created",
+                Action::Replaced => "updated",
+                Action::Unchanged => "unchanged",
+            },
+            w.mode,
+            w.notes.as_slice(),
+        ),
+        None => ("unchanged", 0o600, &[][..]),
+    };
     let _ = writeln!(
         out,
-        "poolstack: {} (mode 0600): {} added, {} updated, {} kept",
+        "poolstack: {} ({state}, mode {mode:04o}): {} added, {} updated, {} kept",
         args.output.display(),
         count("added"),
         count("updated"),
         count("kept")
     );
+    for note in write_notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
     if args.from_postgres.is_some() {
         let _ = writeln!(
             out,
@@ -124,6 +153,14 @@ pub fn run(
         );
     }
     Ok(Outcome::Success)
+}
+
+/// What is said of an existing verifier too costly to verify (it was replaced).
+pub fn unverified_note(user: &str, iterations: i64) -> String {
+    format!(
+        "note: `{user}`: the existing SCRAM verifier was not verified: {iterations} iterations (poolstack verifies up to {}); it was replaced by a new one",
+        auth::MAX_VERIFY_ITERATIONS
+    )
 }
 
 /// AUT007-style findings for lines PgBouncer would read differently than their author meant.
@@ -238,13 +275,14 @@ fn compute_secrets(wanted: &[Wanted], existing: &Userlist) -> Result<Vec<String>
     Ok(out)
 }
 
-/// The new file text, and a line per user: added / updated / kept.
+/// The new file, and a line per user: added / updated / kept. Lines it does not change are copied
+/// byte for byte, whatever their encoding.
 fn merge(
-    text: &str,
+    bytes: &[u8],
     existing: &Userlist,
     wanted: &[Wanted],
     secrets: &[String],
-) -> (String, Vec<String>) {
+) -> (Vec<u8>, Vec<String>) {
     let wanted_index: HashMap<&str, usize> = wanted
         .iter()
         .enumerate()
@@ -259,18 +297,20 @@ fn merge(
     }
     let present: HashSet<&str> = existing.entries.iter().map(|e| e.user.as_str()).collect();
     let mut report = Vec::new();
-    let mut out = String::with_capacity(text.len() + wanted.len() * 48);
-    for (n, line) in text.split_inclusive('\n').enumerate() {
+    let mut out = Vec::with_capacity(bytes.len() + wanted.len() * 48);
+    for (n, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
         match replace.get(&(n + 1)) {
             Some(&(i, old)) if old == secrets[i] => {
-                out.push_str(line);
-                if !line.ends_with('\n') {
-                    out.push('\n');
+                out.extend_from_slice(line);
+                if !line.ends_with(b"\n") {
+                    out.push(b'\n');
                 }
                 report.push(format!("kept {}", wanted[i].user));
             }
             Some(&(i, _)) => {
-                out.push_str(&userlist::format_entry(&wanted[i].user, &secrets[i]));
+                out.extend_from_slice(
+                    userlist::format_entry(&wanted[i].user, &secrets[i]).as_bytes(),
+                );
                 report.push(format!(
                     "updated {} ({})",
                     wanted[i].user,
@@ -278,16 +318,16 @@ fn merge(
                 ));
             }
             None => {
-                out.push_str(line);
-                if !line.ends_with('\n') {
-                    out.push('\n');
+                out.extend_from_slice(line);
+                if !line.ends_with(b"\n") {
+                    out.push(b'\n');
                 }
             }
         }
     }
     for (i, w) in wanted.iter().enumerate() {
         if !present.contains(w.user.as_str()) {
-            out.push_str(&userlist::format_entry(&w.user, &secrets[i]));
+            out.extend_from_slice(userlist::format_entry(&w.user, &secrets[i]).as_bytes());
             report.push(format!("added {} ({})", w.user, w.kind.as_str()));
         }
     }
@@ -415,15 +455,18 @@ fn single_password(args: &UserlistArgs, user: &str) -> Result<Password, InputErr
 }
 
 fn read_password_file(path: &Path) -> Result<String, InputError> {
-    let mut s = String::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_string(&mut s))
-        .map_err(|e| {
-            InputError::new(format!(
-                "cannot read the password file {}: {e}",
-                path.display()
-            ))
-        })?;
+    let bytes = crate::fsutil::read_bounded(path, 1024 * 1024).map_err(|e| {
+        InputError::new(format!(
+            "cannot read the password file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let mut s = String::from_utf8(bytes).map_err(|_| {
+        InputError::new(format!(
+            "the password file {} is not UTF-8 text",
+            path.display()
+        ))
+    })?;
     if s.ends_with('\n') {
         s.pop();
         if s.ends_with('\r') {
@@ -439,7 +482,7 @@ fn read_batch(path: &Path) -> Result<Vec<(String, Password)>, InputError> {
     let read = if path == Path::new("-") {
         std::io::stdin().lock().read_to_string(&mut text)
     } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+        std::fs::File::open(path).and_then(|f| f.take(USERLIST_LIMIT).read_to_string(&mut text))
     };
     read.map_err(|e| InputError::new(format!("cannot read the batch {}: {e}", path.display())))?;
     let mut out: Vec<(String, Password)> = Vec::new();

@@ -46,18 +46,44 @@ pub fn read(path: &Path) -> Result<String, InputError> {
                 .with_help("name the configuration file itself"),
         );
     }
+    if !meta.is_file() {
+        return Err(InputError::new(format!(
+            "{shown} is not a regular file (a device, a FIFO or a socket)"
+        ))
+        .with_help("name the configuration file itself: poolstack reads regular files only"));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_large(&shown, meta.len()));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::new(format!("cannot read {shown}: {}", io_reason(&e))))?;
+    // The size the file reported is not trusted: the read itself stops past the limit.
+    let bytes = crate::fsutil::read_bounded(path, MAX_FILE_BYTES).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            too_large(&shown, MAX_FILE_BYTES + 1)
+        } else {
+            InputError::new(format!("cannot read {shown}: {}", io_reason(&e)))
+        }
+    })?;
     decode(&bytes).map_err(|e| match e {
         TextError::Binary { offset } => InputError::new(format!(
-            "{shown} is not a text file (a NUL byte at offset {offset})"
+            "{shown}:{}: not a text file (a NUL byte)",
+            line_col(&bytes, offset)
         ))
         .with_help("pass the configuration file itself, not a binary or compressed copy"),
         TextError::TooLarge { bytes } => too_large(&shown, bytes),
     })
+}
+
+/// `line:column` (1-based, columns in characters) of a byte offset in bytes that may not be UTF-8.
+pub fn line_col(bytes: &[u8], offset: usize) -> String {
+    let offset = offset.min(bytes.len());
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    format!("{line}:{column}")
 }
 
 fn too_large(shown: &str, bytes: u64) -> InputError {
@@ -105,5 +131,20 @@ mod tests {
         std::fs::write(&bin, b"\x1f\x8b\x08\0").unwrap();
         let e = read(&bin).unwrap_err();
         assert!(e.message.contains("not a text file"), "{}", e.message);
+        assert!(e.message.contains("x.ini:1:4:"), "{}", e.message);
+        assert_eq!(line_col(b"ab\nc\xc3\xa9d", 6), "2:3");
+    }
+
+    /// A device reports size 0; reading it would never end (or fill memory).
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_links_to_them_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("zero.ini");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        for p in [Path::new("/dev/zero"), link.as_path()] {
+            let e = read(p).unwrap_err();
+            assert!(e.message.contains("not a regular file"), "{}", e.message);
+        }
     }
 }

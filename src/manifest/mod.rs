@@ -49,17 +49,19 @@ impl LoadedManifest {
 
 /// Read and parse `path`. Every failure is an [`InputError`] with file:line:column where there is one.
 pub fn load(path: &Path) -> Result<LoadedManifest, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        InputError::new(format!("cannot read manifest {}: {e}", path.display())).with_help(
+    let bytes =
+        crate::fsutil::read_bounded(path, crate::formats::text::MAX_FILE_BYTES).map_err(|e| {
+            InputError::new(format!("cannot read manifest {}: {e}", path.display())).with_help(
             "pass the path of a stack.toml (poolstack init writes one), or run from its directory",
         )
-    })?;
+        })?;
     let text = String::from_utf8(bytes).map_err(|e| {
+        let at = crate::formats::text::line_col(e.as_bytes(), e.utf8_error().valid_up_to());
         InputError::new(format!(
-            "{} is not UTF-8 text (invalid byte at offset {})",
+            "{}:{at}: not UTF-8 text (an invalid byte)",
             path.display(),
-            e.utf8_error().valid_up_to()
         ))
+        .with_help("save the manifest as UTF-8")
     })?;
     parse(path, text)
 }
@@ -67,11 +69,14 @@ pub fn load(path: &Path) -> Result<LoadedManifest, InputError> {
 /// Parse manifest text read from `path`.
 pub fn parse(path: &Path, text: String) -> Result<LoadedManifest, InputError> {
     let mut sources = SourceMap::default();
-    let file = sources.add(path, text);
-    let text = &sources.get(file).text;
-    let index = SpanIndex::build(text).map_err(|e| toml_error(&e, file, &sources, None))?;
+    // Reports draw from the starred copy, from the first error on (a syntax error next to a
+    // password must not print it); the parser reads the text as written.
+    let secrets = crate::redact::secret_spans(&text);
+    let file = sources.add(path, text.clone());
+    sources.redact_all(file, secrets);
+    let index = SpanIndex::build(&text).map_err(|e| toml_error(&e, file, &sources, None))?;
     let manifest: Manifest =
-        toml::from_str(text).map_err(|e| toml_error(&e, file, &sources, Some(&index)))?;
+        toml::from_str(&text).map_err(|e| toml_error(&e, file, &sources, Some(&index)))?;
     redact_literal_passwords(&manifest, &index, file, &mut sources);
     let dir = path
         .parent()
@@ -306,9 +311,10 @@ fn unique<'a>(
     table: &str,
     names: impl Iterator<Item = &'a str>,
 ) -> Result<(), InputError> {
-    let mut seen: Vec<&str> = Vec::new();
+    // name → index of its first entry (a map: 40,000 databases stay linear).
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, name) in names.enumerate() {
-        if let Some(first) = seen.iter().position(|n| *n == name) {
+        if let Some(&first) = seen.get(name) {
             let mut err = m
                 .error_at(
                     &path(&[table, &i.to_string(), "name"]),
@@ -323,7 +329,7 @@ fn unique<'a>(
             }
             return Err(err);
         }
-        seen.push(name);
+        seen.insert(name, i);
     }
     Ok(())
 }

@@ -127,7 +127,7 @@ pub fn build(stack: &Stack, rendered: &RenderPlan) -> Plan {
         if matches!(file.kind, FileKind::Monitoring { .. }) {
             continue;
         }
-        let old = std::fs::read(&file.path)
+        let old = crate::fsutil::read_bounded(&file.path, crate::formats::text::MAX_FILE_BYTES)
             .ok()
             .map(|b| String::from_utf8_lossy(&b).into_owned());
         if old.as_deref() == Some(file.contents.as_str()) {
@@ -252,7 +252,7 @@ fn diff_unbuilt(
     path: &Path,
     expected: &[(String, SecretKind)],
 ) -> Vec<Change> {
-    let on_disk = std::fs::read(path)
+    let on_disk = crate::fsutil::read_bounded(path, crate::formats::text::MAX_FILE_BYTES)
         .map(|b| secret_types(kind, &String::from_utf8_lossy(&b)))
         .unwrap_or_default();
     let mut out = Vec::new();

@@ -17,11 +17,12 @@ pub struct Existing {
 
 impl Existing {
     pub fn read(stack: &Stack) -> Existing {
-        let userlist = std::fs::read(&stack.outputs.userlist.value)
+        let limit = crate::formats::text::MAX_FILE_BYTES;
+        let userlist = crate::fsutil::read_bounded(&stack.outputs.userlist.value, limit)
             .ok()
             .map(|bytes| Userlist::parse_bytes(&bytes));
-        let role_verifiers = std::fs::read_to_string(&stack.outputs.roles_sql.value)
-            .map(|t| role_verifiers(&t))
+        let role_verifiers = crate::fsutil::read_bounded(&stack.outputs.roles_sql.value, limit)
+            .map(|t| role_verifiers(&String::from_utf8_lossy(&t)))
             .unwrap_or_default();
         Existing {
             userlist,

@@ -252,7 +252,7 @@ fn environment(stack: &Stack) -> Result<Environment<'static>, InputError> {
             .filter(|p| p.is_file());
         let result = match &over {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
+                let text = crate::formats::text::read(p).map_err(|e| {
                     InputError::new(format!(
                         "cannot read template override {}: {e}",
                         p.display()

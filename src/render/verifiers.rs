@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 /// Iterations poolstack verifies at most (PostgreSQL writes 4096): a hostile file must not make
 /// a run spin for minutes.
-pub const MAX_VERIFY_ITERATIONS: u32 = 100_000;
+pub const MAX_VERIFY_ITERATIONS: u32 = auth::MAX_VERIFY_ITERATIONS;
 
 /// A user's secrets as written.
 #[derive(Clone)]

@@ -65,6 +65,7 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
             }
             FileKind::PostgresqlConf => {
                 let doc = postgresql_conf::parse(id, &mut sources)?;
+                files::redact_conf(&mut sources, &doc);
                 written.extend(locate::conf(stack, &doc));
                 found.extend(
                     files::postgresql_conf::check(&doc, stack.postgres.major(), &sources).findings,
@@ -72,7 +73,7 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
             }
             FileKind::Env { .. } => {
                 let env = dotenv::parse(id, &file.contents);
-                files::redact_env(&mut sources, &env);
+                files::redact_env(&mut sources, id, &env);
                 found.extend(env.findings);
             }
             FileKind::Userlist => {

@@ -146,12 +146,25 @@ pub fn report(r: &super::Report<'_>, color: bool) -> String {
     out
 }
 
+/// Lines longer than this are never handed to miette whole: the snippet is an excerpt of the
+/// primary line around the span (miette cannot draw a caret past column 65,535, and a snippet
+/// of a 70,000-character line helps nobody).
+const LONG_LINE: usize = 400;
+/// Characters of context kept on each side of the span in an excerpt, and of the span itself.
+const EXCERPT_CONTEXT: usize = 40;
+const EXCERPT_SPAN: usize = 120;
+
 /// One diagnostic as miette draws it. Related places in the same file become extra labels;
 /// places in other files are listed below as `file:line:col`.
 pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
-    // Near a starred-out secret, miette draws from a copy where each secret is one fixed-width
-    // mask (its length is a secret too).
     if let Some(primary) = &diag.primary {
+        // A long line is drawn as an excerpt around the finding (miette cannot draw columns past
+        // 65,535, and a whole long line helps nobody).
+        if touches_long_line(diag, sources.get(primary.file), primary.file) {
+            return render_excerpt(diag, primary, sources, color);
+        }
+        // Near a starred-out secret, miette draws from a copy where each secret is one fixed-width
+        // mask (its length is a secret too).
         let file = sources.get(primary.file);
         let spans: Vec<std::ops::Range<usize>> = std::iter::once(primary)
             .chain(
@@ -186,6 +199,122 @@ impl SourceCode for Shared {
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
         self.0.read_span(span, before, after)
     }
+}
+
+/// Whether a line miette would draw for `diag` (its spans' lines and one line around) is long.
+fn touches_long_line(diag: &Diagnostic, file: &SourceFile, id: crate::source::FileId) -> bool {
+    let spans = diag
+        .primary
+        .iter()
+        .chain(diag.related.iter().map(|r| &r.loc))
+        .filter(|l| l.file == id);
+    spans
+        .into_iter()
+        .any(|l| file.longest_line_near(l.span.clone(), 1, 1) > LONG_LINE)
+}
+
+/// A snippet cut from one line: its text, the span inside it, and the line's 0-based index.
+struct Excerpt {
+    name: String,
+    data: String,
+    line: usize,
+    /// The 0-based column of the span in the real line (the snippet's header shows it).
+    column: usize,
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let inner = <str as SourceCode>::read_span(self.data.as_str(), span, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.line,
+            self.column,
+            inner.line_count() + self.line,
+        )))
+    }
+}
+
+/// The largest char boundary of `s` at or below `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// `primary`'s line cut down to the span and a little context, with `…` where it was cut;
+/// related places are listed by `file:line:col` below.
+fn render_excerpt(diag: &Diagnostic, primary: &Loc, sources: &SourceMap, color: bool) -> String {
+    let file = sources.get(primary.file);
+    let line = file.line_of(primary.span.start);
+    let bounds = file.line_bounds(line);
+    // Only a few hundred bytes around the span are looked at, however long the line is.
+    let reach = 4 * (EXCERPT_CONTEXT + EXCERPT_SPAN);
+    let lo = floor_boundary(
+        &file.text,
+        primary.span.start.saturating_sub(reach).max(bounds.start),
+    );
+    let hi = floor_boundary(&file.text, (primary.span.start + 2 * reach).min(bounds.end));
+    let lo = lo.min(hi);
+    let text = file.text[lo..hi].trim_end_matches('\r');
+    let window = lo..hi;
+    let local = |o: usize| floor_boundary(text, o.saturating_sub(window.start));
+    let start = local(primary.span.start);
+    let end = local(primary.span.end.max(primary.span.start)).max(start);
+    let span_end = text[start..end]
+        .char_indices()
+        .nth(EXCERPT_SPAN)
+        .map_or(end, |(i, _)| start + i);
+    let from = text[..start]
+        .char_indices()
+        .rev()
+        .nth(EXCERPT_CONTEXT - 1)
+        .map_or(0, |(i, _)| i);
+    let to = text[span_end..]
+        .char_indices()
+        .nth(EXCERPT_CONTEXT)
+        .map_or(text.len(), |(i, _)| span_end + i);
+    let mut data = String::new();
+    if from > 0 || lo > bounds.start {
+        data.push('…');
+    }
+    let caret = data.len() + (start - from);
+    data.push_str(&text[from..span_end]);
+    if span_end < end {
+        data.push('…');
+    }
+    data.push_str(&text[span_end..to]);
+    if to < text.len() || hi < bounds.end {
+        data.push('…');
+    }
+    let caret_len = span_end - start;
+    let shown = Shown {
+        diag,
+        source: Some(Excerpt {
+            name: file.display.clone(),
+            data,
+            line,
+            column: file.line_col(primary.span.start).column.saturating_sub(1),
+        }),
+        labels: vec![LabeledSpan::new_primary_with_span(
+            None,
+            SourceSpan::new(caret.into(), caret_len),
+        )],
+    };
+    let elsewhere: Vec<String> = diag
+        .related
+        .iter()
+        .map(|r| format!("  {}: {}", sources.describe(&r.loc), r.message))
+        .collect();
+    draw(&shown, diag, sources, color, elsewhere)
 }
 
 /// [`render`], with `source` making what miette reads a snippet from (a test compares the
@@ -233,6 +362,16 @@ fn render_mapped<'a, S: SourceCode>(
     if shown.source.is_none() {
         shown.labels.clear();
     }
+    draw(&shown, diag, sources, color, elsewhere)
+}
+
+fn draw<S: SourceCode>(
+    shown: &Shown<'_, S>,
+    diag: &Diagnostic,
+    sources: &SourceMap,
+    color: bool,
+    elsewhere: Vec<String>,
+) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -240,7 +379,7 @@ fn render_mapped<'a, S: SourceCode>(
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
-    if handler.render_report(&mut out, &shown).is_err() {
+    if handler.render_report(&mut out, shown).is_err() {
         out = diag.one_line(sources);
     }
     if diag.primary.is_none() {
@@ -380,5 +519,36 @@ mod tests {
         let read = bytes.load(Ordering::Relaxed);
         assert!(read <= 20_000 * 4 * 3 * line.len(), "{read} bytes read");
         assert!(read > 0);
+    }
+
+    /// A finding past column 65,535 (miette's limit) or spanning a huge value draws an excerpt
+    /// with the real line:column, whatever the characters around it; no input makes it panic.
+    #[test]
+    fn long_lines_are_drawn_as_excerpts() {
+        let cases = [
+            format!("max_connections = {}x\n", " ".repeat(70_000)),
+            format!("a = 1\nb = {}\nc = 2\n", "é".repeat(100_000)),
+            format!("{}\nkey = value\n", "#".repeat(80_000)),
+        ];
+        for text in cases {
+            let mut sources = SourceMap::default();
+            let f = sources.add(Path::new("p.conf"), text.clone());
+            let spans = [
+                text.len() - 2..text.len() - 1,
+                6..text.len() - 8,
+                text.len() - 6..text.len() - 1,
+                0..0,
+                text.len()..text.len(),
+            ];
+            for sp in spans {
+                let d = Diagnostic::new("T1", Severity::Error, "long")
+                    .at(at(f, sp.clone()))
+                    .related(at(f, 0..1), "here");
+                let out = render(&d, &sources, false);
+                let place = sources.describe(&Loc { file: f, span: sp });
+                assert!(out.contains(&place), "{out}");
+                assert!(out.lines().all(|l| l.chars().count() < 400), "{out}");
+            }
+        }
     }
 }

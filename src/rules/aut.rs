@@ -40,7 +40,7 @@ pub const RULES: &[Rule] = &[
         code: "AUT004",
         name: "secret-file-permissions",
         severity: Severity::Error,
-        summary: "userlist.txt, roles.sql or a password file is readable by group or others",
+        summary: "userlist.txt, roles.sql or a password file is readable or writable by others (world)",
         doc: AUT004_DOC,
         check: Some(secret_file_permissions),
     },
@@ -166,15 +166,17 @@ md5_password_warnings and the deprecation in 18); reference/pgbouncer/facts.md �
 
 const AUT004_DOC: &str = "\
 What it checks: userlist.txt, roles.sql, or a user's password file on disk with a mode that lets
-the group or others read it.
+others (world) read or write it. Group access is allowed: it is the pooler's own (Debian installs
+/etc/pgbouncer/userlist.txt as postgres:postgres 0640, and PgBouncer runs as postgres).
 
 Why it matters: md5 and SCRAM verifiers are as good as the password for logging in through
 PgBouncer (an md5 hash is password-equivalent to PostgreSQL too), and password files hold the
 password itself. Any local account or container sharing the volume can read them.
 
-How to fix: `chmod 600 FILE` (poolstack writes its own secret files with mode 0600).
+How to fix: `chmod o-rwx FILE`. poolstack writes a new secret file with mode 0600 and keeps an
+existing one's owner, group and mode, removing only access for others (it says so when it does).
 
-Facts: docs/product.md (userlist.txt and roles.sql are written with mode 0600);
+Facts: docs/product.md (userlist.txt and roles.sql: 0600 when new, world access removed);
 reference/pgbouncer/facts.md §4 (md5 formula: the hash is all a client needs).";
 
 const AUT005_DOC: &str = "\
@@ -647,12 +649,12 @@ fn secret_file_permissions(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let Some(mode) = fact.mode else {
             continue;
         };
-        let readers: Vec<&str> = [(0o040, "group"), (0o004, "others")]
+        let world: Vec<&str> = [(0o004, "read"), (0o002, "write")]
             .into_iter()
             .filter(|(bit, _)| mode & bit != 0)
-            .map(|(_, who)| who)
+            .map(|(_, what)| what)
             .collect();
-        if readers.is_empty() {
+        if world.is_empty() {
             continue;
         }
         out.push(
@@ -660,14 +662,14 @@ fn secret_file_permissions(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "AUT004",
                 Severity::Error,
                 format!(
-                    "{} has mode {:04o}: readable by {}, and it holds password-equivalent secrets",
+                    "{} has mode {:04o}: others (world) can {} it, and it holds password-equivalent secrets",
                     file_label(fact),
                     mode & 0o7777,
-                    readers.join(" and ")
+                    world.join(" and ")
                 ),
             )
             .at(file_place(cx.stack, fact))
-            .help(format!("chmod 600 {}", fact.path.display())),
+            .help(format!("chmod o-rwx {}", fact.path.display())),
         );
     }
 }
@@ -1271,10 +1273,10 @@ mod tests {
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].severity, Severity::Error);
         assert!(d[0].message.contains("mode 0644"), "{}", d[0].message);
-        assert!(d[0].message.contains("group and others"));
+        assert!(d[0].message.contains("others (world) can read it"));
         assert_eq!(
             d[0].help.as_deref(),
-            Some("chmod 600 pgbouncer/userlist.txt")
+            Some("chmod o-rwx pgbouncer/userlist.txt")
         );
     }
 
@@ -1284,22 +1286,31 @@ mod tests {
         stack
             .sources
             .add(Path::new("roles.sql"), "CREATE ROLE app;\n".to_string());
-        let files = [fact(FileRole::RolesSql, "roles.sql", 0o640, false)];
+        let files = [fact(FileRole::RolesSql, "roles.sql", 0o602, false)];
         let d = testing::run_with_files("AUT004", &stack, &files);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(testing::line(&stack, &d[0]), 1);
         assert!(
-            d[0].message.contains("mode 0640: readable by group,"),
+            d[0].message
+                .contains("mode 0602: others (world) can write it,"),
             "{}",
             d[0].message
         );
     }
 
     #[test]
-    fn aut004_silent_for_0600_and_other_files() {
+    fn aut004_silent_for_0600_group_access_and_other_files() {
         let stack = testing::stack(HEALTHY);
         let files = [
             fact(FileRole::Userlist, "userlist.txt", 0o600, false),
+            // Debian's own userlist: postgres:postgres 0640 — the group is the pooler's.
+            fact(
+                FileRole::Userlist,
+                "/etc/pgbouncer/userlist.txt",
+                0o640,
+                false,
+            ),
+            fact(FileRole::RolesSql, "roles.sql", 0o660, false),
             fact(FileRole::PgbouncerIni, "pgbouncer.ini", 0o644, false),
         ];
         assert!(testing::run_with_files("AUT004", &stack, &files).is_empty());

@@ -15,7 +15,9 @@ use std::path::Path;
 pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
     let mut facts = Vec::new();
     for file in &plan.files {
-        let Ok(bytes) = std::fs::read(&file.path) else {
+        let Ok(bytes) =
+            crate::fsutil::read_bounded(&file.path, crate::formats::text::MAX_FILE_BYTES)
+        else {
             continue;
         };
         facts.push(FileFact {
@@ -33,7 +35,8 @@ pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
         let Some((path, expected)) = entry else {
             continue;
         };
-        let Ok(bytes) = std::fs::read(path) else {
+        let Ok(bytes) = crate::fsutil::read_bounded(path, crate::formats::text::MAX_FILE_BYTES)
+        else {
             continue;
         };
         let on_disk = secret_types(&kind, &String::from_utf8_lossy(&bytes));
@@ -71,7 +74,9 @@ pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
             std::fs::metadata(path)
                 .ok()
                 .filter(|m| m.is_file())
-                .and_then(|_| std::fs::read(path).ok())
+                .and_then(|_| {
+                    crate::fsutil::read_bounded(path, crate::formats::text::MAX_FILE_BYTES).ok()
+                })
                 .map(|b| crate::formats::userlist::Userlist::parse_bytes(&b))
         });
         if list
@@ -192,10 +197,10 @@ mod tests {
             .map(|f| crate::fsutil::PendingFile {
                 path: &f.path,
                 contents: f.contents.as_bytes(),
-                mode: f.mode,
+                secret: f.kind.is_secret(),
             })
             .collect();
-        crate::fsutil::write_all(&pending).unwrap();
+        crate::fsutil::write_all(&pending, crate::fsutil::Links::StayInside(dir)).unwrap();
     }
 
     fn by_role(facts: &[FileFact], role: FileRole) -> &FileFact {

@@ -37,6 +37,30 @@ pub fn pgbouncer(section: Section, name: &str, raw: &str, number: Option<f64>) -
     }
 }
 
+/// Why a PgBouncer option's number cannot be carried into a manifest, if it cannot: times
+/// beyond PgBouncer's own 64-bit microsecond clock (which it would overflow), integers beyond
+/// what a TOML integer holds.
+pub fn pgbouncer_out_of_range(section: Section, name: &str, number: Option<f64>) -> Option<String> {
+    let n = number?;
+    let opt = pgbcat::get(section, name)?;
+    let max_secs = i64::MAX as f64 / 1e6;
+    let too_big = match opt.ty {
+        PgbType::Time | PgbType::IntSeconds => n.abs() > max_secs,
+        PgbType::Millis => n.abs() / 1e3 > max_secs,
+        PgbType::Int | PgbType::Uint => n.abs() > 9.0e15,
+        _ => false,
+    };
+    too_big.then(|| match opt.ty {
+        PgbType::Int | PgbType::Uint => {
+            "is out of range: no PgBouncer integer option holds it".to_string()
+        }
+        _ => format!(
+            "is out of range: PgBouncer keeps times as 64-bit microseconds (at most {} seconds) and would overflow",
+            i64::MAX / 1_000_000
+        ),
+    })
+}
+
 /// A PostgreSQL parameter written as `conf_text` in postgresql.conf.
 pub fn postgres(major: u32, name: &str, conf_text: &str) -> toml::Value {
     let raw = received(conf_text);

@@ -36,6 +36,8 @@ pub struct Reader<'s> {
     doc: ConfDocument,
     /// Files being read, outermost first (canonical paths where they resolve), to stop cycles.
     stack: Vec<PathBuf>,
+    /// Files read completely, by identity: each is read once, however often it is included.
+    done: std::collections::HashMap<PathBuf, FileId>,
 }
 
 /// A path for recursion checks: canonical when the file exists, else as written.
@@ -57,6 +59,7 @@ impl<'s> Reader<'s> {
             sources,
             doc: ConfDocument::default(),
             stack: Vec::new(),
+            done: std::collections::HashMap::new(),
         }
     }
 
@@ -85,7 +88,9 @@ impl<'s> Reader<'s> {
                 },
             }
         }
-        self.stack.pop();
+        if let Some(identity) = self.stack.pop() {
+            self.done.insert(identity, file);
+        }
         Ok(())
     }
 
@@ -140,6 +145,19 @@ impl<'s> Reader<'s> {
             if strict {
                 self.doc.findings.push(not_here(entry, path, "file"));
             }
+            return Ok(());
+        }
+        if let Some(&earlier) = self.done.get(&identity(path)) {
+            let shown = self.sources.get(earlier).display.clone();
+            self.doc.findings.push(
+                Diagnostic::new(
+                    "CAT006",
+                    Severity::Warning,
+                    format!("{shown} is included again after it was read: PostgreSQL reads it again here (its settings win again over anything set since), poolstack reads each file once"),
+                )
+                .at(Some(entry.value_loc.clone()))
+                .help("include each file once"),
+            );
             return Ok(());
         }
         match text::read(path) {

@@ -432,14 +432,21 @@ pub fn literal_password_span(url: &str) -> Option<std::ops::Range<usize>> {
 
 /// A `.env` value as a message may quote it: a URL's literal password starred out.
 fn shown_value(e: &EnvEntry) -> String {
-    match literal_password_span(&e.value) {
-        Some(span) => {
-            let mut v = e.value.clone();
-            v.replace_range(span.clone(), &"*".repeat(span.len()));
-            v
-        }
-        None => e.value.clone(),
+    if crate::redact::is_secret_key(&e.key) {
+        return crate::redact::mask(&e.value);
     }
+    // The URL parser's password, and whatever the raw-text scan calls one (a password with an
+    // unencoded `/` or `@` the parser splits elsewhere).
+    let mut v = e.value.clone();
+    let spans = crate::redact::secret_spans(&e.value)
+        .into_iter()
+        .chain(literal_password_span(&e.value));
+    for span in spans {
+        if v.is_char_boundary(span.start) && v.is_char_boundary(span.end) {
+            v.replace_range(span.clone(), &"*".repeat(span.len()));
+        }
+    }
+    v
 }
 
 fn percent_decode(s: &str) -> String {

@@ -86,6 +86,7 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
             Kind::PostgresqlConf => {
                 out.postgres_described |= kind::is_whole_postgresql_conf(&input.path);
                 let doc = conf_format::read(&input.path, &mut sources)?;
+                redact_conf(&mut sources, &doc);
                 // ALTER SYSTEM's file is read after postgresql.conf and wins.
                 if input
                     .path
@@ -101,7 +102,7 @@ pub fn read(inputs: &[Input], cwd: &Path) -> Result<Read, InputError> {
                 let file = sources.add(&input.path, text::read(&input.path)?);
                 let env = dotenv::parse(file, &sources.get(file).text);
                 // Before anything can fail with the text attached (a bad `poolstack:` comment).
-                redact_env(&mut sources, &env);
+                redact_env(&mut sources, file, &env);
                 out.directives
                     .push(directives::scan(file, &sources, &['#'])?);
                 out.envs.push((file, env));
@@ -149,9 +150,28 @@ fn canonical(path: &Path) -> PathBuf {
 /// the entries' and those on the lines PgBouncer never reads (AUT007 draws the broken line).
 /// What rules need from the secrets (their kind, md5 quirks) comes from the parsed entries.
 pub fn redact_userlist(sources: &mut SourceMap, file: FileId, parsed: &Userlist) {
-    let unloaded = parsed.unloaded_secret_spans(&sources.get(file).text);
+    let text = &sources.get(file).text;
+    let unloaded = parsed.unloaded_secret_spans(text);
     let loaded = parsed.entries.iter().map(|e| e.secret_span.clone());
-    sources.redact_all(file, loaded.chain(unloaded).collect());
+    // Lines that do not parse as the reader expects still hold secrets after the user name.
+    let raw = crate::redact::userlist_after_names(text);
+    sources.redact_all(file, loaded.chain(unloaded).chain(raw).collect());
+}
+
+/// Blank out, in every file read, the values of keys named like a secret and URL passwords
+/// (raw text: also where a line does not parse).
+fn redact_raw(sources: &mut SourceMap, files: &[FileId]) {
+    for &file in files {
+        let spans = crate::redact::secret_spans(&sources.get(file).text);
+        if !spans.is_empty() {
+            sources.redact_all(file, spans);
+        }
+    }
+}
+
+/// Blank out secrets in a postgresql.conf and its includes (`primary_conninfo`'s password…).
+pub fn redact_conf(sources: &mut SourceMap, doc: &ConfDocument) {
+    redact_raw(sources, &doc.files);
 }
 
 /// Blank out the `password=` of every `[databases]`/`[users]`/`[peers]` connection string.
@@ -176,11 +196,12 @@ pub fn redact_ini(sources: &mut SourceMap, doc: &ini_format::IniDocument) {
     for (file, span) in found {
         sources.redact(file, span);
     }
+    redact_raw(sources, &doc.files);
 }
 
 /// Blank out a `DATABASE_URL`'s literal password in the `.env`'s source text (a `${VAR}`
 /// reference is not a secret and stays). `password_in_file` comes from the parsed value.
-pub fn redact_env(sources: &mut SourceMap, env: &EnvFile) {
+pub fn redact_env(sources: &mut SourceMap, file: FileId, env: &EnvFile) {
     let found: Vec<_> = env
         .entries
         .iter()
@@ -189,6 +210,7 @@ pub fn redact_env(sources: &mut SourceMap, env: &EnvFile) {
     for loc in found {
         sources.redact(loc.file, loc.span);
     }
+    redact_raw(sources, &[file]);
 }
 
 /// A server reads one configuration (and PgBouncer one auth_file): two different ones cannot

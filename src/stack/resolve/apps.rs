@@ -126,6 +126,29 @@ pub(super) fn apps(
                 Origin::Default("\".env\" for the only app"),
             ),
         };
+        if let Some(problem) = crate::fsutil::output_path_problem(&env_file.value) {
+            let (msg, key) = if a.env_file.is_some() {
+                (
+                    format!(
+                        "app `{}`: env_file must be a path inside the output directory: {problem}",
+                        a.name
+                    ),
+                    "env_file",
+                )
+            } else {
+                (
+                    format!(
+                        "app `{}`: its name makes the env file name {}, which would not stay inside the output directory: {problem}",
+                        a.name.escape_debug(),
+                        env_file.value.display()
+                    ),
+                    "name",
+                )
+            };
+            return Err(cx
+                .input_error(&["apps", &i, key], false, msg)
+                .with_help("name the app with letters, digits, `_` and `-` only, or give it an `env_file` inside the output directory"));
+        }
         if let Some(other) = out.iter().find(|o| o.env_file.value == env_file.value) {
             let msg = format!(
                 "apps `{}` and `{}` would share the env file {}",

@@ -145,6 +145,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
 
     let name = Setting::new(man.stack.name.clone(), cx.origin(&["stack", "name"]));
     let outputs = outputs::outputs(&cx, out_dir);
+    outputs::check_paths(&cx)?;
     let postgres = postgres::postgres(&mut cx)?;
     // ---- PgBouncer
     let pgb_enabled = man

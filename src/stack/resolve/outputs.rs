@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::defaults as d;
+use crate::diag::InputError;
 use crate::stack::{Origin, Outputs, Setting};
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,32 @@ pub(super) fn outputs(cx: &Ctx<'_>, out_dir: Option<&Path>) -> Outputs {
             .map(|t| Setting::new(cx.m.dir.join(t), cx.origin(&["outputs", "templates"]))),
         base,
     }
+}
+
+/// Every `[outputs]` path stays inside the output directory (relative, no `..` out of it, no
+/// name past the file-name limit): an input error at the key otherwise.
+pub(super) fn check_paths(cx: &Ctx<'_>) -> Result<(), InputError> {
+    let o = &cx.m.manifest.outputs;
+    for (key, value) in [
+        ("pgbouncer_ini", &o.pgbouncer_ini),
+        ("userlist", &o.userlist),
+        ("postgresql_conf", &o.postgresql_conf),
+        ("roles_sql", &o.roles_sql),
+    ] {
+        if let Some(problem) = value
+            .as_deref()
+            .and_then(|v| crate::fsutil::output_path_problem(Path::new(v)))
+        {
+            return Err(cx
+                .input_error(
+                    &["outputs", key],
+                    false,
+                    format!("[outputs] {key} must be a path inside the output directory: {problem}"),
+                )
+                .with_help("give a path relative to the output directory (the manifest's, or --out), e.g. \"pgbouncer/pgbouncer.ini\""));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -36,7 +36,12 @@ pub(super) fn trap_text(
     trap: PgbTrap,
     in_connstr: bool,
 ) -> (String, String) {
-    let shown = format!("`{name}` = `{raw}`");
+    // A password's value is never quoted in a message, whatever is wrong with it.
+    let shown = if crate::redact::is_secret_key(name) {
+        format!("`{name}` = `{}`", crate::redact::mask(raw))
+    } else {
+        format!("`{name}` = `{raw}`")
+    };
     match trap {
         PgbTrap::Octal => (
             format!("{shown} starts with 0, so PgBouncer reads it as octal"),
