@@ -31,6 +31,8 @@ pub struct Manifest {
     pub clients: Vec<ClientEntry>,
     #[serde(default)]
     pub lint: LintTable,
+    /// Where the stack runs: compose, Kubernetes, CloudNativePG (`deploy/`).
+    pub deploy: Option<super::deploy::DeployTable>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -2,10 +2,12 @@
 //! this model; it is built from a manifest ([`resolve`]) and, later, from hand-written files.
 
 pub mod budget;
+pub mod deploy;
 pub mod derive;
 pub mod files;
 pub mod handwritten;
 pub mod resolve;
+pub mod resolve_deploy;
 pub mod settings;
 
 use crate::auth::SecretKind;
@@ -453,6 +455,8 @@ pub struct Stack {
     pub userlist_file: Option<handwritten::HandUserlist>,
     /// What the input describes at all: rules that need the rest stay silent rather than guess.
     pub coverage: Coverage,
+    /// `[deploy]`: the deploy targets render writes; `None` without the table.
+    pub deploy: Option<deploy::Deploy>,
 }
 
 /// Parts of a stack its input may leave out (hand-written files); a manifest covers all.

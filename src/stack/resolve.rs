@@ -578,6 +578,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
             );
         }
     }
+    let deploy = super::resolve_deploy::resolve(m, &name, pg.version, pgbouncer.as_ref())?;
     let placeholder_max = Setting::new(0, Origin::Default("not yet derived"));
     let mut stack = Stack {
         sources: m.sources.clone(),
@@ -621,6 +622,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         lint,
         findings: Vec::new(),
         userlist_file: None,
+        deploy,
     };
     stack.postgres.max_connections = max_connections(&cx, &stack);
     first_class_params(&cx, &mut stack);

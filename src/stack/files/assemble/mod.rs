@@ -152,6 +152,7 @@ pub(super) fn stack(
         findings,
         userlist_file,
         coverage,
+        deploy: None,
     }
 }
 
