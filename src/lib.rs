@@ -11,6 +11,7 @@ pub mod formats;
 pub mod fsutil;
 pub mod manifest;
 pub mod outcome;
+pub mod outputs;
 pub mod pgconn;
 pub mod plan;
 pub mod render;

@@ -28,6 +28,13 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     let secrets = Secrets::resolve(&stack, need)?;
     let existing = Existing::read(&stack);
     let plan = render::plan(&stack, &secrets, &existing)?;
+    for t in &plan.refused_targets {
+        let _ = writeln!(
+            io.err,
+            "poolstack: deploy target {} is not written: it refuses a setting of this stack (DEP002; `poolstack check` shows which)",
+            t.as_str()
+        );
+    }
 
     // Never write (or call clean) a file the target would refuse.
     let blocking: Vec<&Diagnostic> = stack

@@ -122,7 +122,12 @@ pub fn build(stack: &Stack, rendered: &RenderPlan) -> Plan {
         };
     }
     let mut changes = Vec::new();
-    for file in &rendered.files {
+    // Deploy files take effect through their own tools (docker compose, kubectl): not planned here.
+    for file in rendered
+        .files
+        .iter()
+        .filter(|f| !matches!(f.kind, FileKind::Deploy { .. }))
+    {
         let old = std::fs::read(&file.path)
             .ok()
             .map(|b| String::from_utf8_lossy(&b).into_owned());
@@ -163,6 +168,7 @@ fn settings(stack: &Stack, kind: &FileKind, path: &Path, text: &str) -> Settings
         FileKind::Userlist => read::userlist(text),
         FileKind::RolesSql => read::roles(text),
         FileKind::Env { .. } => read::env(path, text),
+        FileKind::Deploy { .. } => Settings::default(),
     }
 }
 
@@ -171,7 +177,7 @@ fn component(kind: &FileKind) -> Component {
         FileKind::PostgresqlConf => Component::Postgres,
         FileKind::PgbouncerIni | FileKind::Userlist => Component::Pgbouncer,
         FileKind::RolesSql => Component::Roles,
-        FileKind::Env { .. } => Component::App,
+        FileKind::Env { .. } | FileKind::Deploy { .. } => Component::App,
     }
 }
 
@@ -366,6 +372,8 @@ fn change(
             c.setting = app.clone();
             c.reason = "the app reads its environment at start".into();
         }
+        // Not planned (filtered out in `build`).
+        FileKind::Deploy { .. } => {}
     }
     c
 }

@@ -36,13 +36,23 @@ pub enum FileKind {
     Userlist,
     PostgresqlConf,
     RolesSql,
-    Env { app: String },
+    Env {
+        app: String,
+    },
+    /// A file of a `[deploy]` target; `secret`: it holds verifiers (the Kubernetes Secret).
+    Deploy {
+        target: crate::manifest::deploy::DeployTarget,
+        secret: bool,
+    },
 }
 
 impl FileKind {
     /// Files holding passwords or password-equivalent verifiers: mode 0600, never diffed.
     pub fn is_secret(&self) -> bool {
-        matches!(self, FileKind::Userlist | FileKind::RolesSql)
+        matches!(
+            self,
+            FileKind::Userlist | FileKind::RolesSql | FileKind::Deploy { secret: true, .. }
+        )
     }
 
     pub fn label(&self) -> String {
@@ -52,6 +62,7 @@ impl FileKind {
             FileKind::PostgresqlConf => "PostgreSQL fragment".to_string(),
             FileKind::RolesSql => "roles.sql".to_string(),
             FileKind::Env { app } => format!(".env of app {app}"),
+            FileKind::Deploy { target, .. } => format!("{} deploy file", target.as_str()),
         }
     }
 }
@@ -79,6 +90,8 @@ pub struct RenderPlan {
     pub expected_secrets: ExpectedSecrets,
     /// (known-verifier file, user) where that verifier does not accept the user's password.
     pub known_verifier_rejects: Vec<(PathBuf, String)>,
+    /// `[deploy]` targets not written because they refuse a setting (DEP002).
+    pub refused_targets: Vec<crate::manifest::deploy::DeployTarget>,
 }
 
 /// Build every output file in memory. Secret files are built only when every password is known;
@@ -173,12 +186,59 @@ pub fn plan(
     } else {
         unbuilt = expected.clone();
     }
+    let refused_targets = deploy_files(stack, &env, &mut files, &headed)?;
     Ok(RenderPlan {
         files,
         unbuilt_secrets: unbuilt,
         expected_secrets: expected,
         known_verifier_rejects,
+        refused_targets,
     })
+}
+
+/// The `[deploy]` targets' files, each with poolstack's header; returns the targets left out.
+fn deploy_files(
+    stack: &Stack,
+    env: &Environment<'_>,
+    files: &mut Vec<RenderedFile>,
+    headed: &dyn Fn(&Path, CommentStyle, String) -> String,
+) -> Result<Vec<crate::manifest::deploy::DeployTarget>, InputError> {
+    use crate::outputs::deploy;
+    if stack.deploy.is_none() {
+        return Ok(Vec::new());
+    }
+    let find = |kind: FileKind| {
+        files
+            .iter()
+            .find(|f| f.kind == kind)
+            .map(|f| f.contents.clone())
+    };
+    let ini = find(FileKind::PgbouncerIni).unwrap_or_default();
+    let userlist = find(FileKind::Userlist);
+    let render_ini = |s: &Stack| -> Result<String, InputError> {
+        let path = s.outputs.pgbouncer_ini.value.clone();
+        let body = render_template(env, "pgbouncer.ini.j2", context::pgbouncer_ini(s))?;
+        Ok(headed(&path, CommentStyle::Semicolon, body))
+    };
+    let host = deploy::HostFiles {
+        pgbouncer_ini: &ini,
+        userlist: userlist.as_deref(),
+        render_ini: &render_ini,
+    };
+    let (built, refused) = deploy::files(stack, &host)?;
+    for f in built {
+        let path = stack.outputs.base.join(&f.rel);
+        files.push(RenderedFile {
+            kind: FileKind::Deploy {
+                target: f.target,
+                secret: f.secret,
+            },
+            contents: headed(&path, CommentStyle::Hash, f.contents),
+            mode: if f.secret { 0o600 } else { 0o644 },
+            path,
+        });
+    }
+    Ok(refused)
 }
 
 fn expected_secrets(stack: &Stack) -> ExpectedSecrets {

@@ -64,7 +64,7 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
                     );
                 }
             }
-            FileKind::RolesSql => {}
+            FileKind::RolesSql | FileKind::Deploy { .. } => {}
         }
     }
     Ok(Verified {

@@ -5,6 +5,7 @@
 pub mod aut;
 pub mod cat;
 pub mod con;
+pub mod dep;
 pub mod fil;
 pub mod liv;
 pub mod lnt;
@@ -90,6 +91,7 @@ pub fn registry() -> impl Iterator<Item = &'static Rule> {
         aut::RULES,
         net::RULES,
         fil::RULES,
+        dep::RULES,
         lnt::RULES,
         liv::RULES,
     ]

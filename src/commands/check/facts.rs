@@ -126,6 +126,7 @@ fn role(kind: &FileKind) -> FileRole {
         FileKind::PostgresqlConf => FileRole::PostgresqlConf,
         FileKind::RolesSql => FileRole::RolesSql,
         FileKind::Env { .. } => FileRole::Env,
+        FileKind::Deploy { .. } => FileRole::Other,
     }
 }
 

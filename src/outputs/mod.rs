@@ -1,0 +1,3 @@
+//! Outputs beyond the configuration files, each reading only the resolved `Stack`.
+
+pub mod deploy;
