@@ -408,3 +408,18 @@ fn unknown_target_and_targets_without_pgbouncer_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no (enabled) [pgbouncer]"));
 }
+
+#[test]
+fn mt5_deploy_files_snapshot() {
+    let dir = rendered();
+    let mut all = String::new();
+    for rel in dep::files_under(&dir.path().join("deploy")) {
+        // The Secret holds verifiers: never in a snapshot (its shape is tested above).
+        if rel.ends_with("secret.yaml") {
+            continue;
+        }
+        all.push_str(&format!("==> deploy/{} <==\n", rel.display()));
+        all.push_str(&read(&dir.path().join("deploy"), &rel.to_string_lossy()));
+    }
+    insta::assert_snapshot!("mt5_deploy_files", all);
+}
