@@ -423,3 +423,37 @@ fn mt5_deploy_files_snapshot() {
     }
     insta::assert_snapshot!("mt5_deploy_files", all);
 }
+
+#[test]
+fn render_check_names_the_secret_users_and_never_prints_a_verifier() {
+    let dir = rendered();
+    let check = |password: &str| {
+        assert_cmd::Command::cargo_bin("poolstack")
+            .unwrap()
+            .current_dir(dir.path())
+            .env("POSTGRES_PASSWORD", password)
+            .args(["render", "--check", "stack.toml"])
+            .output()
+            .unwrap()
+    };
+    let same = check(PASSWORD);
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    let verifier = read(dir.path(), "pgbouncer/userlist.txt");
+    let changed = check("another-password");
+    let out = String::from_utf8_lossy(&changed.stdout).into_owned();
+    assert_eq!(changed.status.code(), Some(1));
+    assert!(
+        out.contains("deploy/kubernetes/secret.yaml: differs (secrets are not shown)")
+            && out.contains("trader: the md5 secret no longer matches the password"),
+        "{out}"
+    );
+    let old_hash = verifier.split('"').nth(3).unwrap();
+    assert!(
+        !out.contains(old_hash) && !out.contains("another-password"),
+        "{out}"
+    );
+}

@@ -208,6 +208,11 @@ fn describe_secret_drift(
                     (FileKind::Userlist, Some(pw)) => Userlist::parse(old)
                         .get(user)
                         .is_some_and(|e| auth::verifies(user, pw.expose(), &e.secret)),
+                    (FileKind::Deploy { .. }, Some(pw)) => {
+                        Userlist::parse(&render::existing::embedded_userlist(old))
+                            .get(user)
+                            .is_some_and(|e| auth::verifies(user, pw.expose(), &e.secret))
+                    }
                     (_, Some(pw)) => render::existing::role_verifiers(old)
                         .get(user)
                         .is_some_and(|v| auth::verifies(user, pw.expose(), v)),
