@@ -313,6 +313,11 @@ pub const TABLE: &[DefaultRow] = &[
         note: "runs the mounted pgbouncer.ini as is; set a tag matching `pgbouncer.version`",
     },
     DefaultRow {
+        key: "deploy.compose.app_images",
+        default: "\"<app name>:latest\"",
+        note: "per `[[apps]]` name; app services run under the compose profile `apps`",
+    },
+    DefaultRow {
         key: "deploy.compose.pgbouncer_host_port",
         default: "none",
         note: "PgBouncer is not published on the host",

@@ -212,7 +212,7 @@ fn compose_mounts_the_rendered_files_and_keeps_passwords_out_of_environment() {
     );
     let deploy_dir = dir.path().join("deploy");
     for (name, svc) in services {
-        for v in svc["volumes"].as_array().unwrap() {
+        for v in svc["volumes"].as_array().into_iter().flatten() {
             if v["type"] != "bind" {
                 continue;
             }
@@ -222,6 +222,14 @@ fn compose_mounts_the_rendered_files_and_keeps_passwords_out_of_environment() {
                 source.exists(),
                 "{name} mounts {} which render did not write",
                 source.display()
+            );
+        }
+        for f in svc["env_file"].as_array().into_iter().flatten() {
+            let path = deploy_dir.join(f.as_str().unwrap());
+            assert!(
+                path.is_file(),
+                "{name}'s env_file {} was not rendered",
+                path.display()
             );
         }
         if let Some(env) = svc["environment"].as_object() {
@@ -271,6 +279,14 @@ fn compose_mounts_the_rendered_files_and_keeps_passwords_out_of_environment() {
     );
     assert!(pgb["secrets"].as_array().is_some_and(|s| !s.is_empty()));
     assert_eq!(pgb["depends_on"]["db"]["condition"], "service_healthy");
+    // The app: its rendered .env, behind the healthy PgBouncer, only with `--profile apps`.
+    let api = &services["api"];
+    assert_eq!(api["env_file"][0], "../.env");
+    assert_eq!(
+        api["depends_on"]["pgbouncer"]["condition"],
+        "service_healthy"
+    );
+    assert_eq!(api["profiles"][0], "apps");
 }
 
 #[test]

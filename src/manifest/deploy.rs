@@ -43,6 +43,11 @@ pub struct ComposeTable {
     pub pgbouncer_image: Option<String>,
     /// Host port PgBouncer is published on (default: not published).
     pub pgbouncer_host_port: Option<u16>,
+    /// Each app's image, by `[[apps]] name` (default `<name>:latest`). App services run under
+    /// the compose profile `apps` (`docker compose --profile apps up`), with the app's rendered
+    /// env file.
+    #[serde(default)]
+    pub app_images: std::collections::BTreeMap<String, String>,
 }
 
 /// `[deploy.kubernetes]`: deploy/kubernetes/.

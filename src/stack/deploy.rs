@@ -24,6 +24,8 @@ pub struct ComposeDeploy {
     pub postgres_image: Setting<String>,
     pub pgbouncer_image: Setting<String>,
     pub pgbouncer_host_port: Option<Setting<u16>>,
+    /// Per `[[apps]]` name, in the apps' order: the app's image.
+    pub app_images: Vec<(String, Setting<String>)>,
 }
 
 #[derive(Debug, Clone)]

@@ -54,6 +54,41 @@ pub fn resolve(
     };
 
     let c = t.compose.clone().unwrap_or_default();
+    let mut app_images = Vec::new();
+    for app in &m.manifest.apps {
+        let p = ["deploy", "compose", "app_images", app.name.as_str()];
+        let image = cx.text(
+            &p,
+            c.app_images.get(&app.name).cloned(),
+            format!(
+                "{}:latest",
+                crate::stack::resolve_deploy::kube_name_from(&app.name)
+            ),
+            "poolstack's default: <app name>:latest",
+        )?;
+        app_images.push((app.name.clone(), image));
+    }
+    if let Some(unknown) = c
+        .app_images
+        .keys()
+        .find(|k| !m.manifest.apps.iter().any(|a| &a.name == *k))
+    {
+        let key = m
+            .key_loc(&path(&["deploy", "compose", "app_images", unknown]))
+            .map(|loc| {
+                InputError::located(
+                    format!("`{unknown}` is not an [[apps]] name"),
+                    loc,
+                    &m.sources,
+                )
+            })
+            .unwrap_or_else(|| {
+                InputError::new(format!(
+                    "`{unknown}` in [deploy.compose] app_images is not an [[apps]] name"
+                ))
+            });
+        return Err(key.with_help("name one of the [[apps]], or remove the entry"));
+    }
     let compose = ComposeDeploy {
         postgres_image: cx.text(
             &["deploy", "compose", "postgres_image"],
@@ -70,6 +105,7 @@ pub fn resolve(
         pgbouncer_host_port: c
             .pgbouncer_host_port
             .map(|p| Setting::new(p, cx.origin(&["deploy", "compose", "pgbouncer_host_port"]))),
+        app_images,
     };
 
     let k = t.kubernetes.clone().unwrap_or_default();

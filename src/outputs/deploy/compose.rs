@@ -77,6 +77,19 @@ pub fn cannot_express(stack: &Stack) -> Vec<Loss> {
             stack.postgres.host.loc(),
         ));
     }
+    let (_, pgb_is_service) = service_name(&pgb.host.value, "pgbouncer");
+    if !pgb_is_service
+        && pgb.client_port.value > 0
+        && stack.apps.iter().any(|a| a.url.via_pgbouncer)
+    {
+        out.push(loss(
+            T,
+            LossKind::CannotExpress,
+            format!("[pgbouncer] host = \"{}\"", pgb.host.value),
+            "in compose that host is not the PgBouncer service: the service is named `pgbouncer`, and the apps' DATABASE_URL reaches it only once host = \"pgbouncer\"",
+            pgb.host.loc(),
+        ));
+    }
     match health_login(stack) {
         None => out.push(loss(
             T,
@@ -139,12 +152,17 @@ fn pgbouncer_mounts(stack: &Stack, compose_dir: &Path) -> Vec<(String, String)> 
     mounts
 }
 
-fn bind(source: &str, target: &str) -> Yaml {
-    let source = if source.starts_with('.') || source.starts_with('/') {
-        source.to_string()
+/// A relative path as compose reads one (`./x`, `../x`).
+fn dot_relative(path: &str) -> String {
+    if path.starts_with('.') || path.starts_with('/') {
+        path.to_string()
     } else {
-        format!("./{source}")
-    };
+        format!("./{path}")
+    }
+}
+
+fn bind(source: &str, target: &str) -> Yaml {
+    let source = dot_relative(source);
     map([
         ("type", s("bind")),
         ("source", s(source)),
@@ -377,6 +395,45 @@ pub fn files(stack: &Stack, host: &HostFiles<'_>) -> Result<Vec<DeployFile>, Inp
         ("restart".to_string(), s("unless-stopped")),
     ]);
 
+    let mut services = vec![
+        (pg_service.clone(), postgres),
+        (pgb_service.clone(), Yaml::Map(pgb_service_def)),
+    ];
+    // The apps: their rendered env file, started with `--profile apps`.
+    for app in &stack.apps {
+        let mut name = crate::stack::resolve_deploy::kube_name_from(&app.name.value);
+        if name.is_empty() || services.iter().any(|(n, _)| *n == name) {
+            name = format!("app-{}", services.len());
+        }
+        let image = c
+            .app_images
+            .iter()
+            .find(|(n, _)| *n == app.name.value)
+            .map(|(_, i)| i.value.clone())
+            .unwrap_or_else(|| format!("{name}:latest"));
+        let upstream = if app.url.via_pgbouncer {
+            &pgb_service
+        } else {
+            &pg_service
+        };
+        let env_file = stack.outputs.base.join(&app.env_file.value);
+        services.push((
+            name,
+            map([
+                ("image", s(image)),
+                ("profiles", seq([s("apps")])),
+                ("env_file", seq([s(dot_relative(&rel(&env_file)))])),
+                (
+                    "depends_on",
+                    map([(
+                        upstream.as_str(),
+                        map([("condition", s("service_healthy"))]),
+                    )]),
+                ),
+                ("restart", s("unless-stopped")),
+            ]),
+        ));
+    }
     let doc = map([
         (
             "name",
@@ -384,13 +441,7 @@ pub fn files(stack: &Stack, host: &HostFiles<'_>) -> Result<Vec<DeployFile>, Inp
                 &stack.name.value,
             )),
         ),
-        (
-            "services",
-            map([
-                (pg_service.clone(), postgres),
-                (pgb_service, Yaml::Map(pgb_service_def)),
-            ]),
-        ),
+        ("services", Yaml::Map(services)),
         ("volumes", map([("pgdata", map::<String>([]))])),
         ("secrets", Yaml::Map(secrets)),
     ]);
