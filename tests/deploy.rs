@@ -473,3 +473,36 @@ fn render_check_names_the_secret_users_and_never_prints_a_verifier() {
         "{out}"
     );
 }
+
+#[test]
+fn render_check_without_passwords_still_compares_the_secret_by_users_and_types() {
+    let dir = rendered();
+    let check = || {
+        assert_cmd::Command::cargo_bin("poolstack")
+            .unwrap()
+            .current_dir(dir.path())
+            .env_remove("POSTGRES_PASSWORD")
+            .args(["render", "--check", "stack.toml"])
+            .output()
+            .unwrap()
+    };
+    let same = check();
+    let out = String::from_utf8_lossy(&same.stdout).into_owned();
+    assert!(
+        same.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&same.stderr)
+            .contains("secret.yaml was compared by users and secret types only")
+    );
+    std::fs::remove_file(dir.path().join("deploy/kubernetes/secret.yaml")).unwrap();
+    let missing = check();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stdout).contains("deploy/kubernetes/secret.yaml: missing"),
+        "{}",
+        String::from_utf8_lossy(&missing.stdout)
+    );
+}

@@ -184,7 +184,7 @@ fn check(plan: &RenderPlan, secrets: &Secrets, io: &mut Io<'_>) -> Outcome {
 }
 
 fn count_unbuilt(e: &ExpectedSecrets) -> usize {
-    usize::from(e.userlist.is_some()) + usize::from(e.roles.is_some())
+    e.entries().iter().filter(|(_, x)| x.is_some()).count()
 }
 
 fn describe_secret_drift(
@@ -241,10 +241,7 @@ fn describe_secret_drift(
 /// Secret files whose passwords are unknown: compare users and secret types only (FIL003).
 fn check_unbuilt(e: &ExpectedSecrets, io: &mut Io<'_>) -> usize {
     let mut drift = 0;
-    for (kind, entry) in [
-        (FileKind::Userlist, &e.userlist),
-        (FileKind::RolesSql, &e.roles),
-    ] {
+    for (kind, entry) in e.entries() {
         let Some((path, expected)) = entry else {
             continue;
         };

@@ -106,10 +106,7 @@ impl Plan {
 
 /// Compare what is on disk with `rendered` (call it before anything is written).
 pub fn build(stack: &Stack, rendered: &RenderPlan) -> Plan {
-    let unbuilt = [
-        (FileKind::Userlist, &rendered.unbuilt_secrets.userlist),
-        (FileKind::RolesSql, &rendered.unbuilt_secrets.roles),
-    ];
+    let unbuilt = rendered.unbuilt_secrets.entries();
     let on_disk = rendered.files.iter().any(|f| f.path.exists())
         || unbuilt
             .iter()

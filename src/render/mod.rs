@@ -80,6 +80,28 @@ pub struct RenderedFile {
 pub struct ExpectedSecrets {
     pub userlist: Option<(PathBuf, Vec<(String, SecretKind)>)>,
     pub roles: Option<(PathBuf, Vec<(String, SecretKind)>)>,
+    /// The Kubernetes target's Secret (the userlist's users and types).
+    pub deploy_secret: Option<(PathBuf, Vec<(String, SecretKind)>)>,
+}
+
+/// One expected secret file: its kind and, when the stack has one, its path and entries.
+pub type ExpectedEntry<'a> = (FileKind, &'a Option<(PathBuf, Vec<(String, SecretKind)>)>);
+
+impl ExpectedSecrets {
+    /// Every secret file, with the kind its text is read as.
+    pub fn entries(&self) -> [ExpectedEntry<'_>; 3] {
+        [
+            (FileKind::Userlist, &self.userlist),
+            (FileKind::RolesSql, &self.roles),
+            (
+                FileKind::Deploy {
+                    target: crate::manifest::deploy::DeployTarget::Kubernetes,
+                    secret: true,
+                },
+                &self.deploy_secret,
+            ),
+        ]
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -242,25 +264,41 @@ fn deploy_files(
 }
 
 fn expected_secrets(stack: &Stack) -> ExpectedSecrets {
-    let userlist = stack.pgbouncer.as_ref().map(|_| {
-        (
-            stack.outputs.userlist.value.clone(),
-            stack
-                .users
-                .iter()
-                .map(|u| (u.name.value.clone(), u.userlist_secret.value))
-                .collect(),
-        )
-    });
+    let userlist: Option<(PathBuf, Vec<(String, SecretKind)>)> =
+        stack.pgbouncer.as_ref().map(|_| {
+            (
+                stack.outputs.userlist.value.clone(),
+                stack
+                    .users
+                    .iter()
+                    .map(|u| (u.name.value.clone(), u.userlist_secret.value))
+                    .collect(),
+            )
+        });
     let roles: Vec<(String, SecretKind)> = stack
         .users
         .iter()
         .filter(|u| u.role.value)
         .filter_map(|u| Some((u.name.value.clone(), u.stored_secret.as_ref()?.value)))
         .collect();
+    let deploy_secret = stack
+        .deploy
+        .as_ref()
+        .filter(|d| d.wants(crate::manifest::deploy::DeployTarget::Kubernetes))
+        .and(userlist.as_ref())
+        .map(|(_, users)| {
+            (
+                stack
+                    .outputs
+                    .base
+                    .join(crate::outputs::deploy::kubernetes::SECRET_REL),
+                users.clone(),
+            )
+        });
     ExpectedSecrets {
         userlist,
         roles: (!roles.is_empty()).then(|| (stack.outputs.roles_sql.value.clone(), roles)),
+        deploy_secret,
     }
 }
 

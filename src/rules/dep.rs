@@ -174,4 +174,20 @@ mod tests {
         let newer = toml.replace("1.24.0", "1.25.0");
         assert!(testing::run("DEP002", &newer).is_empty());
     }
+
+    #[test]
+    fn dep001_compose_host_that_is_no_service() {
+        let toml = with_deploy("[deploy]\ntargets = [\"compose\"]\n");
+        // HEALTHY's PostgreSQL host is `db`, a service name: nothing lost.
+        assert!(testing::run("DEP001", &toml).is_empty());
+        // On localhost, inside compose that is PgBouncer's own container.
+        let local = toml.replacen("host = \"db\"", "host = \"localhost\"", 1);
+        let (stack, d) = testing::only("DEP001", &local);
+        assert!(
+            d.message.contains("deploy target compose") && d.message.contains("[postgres] host"),
+            "{}",
+            d.message
+        );
+        assert_eq!(testing::pointed_text(&stack, &d), "\"localhost\"");
+    }
 }

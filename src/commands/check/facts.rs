@@ -26,10 +26,7 @@ pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
     }
     // Secret files whose passwords are unknown: compared by users and secret types only.
     let unbuilt = &plan.unbuilt_secrets;
-    for (kind, entry) in [
-        (FileKind::Userlist, &unbuilt.userlist),
-        (FileKind::RolesSql, &unbuilt.roles),
-    ] {
+    for (kind, entry) in unbuilt.entries() {
         let Some((path, expected)) = entry else {
             continue;
         };

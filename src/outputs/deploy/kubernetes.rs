@@ -16,6 +16,8 @@ pub const CONFIG_DIR: &str = "/etc/pgbouncer";
 /// Where the Secret is mounted: the ini's `auth_file` points here.
 pub const USERLIST_DIR: &str = "/etc/pgbouncer-auth";
 pub const PORT_NAME: &str = "pgbouncer";
+/// The Secret's file, relative to the output base.
+pub const SECRET_REL: &str = "deploy/kubernetes/secret.yaml";
 
 /// Settings the Kubernetes bundle runs differently.
 pub fn cannot_express(stack: &Stack) -> Vec<Loss> {
@@ -197,7 +199,9 @@ pub fn files(stack: &Stack, host: &HostFiles<'_>) -> Result<Vec<DeployFile>, Inp
             ("type", s("Opaque")),
             ("stringData", map([("userlist.txt", s(userlist))])),
         ]);
-        out.push(file("secret.yaml", secret, true));
+        let mut f = file("secret.yaml", secret, true);
+        f.rel = PathBuf::from(SECRET_REL);
+        out.push(f);
     }
     Ok(out)
 }
