@@ -506,3 +506,39 @@ fn render_check_without_passwords_still_compares_the_secret_by_users_and_types()
         String::from_utf8_lossy(&missing.stdout)
     );
 }
+
+#[test]
+fn compose_keys_that_cannot_run_exit_2_with_a_location() {
+    for (line, needle) in [
+        (
+            "app_images = { worker = \"w:1\" }",
+            "`worker` is not an [[apps]] name",
+        ),
+        ("postgres_image = \"\"", "must be one non-empty line"),
+    ] {
+        let (dir, out) = dep::render(FIXTURE, |t| {
+            t.replacen(
+                "pgbouncer_host_port = 6432",
+                &format!("pgbouncer_host_port = 6432\n{line}"),
+                1,
+            )
+        });
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.contains("stack.toml:"),
+            "{stderr}"
+        );
+        assert!(!dir.path().join("deploy").exists());
+    }
+    // A known app's image is used.
+    let (dir, out) = dep::render(FIXTURE, |t| {
+        t.replacen(
+            "pgbouncer_host_port = 6432",
+            "pgbouncer_host_port = 6432\napp_images = { api = \"mt5/api:2.1\" }",
+            1,
+        )
+    });
+    assert!(out.status.success());
+    assert!(read(dir.path(), "deploy/compose.yaml").contains("image: \"mt5/api:2.1\""));
+}
