@@ -542,3 +542,30 @@ fn compose_keys_that_cannot_run_exit_2_with_a_location() {
     assert!(out.status.success());
     assert!(read(dir.path(), "deploy/compose.yaml").contains("image: \"mt5/api:2.1\""));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 24, ..Default::default() })]
+
+    /// Whatever text a setting holds (quotes, `: `, `#`, tabs, unicode, leading spaces, several
+    /// lines, control characters), the YAML writer's output reads back as exactly that text.
+    #[test]
+    fn yaml_writer_round_trips_any_text(texts in proptest::collection::vec("(?s).{0,40}", 1..40)) {
+        use poolstack::outputs::deploy::yaml::{Yaml, map, s};
+        let doc = Yaml::Seq(
+            texts
+                .iter()
+                .map(|t| map([("key", s(t.clone())), (t.as_str(), Yaml::Int(1))]))
+                .collect(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("doc.yaml");
+        std::fs::write(&path, doc.to_document()).unwrap();
+        let Some(read) = dep::one_doc(&path) else {
+            return Ok(());
+        };
+        for (i, t) in texts.iter().enumerate() {
+            proptest::prop_assert_eq!(read[i]["key"].as_str(), Some(t.as_str()), "{}", doc.to_document());
+            proptest::prop_assert_eq!(&read[i][t.as_str()], &serde_json::json!(1));
+        }
+    }
+}

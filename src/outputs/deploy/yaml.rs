@@ -145,8 +145,36 @@ fn block_ok(text: &str) -> bool {
         && text.lines().all(|l| {
             !l.starts_with(' ')
                 && !l.ends_with([' ', '\t'])
-                && !l.chars().any(|c| c.is_control() && c != '\t')
+                && l.chars()
+                    .all(|c| c == '\t' || (printable(c) && !c.is_control()))
         })
+}
+
+/// YAML's printable set (YAML 1.2 §5.1), less the byte-order mark and the line and paragraph
+/// separators (line breaks to a YAML 1.1 reader): anything else is escaped.
+fn printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{d7ff}' | '\u{e000}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// A double-quoted scalar: `\\`, `"`, line breaks, tabs and every character outside the printable
+/// set escaped.
+fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if printable(c) && !c.is_control() => out.push(c),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A string scalar: plain when YAML 1.1 and 1.2 both read it back as this string, else double-quoted.
@@ -154,8 +182,7 @@ fn scalar(text: &str) -> String {
     if plain_ok(text) {
         text.to_string()
     } else {
-        // JSON strings are valid YAML double-quoted scalars.
-        serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
+        double_quoted(text)
     }
 }
 
@@ -198,6 +225,10 @@ mod tests {
         assert_eq!(scalar("1e3"), "\"1e3\"");
         assert_eq!(scalar(""), "\"\"");
         assert_eq!(scalar("app.kubernetes.io/name"), "app.kubernetes.io/name");
+        assert_eq!(
+            scalar("a\u{7f}\u{93}\u{feff}\"\\"),
+            "\"a\\u007f\\u0093\\ufeff\\\"\\\\\""
+        );
     }
 
     #[test]
