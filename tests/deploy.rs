@@ -569,3 +569,23 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_dollar_in_a_name_is_literal_for_compose() {
+    let (dir, out) = dep::render(FIXTURE, |t| t.replace("\"trader\"", "\"tr$der\""));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let compose = read(dir.path(), "deploy/compose.yaml");
+    assert!(compose.contains("POSTGRES_USER: \"tr$$der\""), "{compose}");
+    assert!(compose.contains("-U 'tr$$der'"), "{compose}");
+    // Every `$` is doubled: none would be interpolated.
+    let body: String = compose
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!body.replace("$$", "").contains('$'), "{body}");
+}

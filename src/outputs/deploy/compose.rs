@@ -326,12 +326,12 @@ pub fn files(stack: &Stack, host: &HostFiles<'_>) -> Result<Vec<DeployFile>, Inp
     let test = match &health {
         Some((user, db, source)) => {
             secrets.push((HEALTH_SECRET.to_string(), source.clone()));
-            // $$: compose's escape for a literal $; the password reaches psql through its
-            // environment, read from the secret file at run time.
+            // The password reaches psql through its environment, read from the secret file at
+            // run time (`$` becomes compose's `$$` with every other one, below).
             seq([
                 s("CMD-SHELL"),
                 s(format!(
-                    "PGPASSWORD=\"$$(cat /run/secrets/{HEALTH_SECRET})\" psql -h 127.0.0.1 -p {port} -U {} -d {} -tAc 'select 1' | grep -qx 1",
+                    "PGPASSWORD=\"$(cat /run/secrets/{HEALTH_SECRET})\" psql -h 127.0.0.1 -p {port} -U {} -d {} -tAc 'select 1' | grep -qx 1",
                     shell_word(user),
                     shell_word(db)
                 )),
@@ -450,7 +450,7 @@ pub fn files(stack: &Stack, host: &HostFiles<'_>) -> Result<Vec<DeployFile>, Inp
         DeployFile {
             target: T,
             rel: dir.join("compose.yaml"),
-            contents: doc.to_document(),
+            contents: literal_dollars(doc).to_document(),
             secret: false,
         },
         DeployFile {
@@ -470,5 +470,21 @@ fn shell_word(s: &str) -> String {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Compose interpolates `${VAR}` and `$VAR` in every value: each `$` of a name, path or command
+/// poolstack writes is a literal one, so it becomes `$$`.
+fn literal_dollars(y: Yaml) -> Yaml {
+    match y {
+        Yaml::Str(t) => Yaml::Str(t.replace('$', "$$")),
+        Yaml::Seq(items) => Yaml::Seq(items.into_iter().map(literal_dollars).collect()),
+        Yaml::Map(entries) => Yaml::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.replace('$', "$$"), literal_dollars(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
