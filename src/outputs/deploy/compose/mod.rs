@@ -12,10 +12,12 @@ use crate::manifest::deploy::DeployTarget;
 use crate::stack::Stack;
 use std::path::{Path, PathBuf};
 
+mod postgres;
+pub use postgres::postgres_wrapper;
+
 const T: DeployTarget = DeployTarget::Compose;
 pub const LABEL: &str = "io.poolstack.config-sha256";
 const HEALTH_SECRET: &str = "pgbouncer_healthcheck_password";
-const PG_SECRET: &str = "postgres_password";
 
 /// A compose service name for a host name, when the host is one (not loopback or an address).
 fn service_name(host: &str, fallback: &str) -> (String, bool) {
@@ -48,7 +50,7 @@ fn health_login(stack: &Stack) -> Option<(String, String)> {
 }
 
 /// Where the healthcheck's password comes from, as a compose secret source.
-fn secret_source(stack: &Stack, user: &str, compose_dir: &Path) -> Option<Yaml> {
+pub(super) fn secret_source(stack: &Stack, user: &str, compose_dir: &Path) -> Option<Yaml> {
     match stack.user(user)?.password.as_ref()?.value.clone() {
         PasswordSource::Env { env } => Some(map([("environment", s(env))])),
         PasswordSource::File { file } => {
@@ -161,7 +163,7 @@ fn dot_relative(path: &str) -> String {
     }
 }
 
-fn bind(source: &str, target: &str) -> Yaml {
+pub(super) fn bind(source: &str, target: &str) -> Yaml {
     let source = dot_relative(source);
     map([
         ("type", s("bind")),
@@ -169,30 +171,6 @@ fn bind(source: &str, target: &str) -> Yaml {
         ("target", s(target)),
         ("read_only", Yaml::Bool(true)),
     ])
-}
-
-/// PGDATA of the official image, and the volume mount that holds it.
-fn pgdata(major: u32) -> (String, &'static str) {
-    if major >= 18 {
-        (
-            format!("/var/lib/postgresql/{major}/docker"),
-            "/var/lib/postgresql",
-        )
-    } else {
-        (
-            "/var/lib/postgresql/data".to_string(),
-            "/var/lib/postgresql/data",
-        )
-    }
-}
-
-/// The wrapper config_file: the image's own postgresql.conf (listen_addresses = '*'), then the
-/// rendered fragment, reloadable (a `-c` value would beat reload).
-pub fn postgres_wrapper(major: u32) -> String {
-    let (data, _) = pgdata(major);
-    format!(
-        "# PostgreSQL's config_file in the compose target: the image's own configuration, then\n# poolstack's fragment (both reloadable with SELECT pg_reload_conf()).\ninclude '{data}/postgresql.conf'\ninclude_dir '/etc/postgresql/conf.d'\n"
-    )
 }
 
 pub fn files(stack: &Stack, host: &HostFiles<'_>) -> Result<Vec<DeployFile>, InputError> {
@@ -211,104 +189,11 @@ pub fn files(stack: &Stack, host: &HostFiles<'_>) -> Result<Vec<DeployFile>, Inp
     } else {
         pgb_service
     };
-    let (data_dir, volume_at) = pgdata(major);
-    let _ = data_dir;
 
-    // PostgreSQL: the superuser the image creates is the first user roles.sql does not manage.
-    let initial = stack.users.iter().find(|u| !u.role.value);
-    let pg_user = initial
-        .map(|u| u.name.value.clone())
-        .unwrap_or_else(|| "postgres".to_string());
-    let pg_db = stack
-        .databases
-        .iter()
-        .find(|d| d.name.value != "*")
-        .map(|d| d.dbname.value.clone())
-        .unwrap_or_else(|| pg_user.clone());
     let mut secrets: Vec<(String, Yaml)> = Vec::new();
-    let pg_secret = initial
-        .and_then(|u| secret_source(stack, &u.name.value, &compose_dir))
-        .unwrap_or_else(|| map([("environment", s("POSTGRES_PASSWORD"))]));
-    secrets.push((PG_SECRET.to_string(), pg_secret));
-
-    let mut pg_volumes = vec![
-        map([
-            ("type", s("volume")),
-            ("source", s("pgdata")),
-            ("target", s(volume_at)),
-        ]),
-        bind(
-            "./compose/postgresql.conf",
-            "/etc/postgresql/postgresql.conf",
-        ),
-        bind(
-            &rel(stack
-                .outputs
-                .postgresql_conf
-                .value
-                .parent()
-                .unwrap_or(Path::new("."))),
-            "/etc/postgresql/conf.d",
-        ),
-    ];
-    if stack.users.iter().any(|u| u.role.value)
-        || stack.databases.iter().any(|d| d.create_owner.is_some())
-    {
-        pg_volumes.push(bind(
-            &rel(stack
-                .outputs
-                .roles_sql
-                .value
-                .parent()
-                .unwrap_or(Path::new("."))),
-            "/docker-entrypoint-initdb.d",
-        ));
-    }
-    let postgres = map([
-        ("image", s(&c.postgres_image.value)),
-        (
-            "command",
-            seq([
-                s("postgres"),
-                s("-c"),
-                s("config_file=/etc/postgresql/postgresql.conf"),
-            ]),
-        ),
-        (
-            "environment",
-            map([
-                ("POSTGRES_USER", s(&pg_user)),
-                ("POSTGRES_DB", s(&pg_db)),
-                (
-                    "POSTGRES_PASSWORD_FILE",
-                    s(format!("/run/secrets/{PG_SECRET}")),
-                ),
-            ]),
-        ),
-        ("secrets", seq([s(PG_SECRET)])),
-        ("volumes", Yaml::Seq(pg_volumes)),
-        ("stop_signal", s("SIGINT")),
-        (
-            "healthcheck",
-            map([
-                (
-                    "test",
-                    seq([
-                        s("CMD"),
-                        s("pg_isready"),
-                        s("-U"),
-                        s(&pg_user),
-                        s("-d"),
-                        s(&pg_db),
-                    ]),
-                ),
-                ("interval", s("10s")),
-                ("timeout", s("5s")),
-                ("retries", Yaml::Int(5)),
-            ]),
-        ),
-        ("restart", s("unless-stopped")),
-    ]);
+    let (postgres, pg_secret) =
+        postgres::service(stack, &c.postgres_image.value, &compose_dir, major);
+    secrets.push(pg_secret);
 
     // PgBouncer.
     let ini_name = stack
