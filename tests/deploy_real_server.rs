@@ -229,6 +229,58 @@ fn pgbouncer_runs_the_ini_of_the_configmap_and_of_the_compose_mounts() {
     run_and_compare(&r, "compose", &compose_ini, &manifest, &["listen_port"]);
 }
 
+/// The compose healthcheck of PgBouncer, run as written (compose's `$$` → `$`, the secret file
+/// where the test put it): it passes while PostgreSQL is up and fails once PostgreSQL is down,
+/// while `pg_isready` against PgBouncer still says "ready".
+#[test]
+fn the_compose_healthcheck_fails_when_postgres_is_down() {
+    let spec = Spec {
+        entries: ENTRIES,
+        ..SCRAM
+    };
+    let Some(mut r) = start(&spec) else { return };
+    let Some(compose) = support::deploy::one_doc(&r.dir.join("deploy/compose.yaml")) else {
+        return;
+    };
+    // [pgbouncer] host 127.0.0.1 is no service name: the service is `pgbouncer`.
+    let svc = &compose["services"]["pgbouncer"];
+    let test = svc["healthcheck"]["test"].as_array().unwrap();
+    assert_eq!(test[0], "CMD-SHELL");
+    let secret_name = svc["secrets"][0].as_str().unwrap();
+    let secret = r.dir.join("healthcheck-secret");
+    std::fs::write(&secret, PASSWORD).unwrap();
+    let command = test[1].as_str().unwrap().replace("$$", "$").replace(
+        &format!("/run/secrets/{secret_name}"),
+        &secret.display().to_string(),
+    );
+    let path = format!("{}:/usr/bin:/bin", r.bins.pg_bin.display());
+    let health = || {
+        // Compose kills a check after its `timeout` (5s); PgBouncer holds a query waiting for
+        // a server up to query_wait_timeout.
+        std::process::Command::new("timeout")
+            .args(["8", "sh", "-c", &command])
+            .env("PATH", &path)
+            .env_remove("PGPASSWORD")
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(
+        health(),
+        "the healthcheck fails on a working stack: {command}"
+    );
+    r.pg.stop();
+    assert!(!health(), "the healthcheck passes with PostgreSQL down");
+    let ready = std::process::Command::new(r.bins.pg_bin.join("pg_isready"))
+        .args(["-h", "127.0.0.1", "-p", &r.pgb.port.to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        ready.success(),
+        "pg_isready against PgBouncer says ready regardless (why it is not the healthcheck)"
+    );
+}
+
 /// The host file behind `container_path` in a compose service's bind mounts (longest target).
 fn host_path(compose_dir: &Path, svc: &Value, container_path: &str) -> PathBuf {
     let (src, rest) = svc["volumes"]
