@@ -589,3 +589,32 @@ fn a_dollar_in_a_name_is_literal_for_compose() {
         .join("\n");
     assert!(!body.replace("$$", "").contains('$'), "{body}");
 }
+
+#[test]
+fn a_hand_edited_deploy_file_is_drift_and_render_refuses_to_overwrite_it() {
+    let dir = rendered();
+    let path = dir.path().join("deploy/kubernetes/deployment.yaml");
+    let edited =
+        read(dir.path(), "deploy/kubernetes/deployment.yaml").replace("replicas: 1", "replicas: 3");
+    std::fs::write(&path, &edited).unwrap();
+    let check = assert_cmd::Command::cargo_bin("poolstack")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["check", "stack.toml", "--select", "FIL001,FIL002"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("FIL001") && text.contains("FIL002") && text.contains("deployment.yaml"),
+        "{text}"
+    );
+    let out = dep::render_in(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("deployment.yaml was edited by hand"));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        edited,
+        "nothing was written"
+    );
+}
