@@ -618,3 +618,35 @@ fn a_hand_edited_deploy_file_is_drift_and_render_refuses_to_overwrite_it() {
         "nothing was written"
     );
 }
+
+#[test]
+fn the_userlist_is_mounted_where_auth_file_says_without_covering_a_system_directory() {
+    for (auth_file, expect_target) in [
+        ("/etc/pgbouncer-auth/userlist.txt", "/etc/pgbouncer-auth"),
+        ("/etc/userlist.txt", "/etc/userlist.txt"),
+    ] {
+        let (dir, out) = dep::render(FIXTURE, |t| {
+            t.replacen(
+                "auth_file = \"/etc/pgbouncer/userlist.txt\"",
+                &format!("auth_file = \"{auth_file}\""),
+                1,
+            )
+        });
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let Some(compose) = dep::one_doc(&dir.path().join("deploy/compose.yaml")) else {
+            return;
+        };
+        let targets: Vec<&str> = compose["services"]["pgbouncer"]["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["target"].as_str())
+            .collect();
+        assert!(targets.contains(&expect_target), "{auth_file}: {targets:?}");
+        assert!(!targets.contains(&"/etc"), "{targets:?}");
+    }
+}

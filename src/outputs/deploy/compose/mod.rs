@@ -143,7 +143,8 @@ fn pgbouncer_mounts(stack: &Stack, compose_dir: &Path) -> Vec<(String, String)> 
             // A single-file mount: a re-rendered userlist is seen after the container is recreated.
             mounts.push((rel(userlist), pgb.auth_file.value.clone()));
         }
-    } else if same_name {
+    } else if same_name && auth_dir.is_absolute() && auth_dir.components().count() >= 3 {
+        // A directory of its own (`/etc/pgbouncer-auth`), never a system one such as /etc.
         mounts.push((
             rel(userlist.parent().unwrap_or(Path::new("."))),
             auth_dir.display().to_string(),
