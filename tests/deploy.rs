@@ -650,3 +650,27 @@ fn the_userlist_is_mounted_where_auth_file_says_without_covering_a_system_direct
         assert!(!targets.contains(&"/etc"), "{targets:?}");
     }
 }
+
+#[test]
+fn render_says_how_each_changed_target_takes_effect() {
+    let dir = rendered();
+    let again = dep::render_in(dir.path());
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("Deploy targets changed"));
+    let manifest = dir.path().join("stack.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replacen("default_pool_size = 25", "default_pool_size = 30", 1),
+    )
+    .unwrap();
+    let out = dep::render_in(dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for step in [
+        "$ docker compose -f deploy/compose.yaml up -d",
+        "$ kubectl apply -f deploy/kubernetes/",
+        "$ kubectl apply -f deploy/cnpg/pooler.yaml",
+    ] {
+        assert!(stdout.contains(step), "{step}: {stdout}");
+    }
+}

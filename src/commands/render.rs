@@ -72,6 +72,7 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
 
     // How each change takes effect: read what is on disk before anything is written.
     let apply = crate::plan::build(&stack, &plan);
+    let deploy_changes = changed_deploy_targets(&plan);
     let json = args.format == PlanFormat::Json;
     let outcome = if json {
         // stdout is the plan alone: what would go there goes to stderr, in the order written.
@@ -97,8 +98,51 @@ pub fn run(args: &RenderArgs, io: &mut Io<'_>) -> Result<Outcome, InputError> {
     let outcome = outcome?;
     if outcome != Outcome::Refused {
         show_plan(&apply, json, io);
+        if !json && !args.check && outcome == Outcome::Success {
+            show_deploy_steps(&stack, &deploy_changes, io);
+        }
     }
     Ok(outcome)
+}
+
+/// The deploy targets whose files render is about to change (read before anything is written).
+fn changed_deploy_targets(plan: &RenderPlan) -> Vec<crate::manifest::deploy::DeployTarget> {
+    let mut out = Vec::new();
+    for f in &plan.files {
+        if let FileKind::Deploy { target, .. } = f.kind
+            && std::fs::read(&f.path).ok().as_deref() != Some(f.contents.as_bytes())
+            && !out.contains(&target)
+        {
+            out.push(target);
+        }
+    }
+    out
+}
+
+/// How a changed deploy target takes effect: the command of its own tool.
+fn show_deploy_steps(
+    stack: &Stack,
+    changed: &[crate::manifest::deploy::DeployTarget],
+    io: &mut Io<'_>,
+) {
+    use crate::manifest::deploy::DeployTarget;
+    if changed.is_empty() {
+        return;
+    }
+    let dir = display_path(&stack.outputs.base.join(crate::defaults::OUT_DEPLOY));
+    let _ = writeln!(io.out, "\nDeploy targets changed:");
+    for t in changed {
+        let step = match t {
+            DeployTarget::Compose => format!(
+                "docker compose -f {dir}/compose.yaml up -d   (a changed config label recreates PgBouncer)"
+            ),
+            DeployTarget::Kubernetes => format!(
+                "kubectl apply -f {dir}/kubernetes/   (a changed checksum/config rolls the Deployment)"
+            ),
+            DeployTarget::Cnpg => format!("kubectl apply -f {dir}/cnpg/pooler.yaml"),
+        };
+        let _ = writeln!(io.out, "  $ {step}");
+    }
 }
 
 /// One buffer behind two writers (stdout's and stderr's text, kept in the order written).
