@@ -674,3 +674,27 @@ fn render_says_how_each_changed_target_takes_effect() {
         assert!(stdout.contains(step), "{step}: {stdout}");
     }
 }
+
+#[test]
+fn readme_shows_the_mt5_loss_report_as_check_prints_it() {
+    let dir = rendered();
+    let check = assert_cmd::Command::cargo_bin("poolstack")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .args(["check", "stack.toml", "--select", "DEP001,DEP002"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    let readme = std::fs::read_to_string(dep::root().join("README.md")).unwrap();
+    let heads: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("warning[DEP") || l.starts_with("error[DEP"))
+        .collect();
+    assert_eq!(heads.len(), 4, "{text}");
+    for head in heads {
+        assert!(readme.contains(head), "README lacks {head:?}:\n{text}");
+    }
+    assert!(text.contains("0 errors, 4 warnings"), "{text}");
+}

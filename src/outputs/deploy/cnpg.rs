@@ -106,6 +106,16 @@ pub fn cannot_express(stack: &Stack) -> Vec<Loss> {
             }
             continue;
         }
+        if name == "ignore_startup_parameters" && !o.value.split(',').any(|p| p.trim() == "options")
+        {
+            out.push(loss(
+                T,
+                LossKind::CannotExpress,
+                format!("ignore_startup_parameters = {}", o.value),
+                "the operator appends `extra_float_digits,options`: a client's `options` startup parameter (e.g. -c search_path) is silently ignored instead of refused",
+                o.origin.loc(),
+            ));
+        }
         if allowed(name, v) {
             continue;
         }
