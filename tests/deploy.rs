@@ -94,7 +94,14 @@ fn rendering_twice_yields_identical_bytes() {
 
 #[test]
 fn kubernetes_bundle_refers_only_to_what_it_holds() {
-    let dir = rendered();
+    for fixture in [FIXTURE, "deploy-scaled"] {
+        let (dir, out) = dep::render(fixture, |t| t);
+        assert!(out.status.success(), "{fixture}");
+        kubernetes_bundle_checks(&dir);
+    }
+}
+
+fn kubernetes_bundle_checks(dir: &tempfile::TempDir) {
     let k = |f: &str| dep::one_doc(&dir.path().join("deploy/kubernetes").join(f));
     let (Some(cm), Some(secret), Some(deploy), Some(svc)) = (
         k("configmap.yaml"),
@@ -169,15 +176,16 @@ fn kubernetes_bundle_refers_only_to_what_it_holds() {
         .find_map(|l| l.strip_prefix("auth_file = "))
         .unwrap();
     assert_eq!(auth_file, format!("{}/userlist.txt", mount_dirs["secret"]));
-    assert!(
-        secret["stringData"]["userlist.txt"]
-            .as_str()
-            .unwrap()
-            .contains("\"trader\"")
+    // The Secret holds the userlist render wrote, byte for byte; it is never in a ConfigMap.
+    let userlist = read(dir.path(), "pgbouncer/userlist.txt");
+    assert_eq!(
+        secret["stringData"]["userlist.txt"].as_str(),
+        Some(userlist.as_str())
     );
-    // The userlist is never in a ConfigMap.
     assert_eq!(cm["data"].as_object().unwrap().len(), 1);
-    assert!(!ini.contains("\"trader\" \"md5"));
+    for entry in userlist.lines() {
+        assert!(!ini.contains(entry));
+    }
     // The ini PgBouncer runs in the pod keeps the pool settings of the host's file.
     let host_ini = read(dir.path(), "pgbouncer/pgbouncer.ini");
     for key in [
@@ -193,7 +201,12 @@ fn kubernetes_bundle_refers_only_to_what_it_holds() {
         };
         assert_eq!(line(ini), line(&host_ini), "{key}");
     }
-    assert_eq!(deploy["spec"]["replicas"], 1);
+    // replicas = [pgbouncer] instances (1 unless the manifest says).
+    let instances: i64 = read(dir.path(), "stack.toml")
+        .lines()
+        .find_map(|l| l.strip_prefix("instances = ")?.trim().parse().ok())
+        .unwrap_or(1);
+    assert_eq!(deploy["spec"]["replicas"], instances);
 }
 
 #[test]
