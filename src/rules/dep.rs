@@ -32,7 +32,8 @@ authenticates through auth_query), listen_port (always 5432), admin_users and st
 operator's own), logfile/pidfile, per-database entries and per-user settings (a Pooler routes `*`
 to one cluster service), and defaults outside the operator release's allowlist. Kubernetes:
 logfile and pidfile (the ConfigMap's ini logs to stderr), a listen_addr the Service cannot reach.
-Compose: a [postgres] host that is no service name, a healthcheck that cannot log in.
+Compose: a [postgres] or [pgbouncer] host that is no service name, a healthcheck that cannot log
+in. CloudNativePG also: ignore_startup_parameters without `options` (the operator appends it).
 
 Why it matters: a deploy file that silently runs something else than the manifest says is the
 drift poolstack exists to prevent; the loss report makes the difference explicit.
