@@ -57,6 +57,17 @@ pub const OUT_USERLIST: &str = "pgbouncer/userlist.txt";
 pub const OUT_POSTGRESQL_CONF: &str = "postgres/conf.d/50-poolstack.conf";
 pub const OUT_ROLES_SQL: &str = "postgres/initdb.d/10-roles.sql";
 
+/// `[deploy]`: the PgBouncer image of the compose and Kubernetes targets (edoburu/pgbouncer: it
+/// runs the mounted pgbouncer.ini as is; there is no official image).
+pub const DEPLOY_PGBOUNCER_IMAGE: &str = "edoburu/pgbouncer:v1.25.2-p0";
+pub const DEPLOY_K8S_NAME: &str = "pgbouncer";
+pub const DEPLOY_K8S_CPU_REQUEST: &str = "100m";
+pub const DEPLOY_K8S_MEMORY: &str = "64Mi";
+/// The CloudNativePG release whose Pooler schema is in the reference.
+pub const DEPLOY_CNPG_VERSION: &str = "1.30.0";
+/// Where render writes the deploy targets, under the output base.
+pub const OUT_DEPLOY: &str = "deploy";
+
 /// One row of the defaults table: key, default, and where it comes from / why.
 pub struct DefaultRow {
     pub key: &'static str,
@@ -344,6 +355,71 @@ pub const TABLE: &[DefaultRow] = &[
         key: "apps.metrics_pool_name",
         default: "the app's name",
         note: "the `pool_name` label of its pool metrics",
+    },
+    DefaultRow {
+        key: "deploy.targets",
+        default: "[]",
+        note: "any of \"compose\", \"kubernetes\", \"cnpg\"; each is written under `deploy/`",
+    },
+    DefaultRow {
+        key: "deploy.compose.postgres_image",
+        default: "\"postgres:<postgres.version>\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "deploy.compose.pgbouncer_image / kubernetes.image",
+        default: "\"edoburu/pgbouncer:v1.25.2-p0\"",
+        note: "runs the mounted pgbouncer.ini as is; set a tag matching `pgbouncer.version`",
+    },
+    DefaultRow {
+        key: "deploy.compose.app_images",
+        default: "\"<app name>:latest\"",
+        note: "per `[[apps]]` name; app services run under the compose profile `apps`",
+    },
+    DefaultRow {
+        key: "deploy.compose.pgbouncer_host_port",
+        default: "none",
+        note: "PgBouncer is not published on the host",
+    },
+    DefaultRow {
+        key: "deploy.kubernetes.namespace / cnpg.namespace",
+        default: "none",
+        note: "not written: kubectl's current namespace",
+    },
+    DefaultRow {
+        key: "deploy.kubernetes.name",
+        default: "\"pgbouncer\"",
+        note: "name of every object and its `app.kubernetes.io/name` label",
+    },
+    DefaultRow {
+        key: "deploy.kubernetes.replicas / cnpg.instances",
+        default: "pgbouncer.instances",
+        note: "",
+    },
+    DefaultRow {
+        key: "deploy.kubernetes.cpu_request / memory_request / memory_limit",
+        default: "\"100m\" / \"64Mi\" / \"64Mi\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "deploy.cnpg.cluster",
+        default: "stack.name",
+        note: "lowercased, `_` → `-` (a Kubernetes name)",
+    },
+    DefaultRow {
+        key: "deploy.cnpg.name",
+        default: "\"<cluster>-pooler-<type>\"",
+        note: "",
+    },
+    DefaultRow {
+        key: "deploy.cnpg.version",
+        default: "\"1.30.0\"",
+        note: "the operator release whose parameter allowlist applies (1.10.0 to 1.30.0 known)",
+    },
+    DefaultRow {
+        key: "deploy.cnpg.type",
+        default: "\"rw\"",
+        note: "",
     },
     DefaultRow {
         key: "lint.fail_on",

@@ -270,3 +270,16 @@ fn unknown_entries_and_keys_are_input_errors_that_list_what_exists() {
         Some("users.reporter.password = { file = \"secrets/reporter\" }")
     );
 }
+
+/// A deploy target's own keys explain one by one too (`deploy.TARGET.KEY`), written or defaulted.
+#[test]
+fn deploy_target_keys_explain_one_by_one() {
+    let path = fixture("every-key.toml");
+    let text = explain("deploy.kubernetes.replicas", &path).unwrap();
+    assert!(text.starts_with("deploy.kubernetes.replicas = 2\nset in "), "{text}");
+    let text = explain("deploy.cnpg.type", &path).unwrap();
+    assert!(text.starts_with("deploy.cnpg.type = rw\nset in "), "{text}");
+    let least = fixture("least.toml");
+    let text = explain("deploy.compose.pgbouncer_host_port", &least).unwrap();
+    assert!(text.contains("is not set"), "{text}");
+}

@@ -41,6 +41,13 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
     let secrets = Secrets::resolve(&stack, need)?;
     let existing = Existing::read(&stack);
     let plan = render::plan(&stack, &secrets, &existing)?;
+    for t in &plan.refused_targets {
+        let _ = writeln!(
+            io.err,
+            "poolstack: deploy target {} is not written: it refuses a setting of this stack (DEP002; `poolstack check` shows which)",
+            t.as_str()
+        );
+    }
 
     // Never write (or call clean) a file the target would refuse.
     let blocking: Vec<&Diagnostic> = stack
@@ -82,6 +89,7 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
     verified.merge_into(&mut stack);
     // How each change takes effect: read what is on disk before anything is written.
     let apply = crate::plan::build(&stack, &plan);
+    let deploy_changes = changed_deploy_targets(&plan);
     let json = args.format == PlanFormat::Json;
     let outcome = if json {
         // stdout is the plan alone: what would go there goes to stderr, in the order written.
@@ -107,8 +115,51 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
     let outcome = outcome?;
     if outcome != Outcome::Refused {
         show_plan(&apply, json, io);
+        if !json && !args.check && outcome == Outcome::Success {
+            show_deploy_steps(&stack, &deploy_changes, io);
+        }
     }
     Ok(outcome)
+}
+
+/// The deploy targets whose files render is about to change (read before anything is written).
+fn changed_deploy_targets(plan: &RenderPlan) -> Vec<crate::manifest::deploy::DeployTarget> {
+    let mut out = Vec::new();
+    for f in &plan.files {
+        if let FileKind::Deploy { target, .. } = f.kind
+            && std::fs::read(&f.path).ok().as_deref() != Some(f.contents.as_bytes())
+            && !out.contains(&target)
+        {
+            out.push(target);
+        }
+    }
+    out
+}
+
+/// How a changed deploy target takes effect: the command of its own tool.
+fn show_deploy_steps(
+    stack: &Stack,
+    changed: &[crate::manifest::deploy::DeployTarget],
+    io: &mut Io<'_>,
+) {
+    use crate::manifest::deploy::DeployTarget;
+    if changed.is_empty() {
+        return;
+    }
+    let dir = display_path(&stack.outputs.base.join(crate::defaults::OUT_DEPLOY));
+    let _ = writeln!(io.out, "\nDeploy targets changed:");
+    for t in changed {
+        let step = match t {
+            DeployTarget::Compose => format!(
+                "docker compose -f {dir}/compose.yaml up -d   (a changed config label recreates PgBouncer)"
+            ),
+            DeployTarget::Kubernetes => format!(
+                "kubectl apply -f {dir}/kubernetes/   (a changed checksum/config rolls the Deployment)"
+            ),
+            DeployTarget::Cnpg => format!("kubectl apply -f {dir}/cnpg/pooler.yaml"),
+        };
+        let _ = writeln!(io.out, "  $ {step}");
+    }
 }
 
 /// One buffer behind two writers (stdout's and stderr's text, kept in the order written).
@@ -204,7 +255,7 @@ fn check(plan: &RenderPlan, secrets: &Secrets, io: &mut Io<'_>) -> Outcome {
 }
 
 fn count_unbuilt(e: &ExpectedSecrets) -> usize {
-    usize::from(e.userlist.is_some()) + usize::from(e.roles.is_some())
+    e.entries().iter().filter(|(_, x)| x.is_some()).count()
 }
 
 fn describe_secret_drift(
@@ -228,6 +279,11 @@ fn describe_secret_drift(
                     (FileKind::Userlist, Some(pw)) => Userlist::parse(old)
                         .get(user)
                         .is_some_and(|e| auth::verifies(user, pw.expose(), &e.secret)),
+                    (FileKind::Deploy { .. }, Some(pw)) => {
+                        Userlist::parse(&render::existing::embedded_userlist(old))
+                            .get(user)
+                            .is_some_and(|e| auth::verifies(user, pw.expose(), &e.secret))
+                    }
                     (_, Some(pw)) => render::existing::role_verifiers(old)
                         .get(user)
                         .is_some_and(|v| auth::verifies(user, pw.expose(), v)),
@@ -256,10 +312,7 @@ fn describe_secret_drift(
 /// Secret files whose passwords are unknown: compare users and secret types only (FIL003).
 fn check_unbuilt(e: &ExpectedSecrets, io: &mut Io<'_>) -> usize {
     let mut drift = 0;
-    for (kind, entry) in [
-        (FileKind::Userlist, &e.userlist),
-        (FileKind::RolesSql, &e.roles),
-    ] {
+    for (kind, entry) in e.entries() {
         let Some((path, expected)) = entry else {
             continue;
         };

@@ -1,5 +1,6 @@
 //! stack.toml: loading, located errors (exit 2), and the checks that need the whole manifest.
 
+pub mod deploy;
 pub mod spans;
 pub mod types;
 pub mod write;

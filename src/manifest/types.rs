@@ -34,6 +34,8 @@ pub struct Manifest {
     /// Prometheus alerting rules, their promtool tests, the exporter's config and a Grafana
     /// dashboard under `monitoring/`; absent = nothing rendered.
     pub monitoring: Option<MonitoringTable>,
+    /// Where the stack runs: compose, Kubernetes, CloudNativePG (`deploy/`).
+    pub deploy: Option<super::deploy::DeployTable>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

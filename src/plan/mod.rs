@@ -106,10 +106,7 @@ impl Plan {
 
 /// Compare what is on disk with `rendered` (call it before anything is written).
 pub fn build(stack: &Stack, rendered: &RenderPlan) -> Plan {
-    let unbuilt = [
-        (FileKind::Userlist, &rendered.unbuilt_secrets.userlist),
-        (FileKind::RolesSql, &rendered.unbuilt_secrets.roles),
-    ];
+    let unbuilt = rendered.unbuilt_secrets.entries();
     let on_disk = rendered.files.iter().any(|f| f.path.exists())
         || unbuilt
             .iter()
@@ -124,7 +121,11 @@ pub fn build(stack: &Stack, rendered: &RenderPlan) -> Plan {
     let mut changes = Vec::new();
     for file in &rendered.files {
         // Monitoring files change no server: Prometheus and Grafana load them (README).
-        if matches!(file.kind, FileKind::Monitoring { .. }) {
+        // Deploy files take effect through their own tools (docker compose, kubectl).
+        if matches!(
+            file.kind,
+            FileKind::Monitoring { .. } | FileKind::Deploy { .. }
+        ) {
             continue;
         }
         let old = crate::fsutil::read_bounded(&file.path, crate::formats::text::MAX_FILE_BYTES)
@@ -168,6 +169,7 @@ fn settings(stack: &Stack, kind: &FileKind, path: &Path, text: &str) -> Settings
         FileKind::RolesSql => read::roles(text),
         FileKind::Env { .. } => read::env(path, text),
         FileKind::Monitoring { .. } => Settings::default(),
+        FileKind::Deploy { .. } => Settings::default(),
     }
 }
 
@@ -176,8 +178,10 @@ fn component(kind: &FileKind) -> Component {
         FileKind::PostgresqlConf => Component::Postgres,
         FileKind::PgbouncerIni | FileKind::Userlist => Component::Pgbouncer,
         FileKind::RolesSql => Component::Roles,
-        // Not reached: `build` leaves monitoring files out of the plan.
-        FileKind::Env { .. } | FileKind::Monitoring { .. } => Component::App,
+        // Not reached: `build` leaves monitoring and deploy files out of the plan.
+        FileKind::Env { .. } | FileKind::Monitoring { .. } | FileKind::Deploy { .. } => {
+            Component::App
+        }
     }
 }
 
@@ -375,6 +379,8 @@ fn change(
         FileKind::Monitoring { .. } => {
             c.reason = "Prometheus reads rule files on reload (SIGHUP or /-/reload)".into();
         }
+        // Not planned (filtered out in `build`).
+        FileKind::Deploy { .. } => {}
     }
     c
 }

@@ -47,11 +47,25 @@ pub fn secret_types(kind: &FileKind, text: &str) -> BTreeMap<String, SecretKind>
             .iter()
             .map(|e| (e.user.clone(), auth::classify(&e.secret)))
             .collect(),
+        FileKind::Deploy { .. } => Userlist::parse(&embedded_userlist(text))
+            .entries
+            .iter()
+            .map(|e| (e.user.clone(), auth::classify(&e.secret)))
+            .collect(),
         _ => role_verifiers(text)
             .into_iter()
             .map(|(u, v)| (u, auth::classify(&v)))
             .collect(),
     }
+}
+
+/// The userlist entries a deploy Secret (`stringData: userlist.txt: |`) holds, as userlist text.
+pub fn embedded_userlist(yaml: &str) -> String {
+    yaml.lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('"'))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// `ALTER ROLE "name" WITH LOGIN PASSWORD 'verifier';` lines, as roles.sql.j2 writes them.

@@ -44,12 +44,20 @@ pub enum FileKind {
     Monitoring {
         file: String,
     },
+    /// A file of a `[deploy]` target; `secret`: it holds verifiers (the Kubernetes Secret).
+    Deploy {
+        target: crate::manifest::deploy::DeployTarget,
+        secret: bool,
+    },
 }
 
 impl FileKind {
     /// Files holding passwords or password-equivalent verifiers: mode 0600, never diffed.
     pub fn is_secret(&self) -> bool {
-        matches!(self, FileKind::Userlist | FileKind::RolesSql)
+        matches!(
+            self,
+            FileKind::Userlist | FileKind::RolesSql | FileKind::Deploy { secret: true, .. }
+        )
     }
 
     pub fn label(&self) -> String {
@@ -60,6 +68,7 @@ impl FileKind {
             FileKind::RolesSql => "roles.sql".to_string(),
             FileKind::Env { app } => format!(".env of app {app}"),
             FileKind::Monitoring { file } => format!("monitoring {file}"),
+            FileKind::Deploy { target, .. } => format!("{} deploy file", target.as_str()),
         }
     }
 }
@@ -77,6 +86,28 @@ pub struct RenderedFile {
 pub struct ExpectedSecrets {
     pub userlist: Option<(PathBuf, Vec<(String, SecretKind)>)>,
     pub roles: Option<(PathBuf, Vec<(String, SecretKind)>)>,
+    /// The Kubernetes target's Secret (the userlist's users and types).
+    pub deploy_secret: Option<(PathBuf, Vec<(String, SecretKind)>)>,
+}
+
+/// One expected secret file: its kind and, when the stack has one, its path and entries.
+pub type ExpectedEntry<'a> = (FileKind, &'a Option<(PathBuf, Vec<(String, SecretKind)>)>);
+
+impl ExpectedSecrets {
+    /// Every secret file, with the kind its text is read as.
+    pub fn entries(&self) -> [ExpectedEntry<'_>; 3] {
+        [
+            (FileKind::Userlist, &self.userlist),
+            (FileKind::RolesSql, &self.roles),
+            (
+                FileKind::Deploy {
+                    target: crate::manifest::deploy::DeployTarget::Kubernetes,
+                    secret: true,
+                },
+                &self.deploy_secret,
+            ),
+        ]
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +118,8 @@ pub struct RenderPlan {
     pub expected_secrets: ExpectedSecrets,
     /// (known-verifier file, user) where that verifier does not accept the user's password.
     pub known_verifier_rejects: Vec<(PathBuf, String)>,
+    /// `[deploy]` targets not written because they refuse a setting (DEP002).
+    pub refused_targets: Vec<crate::manifest::deploy::DeployTarget>,
 }
 
 /// Build every output file in memory. Secret files are built only when every password is known;
@@ -206,34 +239,97 @@ pub fn plan(
     } else {
         unbuilt = expected.clone();
     }
+    let refused_targets = deploy_files(stack, &env, &mut files, &headed)?;
     Ok(RenderPlan {
         files,
         unbuilt_secrets: unbuilt,
         expected_secrets: expected,
         known_verifier_rejects,
+        refused_targets,
     })
 }
 
+/// The `[deploy]` targets' files, each with poolstack's header; returns the targets left out.
+fn deploy_files(
+    stack: &Stack,
+    env: &Environment<'_>,
+    files: &mut Vec<RenderedFile>,
+    headed: &dyn Fn(&Path, CommentStyle, String) -> String,
+) -> Result<Vec<crate::manifest::deploy::DeployTarget>, InputError> {
+    use crate::outputs::deploy;
+    if stack.deploy.is_none() {
+        return Ok(Vec::new());
+    }
+    let find = |kind: FileKind| {
+        files
+            .iter()
+            .find(|f| f.kind == kind)
+            .map(|f| f.contents.clone())
+    };
+    let ini = find(FileKind::PgbouncerIni).unwrap_or_default();
+    let userlist = find(FileKind::Userlist);
+    let render_ini = |s: &Stack| -> Result<String, InputError> {
+        let path = s.outputs.pgbouncer_ini.value.clone();
+        let body = render_template(env, "pgbouncer.ini.j2", context::pgbouncer_ini(s))?;
+        Ok(headed(&path, CommentStyle::Semicolon, body))
+    };
+    let host = deploy::HostFiles {
+        pgbouncer_ini: &ini,
+        userlist: userlist.as_deref(),
+        render_ini: &render_ini,
+    };
+    let (built, refused) = deploy::files(stack, &host)?;
+    for f in built {
+        let path = stack.outputs.base.join(&f.rel);
+        files.push(RenderedFile {
+            kind: FileKind::Deploy {
+                target: f.target,
+                secret: f.secret,
+            },
+            contents: headed(&path, CommentStyle::Hash, f.contents),
+            mode: if f.secret { 0o600 } else { 0o644 },
+            path,
+        });
+    }
+    Ok(refused)
+}
+
 fn expected_secrets(stack: &Stack) -> ExpectedSecrets {
-    let userlist = stack.pgbouncer.as_ref().map(|_| {
-        (
-            stack.outputs.userlist.value.clone(),
-            stack
-                .users
-                .iter()
-                .map(|u| (u.name.value.clone(), u.userlist_secret.value))
-                .collect(),
-        )
-    });
+    let userlist: Option<(PathBuf, Vec<(String, SecretKind)>)> =
+        stack.pgbouncer.as_ref().map(|_| {
+            (
+                stack.outputs.userlist.value.clone(),
+                stack
+                    .users
+                    .iter()
+                    .map(|u| (u.name.value.clone(), u.userlist_secret.value))
+                    .collect(),
+            )
+        });
     let roles: Vec<(String, SecretKind)> = stack
         .users
         .iter()
         .filter(|u| u.role.value)
         .filter_map(|u| Some((u.name.value.clone(), u.stored_secret.as_ref()?.value)))
         .collect();
+    let deploy_secret = stack
+        .deploy
+        .as_ref()
+        .filter(|d| d.wants(crate::manifest::deploy::DeployTarget::Kubernetes))
+        .and(userlist.as_ref())
+        .map(|(_, users)| {
+            (
+                stack
+                    .outputs
+                    .base
+                    .join(crate::outputs::deploy::kubernetes::SECRET_REL),
+                users.clone(),
+            )
+        });
     ExpectedSecrets {
         userlist,
         roles: (!roles.is_empty()).then(|| (stack.outputs.roles_sql.value.clone(), roles)),
+        deploy_secret,
     }
 }
 

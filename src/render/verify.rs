@@ -96,8 +96,9 @@ pub fn verify(stack: &Stack, plan: &RenderPlan) -> Result<Verified, InputError> 
                     );
                 }
             }
-            // promtool checks these in CI (tests/monitoring_promtool.rs).
-            FileKind::RolesSql | FileKind::Monitoring { .. } => {}
+            // promtool checks monitoring files in CI (tests/monitoring.rs); the deploy validators
+            // check deploy files (tests/deploy_validators.rs).
+            FileKind::RolesSql | FileKind::Monitoring { .. } | FileKind::Deploy { .. } => {}
         }
     }
     let findings = found

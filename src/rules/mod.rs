@@ -5,6 +5,7 @@
 pub mod aut;
 pub mod cat;
 pub mod con;
+pub mod dep;
 pub mod fil;
 pub mod liv;
 pub mod lnt;
@@ -93,6 +94,7 @@ pub fn registry() -> impl Iterator<Item = &'static Rule> {
         net::RULES,
         fil::RULES,
         mon::RULES,
+        dep::RULES,
         lnt::RULES,
         liv::RULES,
     ]

@@ -2,6 +2,7 @@
 //! this model; it is built from a manifest ([`resolve`]) and, later, from hand-written files.
 
 pub mod budget;
+pub mod deploy;
 pub mod derive;
 pub mod files;
 pub mod handwritten;
@@ -456,6 +457,8 @@ pub struct Stack {
     pub coverage: Coverage,
     /// `[monitoring]`; `None` when absent (and for hand-written files).
     pub monitoring: Option<monitoring::Monitoring>,
+    /// `[deploy]`: the deploy targets render writes; `None` without the table.
+    pub deploy: Option<deploy::Deploy>,
 }
 
 /// Parts of a stack its input may leave out (hand-written files); a manifest covers all.

@@ -1,3 +1,4 @@
+pub mod deploy;
 pub mod roundtrip;
 pub mod servers;
 pub mod stack;

@@ -28,10 +28,7 @@ pub fn gather(stack: &Stack, plan: &RenderPlan) -> Vec<FileFact> {
     }
     // Secret files whose passwords are unknown: compared by users and secret types only.
     let unbuilt = &plan.unbuilt_secrets;
-    for (kind, entry) in [
-        (FileKind::Userlist, &unbuilt.userlist),
-        (FileKind::RolesSql, &unbuilt.roles),
-    ] {
+    for (kind, entry) in unbuilt.entries() {
         let Some((path, expected)) = entry else {
             continue;
         };
@@ -132,6 +129,7 @@ fn role(kind: &FileKind) -> FileRole {
         FileKind::RolesSql => FileRole::RolesSql,
         FileKind::Env { .. } => FileRole::Env,
         FileKind::Monitoring { .. } => FileRole::Other,
+        FileKind::Deploy { .. } => FileRole::Other,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Which effective value a name means: PostgreSQL parameters, `[pgbouncer]` options and every key
 //! of the manifest's single tables (`[stack]`, `[outputs]`, `[postgres]`, `[pgbouncer]`, `[lint]`,
-//! `[monitoring]`).
+//! `[monitoring]`, `[deploy]`).
 //! Array tables (`databases.NAME.KEY`, …) are in [`super::entries`].
 
 use super::{Cx, Found, entries};
@@ -66,6 +66,7 @@ pub(super) fn lookup(cx: &Cx<'_>, target: &str) -> Result<Found, InputError> {
         Some("clients") => return entries::client(cx, rest),
         Some("lint") => lint(cx, rest),
         Some("monitoring") => super::monitoring::key(cx, rest),
+        Some("deploy") => super::deploy::key(cx, rest),
         // `pg_stat_statements.max`: a dotted extension parameter.
         Some(_) => postgres_param(cx, target),
     };

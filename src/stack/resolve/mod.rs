@@ -7,6 +7,7 @@
 mod apps;
 mod clients;
 mod databases;
+mod deploy;
 mod lint;
 mod monitoring;
 mod outputs;
@@ -177,6 +178,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         ));
     }
     apps::connect_timeouts(&mut cx, &apps);
+    let deploy = deploy::resolve(m, &name, man.postgres.version, pgbouncer.as_ref())?;
     let mut stack = Stack {
         sources: m.sources.clone(),
         manifest_path: Some(m.path.clone()),
@@ -193,6 +195,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
         findings: Vec::new(),
         userlist_file: None,
         monitoring: monitoring::resolve_monitoring(m)?,
+        deploy,
     };
     stack.postgres.max_connections = postgres::max_connections(&cx, &stack);
     postgres::first_class_params(&cx, &mut stack);

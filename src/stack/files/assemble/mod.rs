@@ -158,6 +158,7 @@ pub(super) fn stack(
         userlist_file,
         coverage,
         monitoring: None,
+        deploy: None,
     };
     // What was read only to build the stack goes when the process ends: freeing 5,000
     // [databases] entries one by one would cost more than the checks on them.
