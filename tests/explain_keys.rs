@@ -276,7 +276,10 @@ fn unknown_entries_and_keys_are_input_errors_that_list_what_exists() {
 fn deploy_target_keys_explain_one_by_one() {
     let path = fixture("every-key.toml");
     let text = explain("deploy.kubernetes.replicas", &path).unwrap();
-    assert!(text.starts_with("deploy.kubernetes.replicas = 2\nset in "), "{text}");
+    assert!(
+        text.starts_with("deploy.kubernetes.replicas = 2\nset in "),
+        "{text}"
+    );
     let text = explain("deploy.cnpg.type", &path).unwrap();
     assert!(text.starts_with("deploy.cnpg.type = rw\nset in "), "{text}");
     let least = fixture("least.toml");
