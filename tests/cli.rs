@@ -91,6 +91,19 @@ fn manifest_errors_are_located_and_exit_2() {
             "wrong-driver-key",
             "`prepare_threshold` is a psycopg setting",
         ),
+        (
+            "key-of-another-kind",
+            "`pool_size` is a setting of sqlalchemy apps, but app `a` is of kind asyncpg",
+        ),
+        ("unknown-kind", "unknown kind `asyncpgg`"),
+        (
+            "kind-key-typo",
+            "unknown key `max_sise` (in app `a`, kind psycopg-pool)",
+        ),
+        (
+            "kind-key-type",
+            "`max_size` of app `a` must be a whole number ≥ 0, not \"ten\"",
+        ),
     ];
     for (name, needle) in cases {
         let out_dir = tempfile::tempdir().unwrap();

@@ -70,7 +70,11 @@ fn snapshot_all(fixture: &str, passwords: &[(&str, &str)]) -> Vec<String> {
     let files = render_fixture(fixture, passwords);
     let mut names = Vec::new();
     for (rel, contents, mode) in files {
-        let snap = format!("{fixture}__{}", rel.replace(['/', '.'], "_"));
+        let snap = format!(
+            "{}__{}",
+            fixture.replace('/', "-"),
+            rel.replace(['/', '.'], "_")
+        );
         insta::assert_snapshot!(snap, format!("# {rel} (mode {mode:o})\n{contents}"));
         names.push(rel);
     }
@@ -240,4 +244,18 @@ fn rerendering_keeps_verifying_secrets_byte_for_byte() {
         .find(|f| f.path.ends_with("userlist.txt"))
         .unwrap();
     assert_ne!(u3.contents, userlist.contents);
+}
+
+/// Every kind of `[[apps]]` has `fixtures/apps/<kind>/stack.toml`: it resolves with no findings
+/// and renders, and what it writes is a snapshot.
+#[test]
+fn every_app_kind_fixture_renders() {
+    for kind in poolstack::apps::KINDS {
+        let fixture = format!("apps/{}", kind.name());
+        let names = snapshot_all(&fixture, &[("app", "app-pw")]);
+        assert!(
+            names.iter().any(|n| n.ends_with(".env")),
+            "{fixture}: no .env among {names:?}"
+        );
+    }
 }

@@ -124,6 +124,17 @@ fn app(stack: &Stack, rest: &str) -> Option<Found> {
     let a = stack.apps.iter().find(|a| a.name.value == name)?;
     let full = format!("apps.{name}.{key}");
     let f = |v: String, o: &Origin| Some(found(&full, v, o));
+    // A kind's own settings (`crate::apps`), as the framework names them.
+    if let Some(s) = a.fw.get(key) {
+        return f(s.value.to_string(), &s.origin);
+    }
+    if key == "kind" {
+        return f(a.kind().name().to_string(), &a.kind.origin);
+    }
+    let common = ["replicas", "processes", "database", "user", "password_env"];
+    if !crate::apps::is_default(a.kind()) && !common.contains(&key) {
+        return None;
+    }
     match key {
         "pool_size" => f(a.pool_size.value.to_string(), &a.pool_size.origin),
         "max_overflow" => f(a.max_overflow.value.to_string(), &a.max_overflow.origin),

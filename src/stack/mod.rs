@@ -319,6 +319,13 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct App {
     pub name: Setting<String>,
+    /// The application stack (`crate::apps`): what the app's settings mean, its budget formula,
+    /// what it renders.
+    pub kind: Setting<&'static dyn crate::apps::AppKind>,
+    /// The settings of a kind other than SQLAlchemy, as the framework names them. The SQLAlchemy
+    /// fields below (driver … connect_timeout) are the sqlalchemy kind's and keep their defaults
+    /// for other kinds, which never read them.
+    pub fw: crate::apps::FwSettings,
     pub replicas: Setting<u32>,
     pub processes: Setting<u32>,
     pub driver: Setting<Driver>,
@@ -342,13 +349,15 @@ pub struct App {
 }
 
 impl App {
-    /// Connections one app deployment may hold at most; `None` when unbounded (max_overflow = -1 or pool_size = 0).
+    /// Connections one app deployment may hold at most (replicas × processes × the kind's
+    /// per-process formula); `None` when unbounded.
     pub fn max_connections(&self) -> Option<u64> {
-        if self.max_overflow.value < 0 || self.pool_size.value == 0 {
-            return None;
-        }
-        let per_process = u64::from(self.pool_size.value) + self.max_overflow.value as u64;
-        Some(per_process * u64::from(self.replicas.value) * u64::from(self.processes.value))
+        crate::apps::max_connections(self)
+    }
+
+    /// The app's kind.
+    pub fn kind(&self) -> &'static dyn crate::apps::AppKind {
+        self.kind.value
     }
 }
 

@@ -934,8 +934,12 @@ fn apps(
     let man = &cx.m.manifest;
     let several = man.apps.len() > 1;
     let mut out: Vec<App> = Vec::new();
-    for (i, a) in man.apps.iter().enumerate() {
-        let i = i.to_string();
+    for (n, a) in man.apps.iter().enumerate() {
+        // The kind (crate::apps) checks its keys; SQLAlchemy's typed keys are resolved here.
+        let kind = crate::apps::keys::kind_of(cx.m, n, a)?;
+        crate::apps::keys::check_keys(cx.m, n, a, kind.value)?;
+        let sqla = crate::apps::is_default(kind.value);
+        let i = n.to_string();
         let p = |k: &str| cx.origin(&["apps", &i, k]);
         let driver = cx.pick(
             &["apps", &i, "driver"],
@@ -943,7 +947,7 @@ fn apps(
             Driver::Psycopg,
             "poolstack's default",
         );
-        if a.prepare_threshold.is_some() && driver.value != Driver::Psycopg {
+        if sqla && a.prepare_threshold.is_some() && driver.value != Driver::Psycopg {
             return Err(cx
                 .input_error(
                     &["apps", &i, "prepare_threshold"],
@@ -960,7 +964,7 @@ fn apps(
                     "psycopg2 never prepares statements: remove the key"
                 }));
         }
-        if a.statement_cache_size.is_some() && driver.value != Driver::Asyncpg {
+        if sqla && a.statement_cache_size.is_some() && driver.value != Driver::Asyncpg {
             return Err(cx
                 .input_error(
                     &["apps", &i, "statement_cache_size"],
@@ -978,7 +982,8 @@ fn apps(
             db.map(|d| d.pool_mode.clone())
                 .unwrap_or_else(|| b.pool_mode.clone())
         });
-        let prepare_threshold = (driver.value == Driver::Psycopg).then(|| {
+        let fw = crate::apps::keys::read(cx.m, n, a, kind.value, pool_mode.as_ref())?;
+        let prepare_threshold = (sqla && driver.value == Driver::Psycopg).then(|| {
             cx.pick(
                 &["apps", &i, "prepare_threshold"],
                 a.prepare_threshold,
@@ -987,7 +992,7 @@ fn apps(
             )
         });
         let statement_cache_size =
-            (driver.value == Driver::Asyncpg).then(|| match a.statement_cache_size {
+            (sqla && driver.value == Driver::Asyncpg).then(|| match a.statement_cache_size {
                 Some(v) => Setting::new(v, p("statement_cache_size")),
                 None => match &pool_mode {
                     Some(mode) if mode.value != PoolMode::Session => Setting::new(
@@ -1095,6 +1100,8 @@ fn apps(
         };
         out.push(App {
             name: Setting::new(a.name.clone(), p("name")),
+            kind,
+            fw,
             replicas: cx.pick(
                 &["apps", &i, "replicas"],
                 a.replicas,

@@ -193,6 +193,11 @@ pub fn app(
     let name = app_name(path);
     Some(App {
         name: Setting::new(name, Origin::Default("the .env file's name")),
+        kind: Setting::new(
+            crate::apps::default_kind(),
+            Origin::Default("a .env file with DB_POOL_* variables is read as SQLAlchemy's"),
+        ),
+        fw: crate::apps::FwSettings::default(),
         replicas: Setting::new(
             1,
             Origin::Default("a .env file describes one process: counts are per process"),

@@ -1,0 +1,216 @@
+//! Application stacks ("kinds" of `[[apps]]`): one module per framework behind [`AppKind`].
+//!
+//! A kind owns what differs between frameworks: its keys and defaults (safe behind the declared
+//! pool mode), its connections-per-process formula for the budget, what it renders, and the facts
+//! the rules need (idle keep-time for TMO001, …). Rules ask the kind for facts and never match on
+//! framework names. Adding a kind is one new module, one line in [`KINDS`], fixtures and tests.
+
+pub mod asyncpg;
+pub mod keys;
+pub mod psycopg_pool;
+pub mod sqlalchemy;
+
+use crate::source::Loc;
+use crate::stack::{App, Origin};
+use crate::units::Duration;
+pub use keys::{Dflt, FwSetting, FwSettings, KeyDef, Ty, Val};
+
+/// Every kind, in the order the README and `init` list them. The first is the default.
+pub static KINDS: &[&dyn AppKind] = &[
+    &sqlalchemy::SqlAlchemy,
+    &asyncpg::Asyncpg,
+    &psycopg_pool::PsycopgPool,
+];
+
+/// The kind an app without `kind` has.
+pub fn default_kind() -> &'static dyn AppKind {
+    KINDS[0]
+}
+
+/// The kind named `name` (the `kind` value), if there is one.
+pub fn kind(name: &str) -> Option<&'static dyn AppKind> {
+    KINDS.iter().copied().find(|k| k.name() == name)
+}
+
+/// Keys every `[[apps]]` entry may have, whatever its kind.
+pub const COMMON_KEYS: &[&str] = &[
+    "name",
+    "kind",
+    "replicas",
+    "processes",
+    "database",
+    "user",
+    "password_env",
+    "env_file",
+];
+
+/// How many connections one process of an app may hold, in the kind's own terms.
+#[derive(Debug, Clone)]
+pub struct PerProcess<'a> {
+    /// `None` when the pool is unbounded.
+    pub connections: Option<u64>,
+    /// The arithmetic in the kind's terms, e.g. `5 + 10` or `10`.
+    pub arithmetic: String,
+    /// The formula, e.g. `pool_size + max_overflow` or `max_size`.
+    pub formula: &'static str,
+    /// The settings the number comes from, each with its name and shown value.
+    pub inputs: Vec<(&'static str, String, &'a Origin)>,
+    /// Why the pool is unbounded (the place and the text), when it is.
+    pub unbounded: Option<(Option<&'a Loc>, String)>,
+}
+
+impl<'a> PerProcess<'a> {
+    /// The input whose place a finding about this pool should point at: the first written one.
+    pub fn primary(&self) -> Option<&'a Loc> {
+        self.inputs.iter().find_map(|(_, _, o)| o.loc())
+    }
+}
+
+/// How long an app keeps an idle connection, and whether it checks one before handing it out
+/// (TMO001).
+#[derive(Debug, Clone)]
+pub struct IdleKeep<'a> {
+    /// `None`: kept forever.
+    pub keep: Option<Duration>,
+    pub keep_loc: Option<&'a Loc>,
+    /// What the app does, for the message: `recycles pooled connections only after
+    /// pool_recycle -1 (never: SQLAlchemy's default) and does not pre-ping them (pre_ping = false)`.
+    pub summary: String,
+    /// Whether the app checks a connection at checkout (SQLAlchemy pre_ping, psycopg_pool check).
+    pub checked: bool,
+    /// The check setting as a related entry (`pre_ping = false`), and its place.
+    pub check_related: String,
+    pub check_loc: Option<&'a Loc>,
+    /// The key that bounds the keep-time (manifest, .env), where one does.
+    pub keep_key: Option<(&'static str, &'static str)>,
+    /// The checkout-check key (manifest, .env), where the kind has one.
+    pub check_key: Option<(&'static str, &'static str)>,
+}
+
+/// One line of a rendered `.env`.
+#[derive(Debug, Clone)]
+pub struct EnvLine {
+    pub name: String,
+    pub value: String,
+    pub comments: Vec<String>,
+}
+
+/// One application stack.
+pub trait AppKind: Sync + std::fmt::Debug {
+    /// The `kind` value in stack.toml.
+    fn name(&self) -> &'static str;
+
+    /// The framework's own keys (beyond [`COMMON_KEYS`]), as the framework names them.
+    fn keys(&self) -> &'static [KeyDef];
+
+    /// Settings derived from others after the keys are read (e.g. psycopg_pool's max_size
+    /// defaulting to min_size).
+    fn derive(&self, _settings: &mut FwSettings) {}
+
+    /// Connections per process (CON001/CON003/CON006, MEM003 through the budget).
+    fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a>;
+
+    /// The idle keep-time and checkout check (TMO001).
+    fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a>;
+
+    /// The variables of the app's `.env`, after `USE_PGBOUNCER` (which every kind writes).
+    fn env(&self, app: &App) -> Vec<EnvLine>;
+}
+
+/// A setting's comment lines in a rendered file: where a default or derived value comes from.
+pub fn origin_comments(o: &Origin) -> Vec<String> {
+    match o {
+        Origin::Default(why) => vec![format!("default: {why}")],
+        Origin::Derived { formula, .. } => vec![format!("derived: {formula}")],
+        _ => Vec::new(),
+    }
+}
+
+/// Percent-encode a URL component (RFC 3986 unreserved characters stay).
+pub fn url_part(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `postgresql://user:${PW}@host:port/db` — the password is a reference, never a value.
+pub fn plain_url(app: &App) -> String {
+    format!(
+        "postgresql://{}:${{{}}}@{}:{}/{}",
+        url_part(&app.user.value),
+        app.password_env.value,
+        app.url.host.value,
+        app.url.port.value,
+        url_part(&app.url.database.value),
+    )
+}
+
+/// `(s)` after a count unless it is 1.
+pub fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// A kind's `.env` lines for its keys, in key order, each under the variable its [`KeyDef`] names.
+pub fn env_lines(kind: &dyn AppKind, app: &App) -> Vec<EnvLine> {
+    kind.keys()
+        .iter()
+        .filter(|d| !d.env.is_empty())
+        .filter_map(|d| {
+            let s = app.fw.get(d.name)?;
+            Some(EnvLine {
+                name: d.env.to_string(),
+                value: s.value.env_text(),
+                comments: origin_comments(&s.origin),
+            })
+        })
+        .collect()
+}
+
+/// `replicas × processes × (pool_size + max_overflow)` for a message about `apps`: the kinds'
+/// formula when they share one, else "the per-process pool".
+pub fn formula_text<'a>(apps: impl IntoIterator<Item = &'a App>) -> String {
+    let mut formulas: Vec<&'static str> = Vec::new();
+    for a in apps {
+        let f = a.kind().per_process(a).formula;
+        if !formulas.contains(&f) {
+            formulas.push(f);
+        }
+    }
+    match formulas.as_slice() {
+        [one] => format!("replicas × processes × ({one})"),
+        _ => "replicas × processes × each app's per-process pool".to_string(),
+    }
+}
+
+/// Connections one whole app deployment may hold (replicas × processes × per process); `None`
+/// when unbounded.
+pub fn max_connections(app: &App) -> Option<u64> {
+    let per = app.kind().per_process(app).connections?;
+    Some(per * u64::from(app.replicas.value) * u64::from(app.processes.value))
+}
+
+/// Stacks are also read from hand-written files, where every app is of the default kind unless
+/// the file says otherwise.
+pub fn is_default(kind: &dyn AppKind) -> bool {
+    kind.name() == default_kind().name()
+}
+
+/// The kinds, for a message: `"sqlalchemy", "asyncpg", …`.
+pub fn names() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.name()).collect()
+}
+
+/// The kinds that have `key`, for a message.
+pub fn kinds_with_key(key: &str) -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .filter(|k| k.keys().iter().any(|d| d.name == key))
+        .map(|k| k.name())
+        .collect()
+}
