@@ -554,3 +554,35 @@ fn render_refuses_files_its_own_readers_reject() {
     }
     assert!(!dir.path().join("pgbouncer").exists());
 }
+
+#[test]
+fn explain_shows_a_kinds_setting_with_its_source() {
+    let out = poolstack()
+        .args([
+            "explain",
+            "apps.api.statement_cache_size",
+            "fixtures/apps/asyncpg/stack.toml",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with("apps.api.statement_cache_size = 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("behind PgBouncer's transaction pooling"),
+        "{text}"
+    );
+    // A SQLAlchemy key is not a setting of an asyncpg app.
+    let out = poolstack()
+        .args([
+            "explain",
+            "apps.api.pool_size",
+            "fixtures/apps/asyncpg/stack.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

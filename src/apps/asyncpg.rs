@@ -1,6 +1,6 @@
 //! asyncpg without SQLAlchemy: `asyncpg.create_pool(dsn, …)` (facts: apps/facts.md §7).
 
-use super::{AppKind, Dflt, EnvLine, IdleKeep, KeyDef, PerProcess, Ty, Val};
+use super::{AppKind, Dflt, EnvLine, IdleKeep, KeyDef, NamedStatements, PerProcess, Ty, Val};
 use crate::stack::App;
 use crate::units::Duration;
 
@@ -61,6 +61,14 @@ impl AppKind for Asyncpg {
         "asyncpg"
     }
 
+    fn formula(&self) -> &'static str {
+        "max_size (min_size opened at start)"
+    }
+
+    fn rules(&self) -> &'static str {
+        "CON001, CON003, CON006, MEM003 (budget); PRE010 (statement_cache_size > 0); TMO001 (max_inactive_connection_lifetime, no checkout check)"
+    }
+
     fn keys(&self) -> &'static [KeyDef] {
         KEYS
     }
@@ -102,6 +110,23 @@ impl AppKind for Asyncpg {
             )),
             check_key: None,
         }
+    }
+
+    fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
+        let s = app.fw.req("statement_cache_size");
+        let n = s.value.int().filter(|n| *n > 0)?;
+        Some(NamedStatements {
+            setting: format!("asyncpg, statement_cache_size = {n}"),
+            setting_loc: s.loc(),
+            min_pgbouncer: (1, 21),
+            libpq: None,
+            symptom: "`asyncpg.exceptions.InvalidSQLStatementNameError: prepared statement \"__asyncpg_stmt_35__\" does not exist` or `DuplicatePreparedStatementError: prepared statement \"__asyncpg_stmt_1__\" already exists`",
+            fix: format!(
+                "set statement_cache_size = 0 for `{}` (create_pool(…, statement_cache_size=0))",
+                app.name.value
+            ),
+            fix_env: "write DB_STATEMENT_CACHE_SIZE=0 (passed as create_pool(…, statement_cache_size=0), never as a URL key)".into(),
+        })
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {

@@ -283,6 +283,7 @@ fn raw(a: &AppEntry, key: &str) -> Option<serde_json::Value> {
             PrepareThreshold::After(n) => serde_json::Value::from(n),
         }),
         "statement_cache_size" => a.statement_cache_size.map(serde_json::Value::from),
+        "libpq" => a.libpq.map(serde_json::Value::from),
         _ => a.other.get(key).cloned(),
     }
 }

@@ -11,7 +11,7 @@ pub mod psycopg_pool;
 pub mod sqlalchemy;
 
 use crate::source::Loc;
-use crate::stack::{App, Origin};
+use crate::stack::{App, Origin, Setting};
 use crate::units::Duration;
 pub use keys::{Dflt, FwSetting, FwSettings, KeyDef, Ty, Val};
 
@@ -87,6 +87,25 @@ pub struct IdleKeep<'a> {
     pub check_key: Option<(&'static str, &'static str)>,
 }
 
+/// A driver that names its prepared statements (PRE010): what it needs from PgBouncer to keep
+/// them, and what users see when it lacks it.
+#[derive(Debug, Clone)]
+pub struct NamedStatements<'a> {
+    /// The driver and the setting that makes it prepare, e.g. `asyncpg, statement_cache_size = 100`.
+    pub setting: String,
+    pub setting_loc: Option<&'a Loc>,
+    /// The oldest PgBouncer that carries them (with max_prepared_statements > 0).
+    pub min_pgbouncer: (u16, u16),
+    /// The client libpq that must be ≥ 17 (psycopg frees statements by SQL before it), when the
+    /// driver is libpq-based: `Some(None)` when not declared.
+    pub libpq: Option<Option<&'a Setting<Val>>>,
+    /// The error users see, quoted.
+    pub symptom: &'static str,
+    /// The fix, in manifest terms and in .env terms.
+    pub fix: String,
+    pub fix_env: String,
+}
+
 /// One line of a rendered `.env`.
 #[derive(Debug, Clone)]
 pub struct EnvLine {
@@ -100,6 +119,12 @@ pub trait AppKind: Sync + std::fmt::Debug {
     /// The `kind` value in stack.toml.
     fn name(&self) -> &'static str;
 
+    /// Connections one process may hold, as a formula of the kind's keys (the README's table).
+    fn formula(&self) -> &'static str;
+
+    /// The rules that read this kind's facts, for the README's table.
+    fn rules(&self) -> &'static str;
+
     /// The framework's own keys (beyond [`COMMON_KEYS`]), as the framework names them.
     fn keys(&self) -> &'static [KeyDef];
 
@@ -112,6 +137,12 @@ pub trait AppKind: Sync + std::fmt::Debug {
 
     /// The idle keep-time and checkout check (TMO001).
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a>;
+
+    /// Whether the app prepares named statements, and what that needs (PRE010). `None` when it
+    /// does not (or, for SQLAlchemy, when PRE001 covers it).
+    fn named_statements<'a>(&self, _app: &'a App) -> Option<NamedStatements<'a>> {
+        None
+    }
 
     /// The variables of the app's `.env`, after `USE_PGBOUNCER` (which every kind writes).
     fn env(&self, app: &App) -> Vec<EnvLine>;
@@ -214,3 +245,45 @@ pub fn kinds_with_key(key: &str) -> Vec<&'static str> {
         .map(|k| k.name())
         .collect()
 }
+
+/// The README's table of kinds and of each kind's keys (a test keeps the README equal to it).
+pub fn markdown_table() -> String {
+    let mut out =
+        String::from("| kind | connections per process | rules that read it |\n|---|---|---|\n");
+    for k in KINDS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            k.name(),
+            k.formula(),
+            k.rules()
+        ));
+    }
+    for k in KINDS.iter().filter(|k| !is_default(**k)) {
+        out.push_str(&format!(
+            "\n`kind = \"{}\"`:\n\n| key | default | .env variable | meaning |\n|---|---|---|---|\n",
+            k.name()
+        ));
+        for d in k.keys() {
+            let default = match &d.default {
+                Dflt::Own(v, _) => format!("{v}"),
+                Dflt::Safe { own, safe, .. } => {
+                    format!("**{safe}** behind transaction/statement pooling, else {own}")
+                }
+                Dflt::Derived => "—".to_string(),
+            };
+            let env = if d.env.is_empty() {
+                "—".to_string()
+            } else {
+                format!("`{}`", d.env)
+            };
+            out.push_str(&format!(
+                "| `{}` | {default} | {env} | {} |\n",
+                d.name, d.doc
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

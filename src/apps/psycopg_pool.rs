@@ -1,7 +1,7 @@
 //! psycopg 3 with psycopg_pool: `ConnectionPool(conninfo, …)` / `AsyncConnectionPool`
 //! (facts: apps/facts.md §8, sqlalchemy/facts.md §4 for prepare_threshold).
 
-use super::{AppKind, Dflt, EnvLine, IdleKeep, KeyDef, PerProcess, Ty, Val};
+use super::{AppKind, Dflt, EnvLine, IdleKeep, KeyDef, NamedStatements, PerProcess, Ty, Val};
 use crate::stack::{App, Origin, Setting};
 use crate::units::Duration;
 
@@ -65,11 +65,26 @@ static KEYS: &[KeyDef] = &[
         },
         doc: "kwargs={\"prepare_threshold\": …}: none disables prepared statements, 0 prepares every query",
     },
+    KeyDef {
+        name: "libpq",
+        env: "",
+        ty: Ty::Count,
+        default: Dflt::Derived,
+        doc: "the client's libpq major version, where known (psycopg needs 17+ to keep prepared statements behind PgBouncer)",
+    },
 ];
 
 impl AppKind for PsycopgPool {
     fn name(&self) -> &'static str {
         "psycopg-pool"
+    }
+
+    fn formula(&self) -> &'static str {
+        "max_size (defaults to min_size; min_size opened at open())"
+    }
+
+    fn rules(&self) -> &'static str {
+        "CON001, CON003, CON006, MEM003 (budget); PRE010 (prepare_threshold a number, libpq < 17); TMO001 (min_size connections kept forever unless check = true)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -119,6 +134,25 @@ impl AppKind for PsycopgPool {
             keep_key: None,
             check_key: Some(("check", "DB_POOL_CHECK")),
         }
+    }
+
+    fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
+        let s = app.fw.req("prepare_threshold");
+        let n = s.value.int()?;
+        Some(NamedStatements {
+            setting: format!("psycopg, prepare_threshold = {n}"),
+            setting_loc: s.loc(),
+            min_pgbouncer: (1, 22),
+            libpq: Some(app.fw.get("libpq")),
+            symptom: "`psycopg.errors.DuplicatePreparedStatement: prepared statement \"_pg3_0\" already exists` or `InvalidSqlStatementName: prepared statement \"_pg3_10\" does not exist`",
+            fix: format!(
+                "set prepare_threshold = \"none\" for `{}` (ConnectionPool(…, kwargs={{\"prepare_threshold\": None}}))",
+                app.name.value
+            ),
+            fix_env:
+                "write DB_PREPARE_THRESHOLD=none (passed as kwargs={\"prepare_threshold\": None})"
+                    .into(),
+        })
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {

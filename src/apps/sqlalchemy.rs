@@ -106,6 +106,14 @@ impl AppKind for SqlAlchemy {
         "sqlalchemy"
     }
 
+    fn formula(&self) -> &'static str {
+        "pool_size + max_overflow (unbounded when pool_size = 0 or max_overflow = -1)"
+    }
+
+    fn rules(&self) -> &'static str {
+        "CON001, CON003, CON006, MEM003 (budget); PRE001–PRE005; TMO001 (pool_recycle, pre_ping)"
+    }
+
     fn keys(&self) -> &'static [KeyDef] {
         KEYS
     }

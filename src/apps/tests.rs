@@ -1,0 +1,150 @@
+//! The kinds through the rules: budgets (CON001/CON003/CON006), TMO001, and resolution.
+
+use crate::rules::testing;
+
+fn stack(pgbouncer: &str, app: &str) -> String {
+    format!(
+        "[stack]\nname = \"t\"\n[postgres]\nversion = 16\nmemory = \"4GB\"\n{pgbouncer}\n\
+         [[databases]]\nname = \"app\"\n[[users]]\nname = \"app\"\npassword = {{ env = \"APP_PASSWORD\" }}\n\
+         [[apps]]\nname = \"api\"\ndatabase = \"app\"\nuser = \"app\"\n{app}\n"
+    )
+}
+
+const PGB: &str =
+    "[pgbouncer]\nversion = \"1.18\"\npool_mode = \"transaction\"\ndefault_pool_size = 20";
+
+#[test]
+fn every_kind_has_a_unique_name_and_its_keys_are_not_common_keys() {
+    let mut names = super::names();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), super::KINDS.len());
+    for k in super::KINDS {
+        for d in k.keys() {
+            assert!(
+                !super::COMMON_KEYS.contains(&d.name),
+                "{}: {}",
+                k.name(),
+                d.name
+            );
+        }
+    }
+}
+
+#[test]
+fn con001_counts_asyncpg_max_size_per_process() {
+    // 12 processes × asyncpg's max_size 10 = 120 > PgBouncer's max_client_conn 100.
+    let toml = stack(PGB, "kind = \"asyncpg\"\nprocesses = 12");
+    let d = testing::run("CON001", &toml);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let m = &d[0].message;
+    assert!(
+        m.contains("`api` 1 replica × 12 processes × (10) = 120"),
+        "{m}"
+    );
+    assert!(m.contains("(replicas × processes × (max_size))"), "{m}");
+    assert!(m.contains("`api` max_size 10 (asyncpg's own)"), "{m}");
+    // max_size 8: 96 fits.
+    let fits = stack(PGB, "kind = \"asyncpg\"\nprocesses = 12\nmax_size = 8");
+    assert!(testing::run("CON001", &fits).is_empty());
+}
+
+#[test]
+fn psycopg_pool_max_size_defaults_to_min_size_in_the_budget() {
+    // No PgBouncer: 30 processes × max_size (= min_size 4) = 120 > 100 − 3 reserved.
+    let pg = "max_connections = 100";
+    let toml = stack(pg, "kind = \"psycopg-pool\"\nprocesses = 30");
+    let d = testing::run("CON003", &toml);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("1 × 30 × (4)"), "{}", d[0].message);
+    assert!(
+        d[0].message
+            .contains("replicas × processes × (max_size) per app"),
+        "{}",
+        d[0].message
+    );
+    let small = stack(
+        pg,
+        "kind = \"psycopg-pool\"\nprocesses = 30\nmin_size = 1\nmax_size = 2",
+    );
+    assert!(testing::run("CON003", &small).is_empty());
+}
+
+#[test]
+fn con006_uses_the_kinds_pool() {
+    let toml = stack(PGB, "kind = \"asyncpg\"\nmax_size = 25");
+    let st = testing::stack(&toml);
+    let d = testing::run_with_files("CON006", &st, &[]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(testing::pointed_text(&st, &d[0]), "25");
+    assert!(
+        d[0].message.contains("may hold 25 connections"),
+        "{}",
+        d[0].message
+    );
+    assert!(testing::run("CON006", &stack(PGB, "kind = \"asyncpg\"")).is_empty());
+}
+
+#[test]
+fn tmo001_asks_the_kind_for_its_idle_keep_time() {
+    let pgb = format!("{PGB}\n[pgbouncer.settings]\nclient_idle_timeout = 120");
+    // asyncpg keeps idle connections 300 s by default and never checks them.
+    let d = testing::run("TMO001", &stack(&pgb, "kind = \"asyncpg\""));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message
+            .contains("max_inactive_connection_lifetime 5min (asyncpg's own)"),
+        "{}",
+        d[0].message
+    );
+    assert!(
+        d[0].help
+            .as_deref()
+            .unwrap_or("")
+            .contains("set max_inactive_connection_lifetime below 2min")
+    );
+    let shorter = stack(
+        &pgb,
+        "kind = \"asyncpg\"\nmax_inactive_connection_lifetime = 60",
+    );
+    assert!(testing::run("TMO001", &shorter).is_empty());
+    // psycopg_pool keeps min_size connections forever; check = true makes that safe.
+    let d = testing::run("TMO001", &stack(&pgb, "kind = \"psycopg-pool\""));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].help
+            .as_deref()
+            .unwrap_or("")
+            .contains("set check = true")
+    );
+    let checked = stack(&pgb, "kind = \"psycopg-pool\"\ncheck = true");
+    assert!(testing::run("TMO001", &checked).is_empty());
+}
+
+#[test]
+fn safe_defaults_follow_the_pool_mode() {
+    let tx = testing::stack(&stack(PGB, "kind = \"asyncpg\""));
+    let s = tx.apps[0].fw.get("statement_cache_size").unwrap();
+    assert_eq!(s.value, super::Val::Int(0));
+    let session = testing::stack(&stack(
+        &PGB.replace("transaction", "session"),
+        "kind = \"asyncpg\"",
+    ));
+    let s = session.apps[0].fw.get("statement_cache_size").unwrap();
+    assert_eq!(s.value, super::Val::Int(100));
+    let pp = testing::stack(&stack(PGB, "kind = \"psycopg-pool\"\nmin_size = 2"));
+    let max = pp.apps[0].fw.get("max_size").unwrap();
+    assert_eq!(max.value, super::Val::Int(2));
+    assert!(matches!(max.origin, crate::stack::Origin::Derived { .. }));
+}
+
+#[test]
+fn readme_has_the_table_of_kinds() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap_or_default();
+    assert!(
+        readme.contains(&super::markdown_table()),
+        "README's table of kinds differs from src/apps; it should hold:\n{}",
+        super::markdown_table()
+    );
+}

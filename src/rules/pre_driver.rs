@@ -1,0 +1,228 @@
+//! PRE010 — drivers other than SQLAlchemy's that name their prepared statements. The app's kind
+//! (`crate::apps`) says whether and how its driver prepares; this rule weighs it against PgBouncer.
+
+use super::{Context, Rule};
+use crate::catalog::pgbouncer::PgbVersion;
+use crate::diag::{Diagnostic, Severity};
+use crate::manifest::PoolMode;
+
+pub const RULES: &[Rule] = &[Rule {
+    code: "PRE010",
+    name: "driver-statement-cache",
+    severity: Severity::Error,
+    summary: "An app's driver names prepared statements that PgBouncer's transaction pooling cannot carry",
+    doc: PRE010_DOC,
+    check: Some(driver_statement_cache),
+}];
+
+const PRE010_DOC: &str = "\
+Checks every app of a kind other than sqlalchemy that reaches PostgreSQL through PgBouncer in
+transaction or statement pooling: if its driver names prepared statements (asyncpg's
+statement_cache_size > 0 — asyncpg's own default is 100; psycopg_pool's prepare_threshold set to
+a number — psycopg's own default is 5, and 0 prepares every query), PgBouncer must carry them:
+1.21 or later with max_prepared_statements > 0 (1.22 for psycopg, which also needs libpq 17 or
+later, because an older libpq frees statements with SQL `DEALLOCATE` that PgBouncer forwards).
+
+Why it matters: the next transaction of the same client may run on another server connection,
+where the named statement does not exist or another client's statement holds the name. Users see
+`InvalidSQLStatementNameError: prepared statement \"__asyncpg_stmt_35__\" does not exist` or
+`DuplicatePreparedStatementError: prepared statement \"__asyncpg_stmt_1__\" already exists`
+(asyncpg), `prepared statement \"_pg3_0\" already exists` (psycopg).
+
+How to fix: keep poolstack's defaults (statement_cache_size = 0, prepare_threshold = \"none\"
+behind transaction pooling), or run PgBouncer 1.21+ (1.22+ with libpq 17 for psycopg) with
+max_prepared_statements > 0.
+
+Facts: reference/apps/facts.md §0 (max_prepared_statements), §7 (asyncpg), §8 (psycopg_pool);
+reference/sqlalchemy/facts.md §4.";
+
+fn driver_statement_cache(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let stack = cx.stack;
+    let Some(pgb) = &stack.pgbouncer else {
+        return;
+    };
+    for app in stack.apps.iter().filter(|a| a.url.via_pgbouncer) {
+        let Some(mode) = stack.pool_mode_for(&app.database.value, &app.user.value) else {
+            continue;
+        };
+        if mode.value == PoolMode::Session {
+            continue;
+        }
+        let Some(needs) = app.kind().named_statements(app) else {
+            continue;
+        };
+        let min = PgbVersion::new(needs.min_pgbouncer.0, needs.min_pgbouncer.1);
+        let mut lacks: Vec<String> = Vec::new();
+        let mut related = Vec::new();
+        match &pgb.version {
+            Some(v) if v.value < min => {
+                lacks.push(format!(
+                    "PgBouncer {} ({}) is older than {min}",
+                    v.value,
+                    v.origin.describe(&stack.sources)
+                ));
+                related.push((
+                    v.loc().cloned(),
+                    format!("PgBouncer {} declared here", v.value),
+                ));
+            }
+            Some(_) => {}
+            None => lacks.push(format!(
+                "it needs PgBouncer ≥ {min}, and no version is declared"
+            )),
+        }
+        match &pgb.max_prepared_statements {
+            Some(mps) if mps.value == 0 => {
+                lacks.push(format!(
+                    "max_prepared_statements = 0 ({})",
+                    mps.origin.describe(&stack.sources)
+                ));
+                related.push((
+                    mps.loc().cloned(),
+                    "max_prepared_statements = 0 disables PgBouncer's prepared-statement support"
+                        .to_string(),
+                ));
+            }
+            Some(_) => {}
+            None if pgb.version.is_none() => lacks.push(
+                "max_prepared_statements is not set (PgBouncer's default is 0 before 1.24)".into(),
+            ),
+            None => {}
+        }
+        match needs.libpq {
+            Some(Some(l)) if l.value.int().is_some_and(|n| n < 17) => {
+                lacks.push(format!(
+                    "libpq {} ({}) is older than 17",
+                    l.value,
+                    l.origin.describe(&stack.sources)
+                ));
+                related.push((l.loc().cloned(), format!("libpq {} declared here", l.value)));
+            }
+            Some(None) => lacks.push(
+                "the driver also needs libpq 17 or later, and the app declares no `libpq`".into(),
+            ),
+            _ => {}
+        }
+        if lacks.is_empty() {
+            continue;
+        }
+        let mode_text = format!(
+            "pool_mode = {}, {}",
+            mode.value.as_str(),
+            mode.origin.describe(&stack.sources)
+        );
+        let mut d = Diagnostic::new(
+            "PRE010",
+            Severity::Error,
+            format!(
+                "app `{}` ({}) names its prepared statements, but PgBouncer cannot carry them in {} pooling ({mode_text}): {}. Clients get {}",
+                app.name.value,
+                needs.setting,
+                mode.value.as_str(),
+                lacks.join("; "),
+                needs.symptom
+            ),
+        )
+        .at(needs.setting_loc.or(mode.loc()).cloned())
+        .help(if stack.manifest_path.is_some() {
+            format!(
+                "{}; or run PgBouncer {min} or later with max_prepared_statements > 0{}",
+                needs.fix,
+                if needs.libpq.is_some() {
+                    " and libpq 17 or later (declare it with `libpq`)"
+                } else {
+                    ""
+                }
+            )
+        } else {
+            needs.fix_env.clone()
+        });
+        related.insert(0, (mode.loc().cloned(), mode_text.clone()));
+        for (loc, msg) in related {
+            if loc.is_some() && loc != d.primary {
+                d = d.related(loc, msg);
+            }
+        }
+        out.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Severity;
+    use crate::rules::testing;
+
+    fn stack(pgbouncer: &str, app: &str) -> String {
+        format!(
+            "[stack]\nname = \"t\"\n[postgres]\nversion = 16\n[pgbouncer]\n{pgbouncer}\npool_mode = \"transaction\"\n\
+             [[databases]]\nname = \"app\"\n[[users]]\nname = \"app\"\npassword = {{ env = \"APP_PASSWORD\" }}\n\
+             [[apps]]\nname = \"api\"\ndatabase = \"app\"\nuser = \"app\"\n{app}\n"
+        )
+    }
+
+    #[test]
+    fn pre010_fires_on_asyncpg_statement_cache_behind_pgbouncer_1_18() {
+        let toml = stack(
+            "version = \"1.18\"",
+            "kind = \"asyncpg\"\nstatement_cache_size = 100",
+        );
+        let st = testing::stack(&toml);
+        let d = testing::run_with_files("PRE010", &st, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].severity, Severity::Error);
+        assert_eq!(testing::pointed_text(&st, &d[0]), "100");
+        let m = &d[0].message;
+        assert!(m.contains("asyncpg, statement_cache_size = 100"), "{m}");
+        assert!(m.contains("PgBouncer 1.18 (stack.toml:"), "{m}");
+        assert!(
+            m.contains("prepared statement \"__asyncpg_stmt_35__\" does not exist"),
+            "{m}"
+        );
+        assert!(
+            d[0].help
+                .as_deref()
+                .unwrap_or("")
+                .contains("statement_cache_size = 0")
+        );
+    }
+
+    #[test]
+    fn pre010_is_silent_on_the_safe_default_and_on_a_capable_pgbouncer() {
+        // Given only the kind, asyncpg's cache is 0 behind transaction pooling.
+        assert!(
+            testing::run("PRE010", &stack("version = \"1.18\"", "kind = \"asyncpg\"")).is_empty()
+        );
+        // PgBouncer 1.22 with statement tracking carries asyncpg's named statements.
+        let capable = stack(
+            "version = \"1.22\"\nmax_prepared_statements = 100",
+            "kind = \"asyncpg\"\nstatement_cache_size = 100",
+        );
+        assert!(testing::run("PRE010", &capable).is_empty());
+        // SQLAlchemy apps are PRE001's.
+        let sqla = stack(
+            "version = \"1.18\"",
+            "driver = \"asyncpg\"\nstatement_cache_size = 100",
+        );
+        assert!(testing::run("PRE010", &sqla).is_empty());
+    }
+
+    #[test]
+    fn pre010_psycopg_pool_needs_libpq_17_too() {
+        let toml = stack(
+            "version = \"1.22\"\nmax_prepared_statements = 100",
+            "kind = \"psycopg-pool\"\nprepare_threshold = 5",
+        );
+        let d = testing::run("PRE010", &toml);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("declares no `libpq`"),
+            "{}",
+            d[0].message
+        );
+        assert!(d[0].message.contains("\"_pg3_0\" already exists"));
+        let ok = toml.replace("prepare_threshold = 5", "prepare_threshold = 5\nlibpq = 17");
+        assert!(testing::run("PRE010", &ok).is_empty());
+        let none = toml.replace("prepare_threshold = 5", "prepare_threshold = \"none\"");
+        assert!(testing::run("PRE010", &none).is_empty());
+    }
+}
