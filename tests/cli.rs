@@ -101,6 +101,14 @@ fn manifest_errors_are_located_and_exit_2() {
             "unknown key `max_sise` (in app `a`, kind psycopg-pool)",
         ),
         (
+            "django-key-on-asyncpg",
+            "`CONN_MAX_AGE` is a setting of django apps, but app `a` is of kind asyncpg",
+        ),
+        (
+            "django-pool-persistent",
+            "with pool = true Django raises `ImproperlyConfigured",
+        ),
+        (
             "kind-key-type",
             "`max_size` of app `a` must be a whole number ≥ 0, not \"ten\"",
         ),

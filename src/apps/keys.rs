@@ -18,8 +18,10 @@ pub enum Ty {
     Secs,
     /// One of these words.
     Choice(&'static [&'static str]),
-    /// A count, or "none" (psycopg's prepare_threshold).
+    /// A count, or "none" (psycopg's prepare_threshold, Django's CONN_MAX_AGE).
     CountOrNone,
+    /// Any text (a role name, a version).
+    Text,
 }
 
 impl Ty {
@@ -36,6 +38,7 @@ impl Ty {
                     .join(", ")
             ),
             Ty::CountOrNone => "a whole number ≥ 0, or \"none\"".into(),
+            Ty::Text => "a string".into(),
         }
     }
 }
@@ -139,7 +142,7 @@ impl FwSettings {
     }
 
     /// A key the kind declares; a missing one reads as [`Val::Nothing`] with no place.
-    pub fn req(&self, key: &'static str) -> &Setting<Val> {
+    pub fn req(&self, key: &str) -> &Setting<Val> {
         static NOTHING: std::sync::OnceLock<Setting<Val>> = std::sync::OnceLock::new();
         self.get(key).unwrap_or_else(|| {
             NOTHING.get_or_init(|| Setting::new(Val::Nothing, Origin::Default("not set")))
@@ -306,6 +309,7 @@ fn parse(ty: Ty, v: &serde_json::Value) -> Option<Val> {
             .iter()
             .find(|w| **w == s)
             .map(|w| Val::Text(Cow::Borrowed(w))),
+        (Ty::Text, J::String(s)) => Some(Val::Text(Cow::Owned(s.clone()))),
         _ => None,
     }
 }
@@ -370,6 +374,9 @@ pub fn read(
         out.set(def.name, value);
     }
     kind.derive(&mut out);
+    if let Err((key, message, help)) = kind.check(&out) {
+        return Err(value_error(m, i, key, format!("app `{}`: {message}", a.name)).with_help(help));
+    }
     Ok(out)
 }
 
@@ -384,6 +391,7 @@ fn ty_schema(ty: Ty) -> serde_json::Value {
         Ty::CountOrNone => {
             json!({"anyOf": [{"type": "integer", "minimum": 0}, {"const": "none"}]})
         }
+        Ty::Text => json!({"type": "string"}),
     }
 }
 

@@ -6,6 +6,7 @@
 //! framework names. Adding a kind is one new module, one line in [`KINDS`], fixtures and tests.
 
 pub mod asyncpg;
+pub mod django;
 pub mod keys;
 pub mod psycopg_pool;
 pub mod sqlalchemy;
@@ -20,6 +21,7 @@ pub static KINDS: &[&dyn AppKind] = &[
     &sqlalchemy::SqlAlchemy,
     &asyncpg::Asyncpg,
     &psycopg_pool::PsycopgPool,
+    &django::Django,
 ];
 
 /// The kind an app without `kind` has.
@@ -106,6 +108,29 @@ pub struct NamedStatements<'a> {
     pub fix_env: String,
 }
 
+/// A setting that makes the app hold a server-side cursor across transactions (PRE006).
+#[derive(Debug, Clone)]
+pub struct HeldCursors<'a> {
+    /// e.g. `DISABLE_SERVER_SIDE_CURSORS = false (Django's own default)`.
+    pub setting: String,
+    pub loc: Option<&'a Loc>,
+    /// The error users see, quoted.
+    pub symptom: &'static str,
+    pub fix: String,
+    pub fix_env: String,
+}
+
+/// A setting the app applies with a session-level `SET` after connecting (PRE011).
+#[derive(Debug, Clone)]
+pub struct SessionState<'a> {
+    /// e.g. `assume_role = "reporting"`.
+    pub setting: String,
+    /// What the app runs, e.g. `SET ROLE reporting`.
+    pub statement: String,
+    pub loc: Option<&'a Loc>,
+    pub fix: String,
+}
+
 /// One line of a rendered `.env`.
 #[derive(Debug, Clone)]
 pub struct EnvLine {
@@ -132,6 +157,11 @@ pub trait AppKind: Sync + std::fmt::Debug {
     /// defaulting to min_size).
     fn derive(&self, _settings: &mut FwSettings) {}
 
+    /// Combinations the framework itself refuses: the key to point at, the message, the help.
+    fn check(&self, _settings: &FwSettings) -> Result<(), (&'static str, String, String)> {
+        Ok(())
+    }
+
     /// Connections per process (CON001/CON003/CON006, MEM003 through the budget).
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a>;
 
@@ -142,6 +172,16 @@ pub trait AppKind: Sync + std::fmt::Debug {
     /// does not (or, for SQLAlchemy, when PRE001 covers it).
     fn named_statements<'a>(&self, _app: &'a App) -> Option<NamedStatements<'a>> {
         None
+    }
+
+    /// Whether the app holds server-side cursors across transactions (PRE006).
+    fn held_cursors<'a>(&self, _app: &'a App) -> Option<HeldCursors<'a>> {
+        None
+    }
+
+    /// Settings the app applies with session-level `SET` (PRE011).
+    fn session_state<'a>(&self, _app: &'a App) -> Vec<SessionState<'a>> {
+        Vec::new()
     }
 
     /// The variables of the app's `.env`, after `USE_PGBOUNCER` (which every kind writes).

@@ -148,3 +148,40 @@ fn readme_has_the_table_of_kinds() {
         super::markdown_table()
     );
 }
+
+#[test]
+fn django_counts_threads_or_its_pool() {
+    let toml = stack(PGB, "kind = \"django\"\nprocesses = 13\nthreads = 8");
+    let d = testing::run("CON001", &toml);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("× (8) = 104"), "{}", d[0].message);
+    assert!(d[0].message.contains("(replicas × processes × (threads))"));
+    // With Django's pool, the pool's size counts, not the threads.
+    let pooled = stack(
+        PGB,
+        "kind = \"django\"\nprocesses = 13\nthreads = 8\npool = true\npool_min_size = 2",
+    );
+    assert!(testing::run("CON001", &pooled).is_empty());
+    let st = testing::stack(&pooled);
+    assert_eq!(st.apps[0].max_connections(), Some(26));
+}
+
+#[test]
+fn tmo001_reads_django_conn_max_age_and_health_checks() {
+    let pgb = format!("{PGB}\n[pgbouncer.settings]\nclient_idle_timeout = 300");
+    let forever = stack(&pgb, "kind = \"django\"\nCONN_MAX_AGE = \"none\"");
+    let d = testing::run("TMO001", &forever);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("CONN_MAX_AGE none (forever)"),
+        "{}",
+        d[0].message
+    );
+    let checked = stack(
+        &pgb,
+        "kind = \"django\"\nCONN_MAX_AGE = \"none\"\nCONN_HEALTH_CHECKS = true",
+    );
+    assert!(testing::run("TMO001", &checked).is_empty());
+    // Django's own CONN_MAX_AGE 0 closes the connection after each request.
+    assert!(testing::run("TMO001", &stack(&pgb, "kind = \"django\"")).is_empty());
+}

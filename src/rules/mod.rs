@@ -11,7 +11,7 @@ pub mod lnt;
 pub mod mem;
 pub mod net;
 pub mod pre;
-pub mod pre_driver;
+pub mod pre_kinds;
 #[cfg(test)]
 pub mod testing;
 pub mod tmo;
@@ -86,7 +86,7 @@ pub fn registry() -> impl Iterator<Item = &'static Rule> {
         cat::RULES,
         con::RULES,
         pre::RULES,
-        pre_driver::RULES,
+        pre_kinds::RULES,
         mem::RULES,
         tmo::RULES,
         aut::RULES,

@@ -1,19 +1,65 @@
-//! PRE010 — drivers other than SQLAlchemy's that name their prepared statements. The app's kind
-//! (`crate::apps`) says whether and how its driver prepares; this rule weighs it against PgBouncer.
+//! PRE006, PRE010, PRE011 — what an app's framework does that transaction pooling breaks. The
+//! app's kind (`crate::apps`) states the facts (held cursors, named statements, session `SET`s);
+//! these rules weigh them against PgBouncer and never look at framework names.
 
 use super::{Context, Rule};
 use crate::catalog::pgbouncer::PgbVersion;
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::PoolMode;
 
-pub const RULES: &[Rule] = &[Rule {
-    code: "PRE010",
-    name: "driver-statement-cache",
-    severity: Severity::Error,
-    summary: "An app's driver names prepared statements that PgBouncer's transaction pooling cannot carry",
-    doc: PRE010_DOC,
-    check: Some(driver_statement_cache),
-}];
+pub const RULES: &[Rule] = &[
+    Rule {
+        code: "PRE006",
+        name: "django-server-side-cursors",
+        severity: Severity::Error,
+        summary: "A Django app behind transaction pooling opens server-side cursors that outlive the transaction",
+        doc: PRE006_DOC,
+        check: Some(held_cursors),
+    },
+    Rule {
+        code: "PRE010",
+        name: "driver-statement-cache",
+        severity: Severity::Error,
+        summary: "An app's driver names prepared statements that PgBouncer's transaction pooling cannot carry",
+        doc: PRE010_DOC,
+        check: Some(driver_statement_cache),
+    },
+    Rule {
+        code: "PRE011",
+        name: "session-state-leak",
+        severity: Severity::Warning,
+        summary: "An app applies a session-level SET that leaks to other clients behind transaction pooling",
+        doc: PRE011_DOC,
+        check: Some(session_state_leak),
+    },
+];
+
+const PRE006_DOC: &str = "\
+Checks every app whose framework opens server-side (named) cursors — Django's `.iterator()` does
+unless DISABLE_SERVER_SIDE_CURSORS = True — behind PgBouncer's transaction or statement pooling.
+
+Why it matters: the cursor is held across transactions, and the next fetch may run on another
+server connection, where it does not exist: `django.db.utils.OperationalError: cursor
+\"_django_curs_140027036677888_1\" does not exist` (psycopg: `InvalidCursorName`).
+
+How to fix: set DISABLE_SERVER_SIDE_CURSORS = true (poolstack's default behind transaction
+pooling, which it renders), or use session pooling for the app.
+
+Facts: reference/apps/facts.md §1.";
+
+const PRE011_DOC: &str = "\
+Checks every app whose framework applies a setting with a session-level `SET` after connecting
+(Django's OPTIONS assume_role runs `SET ROLE`) behind PgBouncer's transaction or statement pooling.
+
+Why it matters: PgBouncer hands the server connection to other clients after each transaction,
+with the role (or variable) still set: other apps run as that role, and this app's later
+transactions may run without it. Only the parameters PgBouncer tracks (client_encoding, DateStyle,
+TimeZone, standard_conforming_strings, application_name) are restored per client.
+
+How to fix: log in as the role itself (a [[users]] entry), set the parameter on the role or the
+database (`ALTER ROLE … SET …`), or use session pooling for the app.
+
+Facts: reference/apps/facts.md §0 (startup packet, tracked parameters), §1 (assume_role).";
 
 const PRE010_DOC: &str = "\
 Checks every app of a kind other than sqlalchemy that reaches PostgreSQL through PgBouncer in
@@ -35,6 +81,82 @@ max_prepared_statements > 0.
 
 Facts: reference/apps/facts.md §0 (max_prepared_statements), §7 (asyncpg), §8 (psycopg_pool);
 reference/sqlalchemy/facts.md §4.";
+
+/// The transaction/statement pool mode an app meets through PgBouncer, if it does.
+fn transaction_mode<'s>(
+    stack: &'s crate::stack::Stack,
+    app: &crate::stack::App,
+) -> Option<&'s crate::stack::Setting<PoolMode>> {
+    if !app.url.via_pgbouncer {
+        return None;
+    }
+    stack
+        .pool_mode_for(&app.database.value, &app.user.value)
+        .filter(|m| m.value != PoolMode::Session)
+}
+
+fn held_cursors(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let stack = cx.stack;
+    for app in &stack.apps {
+        let Some(mode) = transaction_mode(stack, app) else {
+            continue;
+        };
+        let Some(c) = app.kind().held_cursors(app) else {
+            continue;
+        };
+        let d = Diagnostic::new(
+            "PRE006",
+            Severity::Error,
+            format!(
+                "app `{}` opens server-side cursors that outlive the transaction ({}), but PgBouncer's {} pooling may run the next fetch on another server connection: users get {}",
+                app.name.value,
+                c.setting,
+                mode.value.as_str(),
+                c.symptom
+            ),
+        )
+        .at(c.loc.or(mode.loc()).or(app.name.loc()).cloned())
+        .help(if stack.manifest_path.is_some() {
+            c.fix.clone()
+        } else {
+            c.fix_env.clone()
+        });
+        out.push(if c.loc.is_some() && mode.loc().is_some() {
+            d.related(
+                mode.loc().cloned(),
+                format!("pool_mode = {}", mode.value.as_str()),
+            )
+        } else {
+            d
+        });
+    }
+}
+
+fn session_state_leak(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let stack = cx.stack;
+    for app in &stack.apps {
+        let Some(mode) = transaction_mode(stack, app) else {
+            continue;
+        };
+        for s in app.kind().session_state(app) {
+            out.push(
+                Diagnostic::new(
+                    "PRE011",
+                    Severity::Warning,
+                    format!(
+                        "app `{}` runs `{}` on each new connection ({}), but in {} pooling PgBouncer hands that server connection to other clients with it still set, and this app's next transaction may run on a connection without it",
+                        app.name.value,
+                        s.statement,
+                        s.setting,
+                        mode.value.as_str()
+                    ),
+                )
+                .at(s.loc.or(app.name.loc()).cloned())
+                .help(s.fix.clone()),
+            );
+        }
+    }
+}
 
 fn driver_statement_cache(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
@@ -204,6 +326,53 @@ mod tests {
             "driver = \"asyncpg\"\nstatement_cache_size = 100",
         );
         assert!(testing::run("PRE010", &sqla).is_empty());
+    }
+
+    #[test]
+    fn pre006_fires_when_django_keeps_server_side_cursors() {
+        let toml = stack(
+            "version = \"1.18\"",
+            "kind = \"django\"\nDISABLE_SERVER_SIDE_CURSORS = false",
+        );
+        let st = testing::stack(&toml);
+        let d = testing::run_with_files("PRE006", &st, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].severity, Severity::Error);
+        assert_eq!(testing::pointed_text(&st, &d[0]), "false");
+        assert!(
+            d[0].message
+                .contains("cursor \"_django_curs_140027036677888_1\" does not exist"),
+            "{}",
+            d[0].message
+        );
+        // poolstack's default behind transaction pooling is true.
+        assert!(
+            testing::run("PRE006", &stack("version = \"1.18\"", "kind = \"django\"")).is_empty()
+        );
+        // Session pooling keeps the cursor on its connection.
+        let session = toml.replace("pool_mode = \"transaction\"", "pool_mode = \"session\"");
+        assert!(testing::run("PRE006", &session).is_empty());
+    }
+
+    #[test]
+    fn pre011_fires_on_django_assume_role() {
+        let toml = stack(
+            "version = \"1.18\"",
+            "kind = \"django\"\nassume_role = \"reporting\"",
+        );
+        let st = testing::stack(&toml);
+        let d = testing::run_with_files("PRE011", &st, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].severity, Severity::Warning);
+        assert_eq!(testing::pointed_text(&st, &d[0]), "\"reporting\"");
+        assert!(
+            d[0].message.contains("runs `SET ROLE reporting`"),
+            "{}",
+            d[0].message
+        );
+        assert!(
+            testing::run("PRE011", &stack("version = \"1.18\"", "kind = \"django\"")).is_empty()
+        );
     }
 
     #[test]
