@@ -8,6 +8,7 @@
 pub mod asyncpg;
 pub mod django;
 pub mod keys;
+pub mod node_postgres;
 pub mod psycopg_pool;
 pub mod sqlalchemy;
 
@@ -22,6 +23,7 @@ pub static KINDS: &[&dyn AppKind] = &[
     &asyncpg::Asyncpg,
     &psycopg_pool::PsycopgPool,
     &django::Django,
+    &node_postgres::NodePostgres,
 ];
 
 /// The kind an app without `kind` has.
@@ -131,6 +133,19 @@ pub struct SessionState<'a> {
     pub fix: String,
 }
 
+/// A setting the driver sends as a startup parameter (NET004).
+#[derive(Debug, Clone)]
+pub struct StartupParam<'a> {
+    /// The parameter's name in the startup packet (`statement_timeout`).
+    pub name: String,
+    /// The setting, e.g. `statement_timeout = 5000`.
+    pub setting: String,
+    pub loc: Option<&'a Loc>,
+    /// The error users see, quoted.
+    pub symptom: String,
+    pub fix: String,
+}
+
 /// One line of a rendered `.env`.
 #[derive(Debug, Clone)]
 pub struct EnvLine {
@@ -181,6 +196,11 @@ pub trait AppKind: Sync + std::fmt::Debug {
 
     /// Settings the app applies with session-level `SET` (PRE011).
     fn session_state<'a>(&self, _app: &'a App) -> Vec<SessionState<'a>> {
+        Vec::new()
+    }
+
+    /// Settings the driver sends as startup parameters (NET004).
+    fn startup_params<'a>(&self, _app: &'a App) -> Vec<StartupParam<'a>> {
         Vec::new()
     }
 

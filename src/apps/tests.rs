@@ -185,3 +185,25 @@ fn tmo001_reads_django_conn_max_age_and_health_checks() {
     // Django's own CONN_MAX_AGE 0 closes the connection after each request.
     assert!(testing::run("TMO001", &stack(&pgb, "kind = \"django\"")).is_empty());
 }
+
+#[test]
+fn node_postgres_counts_max_times_pool_objects() {
+    let toml = stack(
+        PGB,
+        "kind = \"node-postgres\"\nprocesses = 6\nmax = 10\npools = 2",
+    );
+    let d = testing::run("CON001", &toml);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("6 processes × (10 × 2) = 120"),
+        "{}",
+        d[0].message
+    );
+    let one = stack(PGB, "kind = \"node-postgres\"\nprocesses = 6");
+    assert!(testing::run("CON001", &one).is_empty());
+    // TMO001: idleTimeoutMillis 10000 is below a 60 s client_idle_timeout; 0 (forever) is not.
+    let pgb = format!("{PGB}\n[pgbouncer.settings]\nclient_idle_timeout = 60");
+    assert!(testing::run("TMO001", &stack(&pgb, "kind = \"node-postgres\"")).is_empty());
+    let forever = stack(&pgb, "kind = \"node-postgres\"\nidleTimeoutMillis = 0");
+    assert_eq!(testing::run("TMO001", &forever).len(), 1);
+}

@@ -10,6 +10,7 @@ pub mod liv;
 pub mod lnt;
 pub mod mem;
 pub mod net;
+pub mod net_kinds;
 pub mod pre;
 pub mod pre_kinds;
 #[cfg(test)]
@@ -91,6 +92,7 @@ pub fn registry() -> impl Iterator<Item = &'static Rule> {
         tmo::RULES,
         aut::RULES,
         net::RULES,
+        net_kinds::RULES,
         fil::RULES,
         lnt::RULES,
         liv::RULES,
