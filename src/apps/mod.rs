@@ -9,6 +9,7 @@ pub mod asyncpg;
 pub mod django;
 pub mod keys;
 pub mod node_postgres;
+pub mod pgx;
 pub mod psycopg_pool;
 pub mod sqlalchemy;
 
@@ -24,6 +25,7 @@ pub static KINDS: &[&dyn AppKind] = &[
     &psycopg_pool::PsycopgPool,
     &django::Django,
     &node_postgres::NodePostgres,
+    &pgx::Pgx,
 ];
 
 /// The kind an app without `kind` has.

@@ -207,3 +207,16 @@ fn node_postgres_counts_max_times_pool_objects() {
     let forever = stack(&pgb, "kind = \"node-postgres\"\nidleTimeoutMillis = 0");
     assert_eq!(testing::run("TMO001", &forever).len(), 1);
 }
+
+#[test]
+fn pgx_pool_size_follows_the_declared_cpus_and_its_exec_mode_is_safe() {
+    let st = testing::stack(&stack(PGB, "kind = \"pgx\"\ncpus = 8"));
+    assert_eq!(st.apps[0].max_connections(), Some(8));
+    let st = testing::stack(&stack(PGB, "kind = \"pgx\""));
+    assert_eq!(st.apps[0].max_connections(), Some(4));
+    assert!(testing::run("PRE010", &stack(PGB, "kind = \"pgx\"")).is_empty());
+    let cached = stack(PGB, "kind = \"pgx\"\ndefault_query_exec_mode = \"cache_statement\"");
+    let d = testing::run("PRE010", &cached);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("\"stmtcache_…\" does not exist (SQLSTATE 26000)"));
+}
