@@ -116,6 +116,8 @@ impl AppKind for Asyncpg {
         let s = app.fw.req("statement_cache_size");
         let n = s.value.int().filter(|n| *n > 0)?;
         Some(NamedStatements {
+            code: "PRE010",
+            frees_with_sql: None,
             setting: format!("asyncpg, statement_cache_size = {n}"),
             setting_loc: s.loc(),
             min_pgbouncer: (1, 21),

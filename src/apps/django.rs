@@ -251,6 +251,8 @@ impl AppKind for Django {
         let s = app.fw.req("prepare_threshold");
         let n = s.value.int()?;
         Some(NamedStatements {
+            code: "PRE010",
+            frees_with_sql: None,
             setting: format!("Django on psycopg, OPTIONS prepare_threshold = {n}"),
             setting_loc: s.loc(),
             min_pgbouncer: (1, 22),

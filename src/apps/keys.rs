@@ -22,6 +22,8 @@ pub enum Ty {
     CountOrNone,
     /// Any text (a role name, a version).
     Text,
+    /// A table of parameter = value (Rails' `variables:`), kept as `name = value, …`.
+    Table,
 }
 
 impl Ty {
@@ -39,6 +41,7 @@ impl Ty {
             ),
             Ty::CountOrNone => "a whole number ≥ 0, or \"none\"".into(),
             Ty::Text => "a string".into(),
+            Ty::Table => "a table of parameter = value".into(),
         }
     }
 }
@@ -310,6 +313,19 @@ fn parse(ty: Ty, v: &serde_json::Value) -> Option<Val> {
             .find(|w| **w == s)
             .map(|w| Val::Text(Cow::Borrowed(w))),
         (Ty::Text, J::String(s)) => Some(Val::Text(Cow::Owned(s.clone()))),
+        (Ty::Table, J::Object(map)) => {
+            let mut parts = Vec::new();
+            for (k, v) in map {
+                let v = match v {
+                    J::String(s) => s.clone(),
+                    J::Number(n) => n.to_string(),
+                    J::Bool(b) => b.to_string(),
+                    _ => return None,
+                };
+                parts.push(format!("{k} = {v}"));
+            }
+            Some(Val::Text(Cow::Owned(parts.join(", "))))
+        }
         _ => None,
     }
 }
@@ -392,6 +408,9 @@ fn ty_schema(ty: Ty) -> serde_json::Value {
             json!({"anyOf": [{"type": "integer", "minimum": 0}, {"const": "none"}]})
         }
         Ty::Text => json!({"type": "string"}),
+        Ty::Table => {
+            json!({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}})
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod node_postgres;
 pub mod pgx;
 pub mod psycopg_pool;
+pub mod rails;
 pub mod sqlalchemy;
 
 use crate::source::Loc;
@@ -26,6 +27,7 @@ pub static KINDS: &[&dyn AppKind] = &[
     &django::Django,
     &node_postgres::NodePostgres,
     &pgx::Pgx,
+    &rails::Rails,
 ];
 
 /// The kind an app without `kind` has.
@@ -97,6 +99,9 @@ pub struct IdleKeep<'a> {
 /// them, and what users see when it lacks it.
 #[derive(Debug, Clone)]
 pub struct NamedStatements<'a> {
+    /// The rule that reports it: PRE007 for an ORM's own prepared statements (Rails), PRE010
+    /// for a driver's statement cache.
+    pub code: &'static str,
     /// The driver and the setting that makes it prepare, e.g. `asyncpg, statement_cache_size = 100`.
     pub setting: String,
     pub setting_loc: Option<&'a Loc>,
@@ -105,11 +110,23 @@ pub struct NamedStatements<'a> {
     /// The client libpq that must be ≥ 17 (psycopg frees statements by SQL before it), when the
     /// driver is libpq-based: `Some(None)` when not declared.
     pub libpq: Option<Option<&'a Setting<Val>>>,
+    /// Why the framework's own version cannot keep them even then (Rails before 8.1 frees them
+    /// with SQL `DEALLOCATE`, which PgBouncer forwards).
+    pub frees_with_sql: Option<String>,
     /// The error users see, quoted.
     pub symptom: &'static str,
     /// The fix, in manifest terms and in .env terms.
     pub fix: String,
     pub fix_env: String,
+}
+
+/// Migrations that take session-level advisory locks (PRE008).
+#[derive(Debug, Clone)]
+pub struct SessionLocks<'a> {
+    pub setting: String,
+    pub loc: Option<&'a Loc>,
+    pub symptom: &'static str,
+    pub fix: String,
 }
 
 /// A setting that makes the app hold a server-side cursor across transactions (PRE006).
@@ -193,6 +210,11 @@ pub trait AppKind: Sync + std::fmt::Debug {
 
     /// Whether the app holds server-side cursors across transactions (PRE006).
     fn held_cursors<'a>(&self, _app: &'a App) -> Option<HeldCursors<'a>> {
+        None
+    }
+
+    /// Whether the app's migrations take session advisory locks (PRE008).
+    fn session_locks<'a>(&self, _app: &'a App) -> Option<SessionLocks<'a>> {
         None
     }
 

@@ -143,6 +143,8 @@ impl AppKind for Pgx {
             return None;
         }
         Some(NamedStatements {
+            code: "PRE010",
+            frees_with_sql: None,
             setting: "pgx, default_query_exec_mode = cache_statement".into(),
             setting_loc: s.loc(),
             min_pgbouncer: (1, 21),

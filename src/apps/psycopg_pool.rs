@@ -140,6 +140,8 @@ impl AppKind for PsycopgPool {
         let s = app.fw.req("prepare_threshold");
         let n = s.value.int()?;
         Some(NamedStatements {
+            code: "PRE010",
+            frees_with_sql: None,
             setting: format!("psycopg, prepare_threshold = {n}"),
             setting_loc: s.loc(),
             min_pgbouncer: (1, 22),

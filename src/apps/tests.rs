@@ -215,8 +215,14 @@ fn pgx_pool_size_follows_the_declared_cpus_and_its_exec_mode_is_safe() {
     let st = testing::stack(&stack(PGB, "kind = \"pgx\""));
     assert_eq!(st.apps[0].max_connections(), Some(4));
     assert!(testing::run("PRE010", &stack(PGB, "kind = \"pgx\"")).is_empty());
-    let cached = stack(PGB, "kind = \"pgx\"\ndefault_query_exec_mode = \"cache_statement\"");
+    let cached = stack(
+        PGB,
+        "kind = \"pgx\"\ndefault_query_exec_mode = \"cache_statement\"",
+    );
     let d = testing::run("PRE010", &cached);
     assert_eq!(d.len(), 1, "{d:?}");
-    assert!(d[0].message.contains("\"stmtcache_…\" does not exist (SQLSTATE 26000)"));
+    assert!(
+        d[0].message
+            .contains("\"stmtcache_…\" does not exist (SQLSTATE 26000)")
+    );
 }

@@ -17,6 +17,22 @@ pub const RULES: &[Rule] = &[
         check: Some(held_cursors),
     },
     Rule {
+        code: "PRE007",
+        name: "rails-prepared-statements",
+        severity: Severity::Error,
+        summary: "A Rails app prepares named statements behind transaction pooling that cannot carry them",
+        doc: PRE007_DOC,
+        check: Some(orm_prepared_statements),
+    },
+    Rule {
+        code: "PRE008",
+        name: "rails-advisory-locks",
+        severity: Severity::Warning,
+        summary: "A Rails app's migrations take session advisory locks through transaction pooling",
+        doc: PRE008_DOC,
+        check: Some(session_advisory_locks),
+    },
+    Rule {
         code: "PRE010",
         name: "driver-statement-cache",
         severity: Severity::Error,
@@ -46,6 +62,33 @@ How to fix: set DISABLE_SERVER_SIDE_CURSORS = true (poolstack's default behind t
 pooling, which it renders), or use session pooling for the app.
 
 Facts: reference/apps/facts.md §1.";
+
+const PRE007_DOC: &str = "\
+Checks every Rails app behind PgBouncer's transaction or statement pooling whose
+prepared_statements is not false (Rails' own default is true): Rails names its statements `a1`,
+`a2`… per connection. PgBouncer carries named statements only from 1.21 with
+max_prepared_statements > 0, and even then Rails before 8.1 frees them with SQL `DEALLOCATE`,
+which PgBouncer forwards to a server connection that never had them.
+
+Users see `PG::DuplicatePstatement: ERROR: prepared statement \"a1\" already exists`.
+
+How to fix: prepared_statements = false (poolstack's default behind transaction pooling, rendered
+into DATABASE_URL), or PgBouncer 1.21+ with max_prepared_statements > 0 and Rails 8.1.
+
+Facts: reference/apps/facts.md §0 and §2.";
+
+const PRE008_DOC: &str = "\
+Checks every Rails app behind PgBouncer's transaction or statement pooling whose advisory_locks is
+not false (Rails' own default is true): migrations take a session-level `pg_advisory_lock` and
+release it later, possibly from another server connection.
+
+Users see `WARNING: you don't own a lock of type ExclusiveLock` and
+`ActiveRecord::ConcurrentMigrationError: Failed to release advisory lock`.
+
+How to fix: advisory_locks = false (poolstack's default behind transaction pooling; the Rails
+guide says so for PgBouncer), or run migrations over a direct connection.
+
+Facts: reference/apps/facts.md §2.";
 
 const PRE011_DOC: &str = "\
 Checks every app whose framework applies a setting with a session-level `SET` after connecting
@@ -158,7 +201,43 @@ fn session_state_leak(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+fn orm_prepared_statements(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    named_statements(cx, out, "PRE007");
+}
+
 fn driver_statement_cache(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    named_statements(cx, out, "PRE010");
+}
+
+fn session_advisory_locks(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let stack = cx.stack;
+    for app in &stack.apps {
+        let Some(mode) = transaction_mode(stack, app) else {
+            continue;
+        };
+        let Some(l) = app.kind().session_locks(app) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new(
+                "PRE008",
+                Severity::Warning,
+                format!(
+                    "app `{}` takes session advisory locks in its migrations ({}), but in {} pooling the unlock may run on another server connection: migrations fail with {}",
+                    app.name.value,
+                    l.setting,
+                    mode.value.as_str(),
+                    l.symptom
+                ),
+            )
+            .at(l.loc.or(mode.loc()).or(app.name.loc()).cloned())
+            .help(l.fix.clone()),
+        );
+    }
+}
+
+/// PRE007 and PRE010: the kind says which of the two its named statements are.
+fn named_statements(cx: &Context<'_>, out: &mut Vec<Diagnostic>, code: &'static str) {
     let stack = cx.stack;
     let Some(pgb) = &stack.pgbouncer else {
         return;
@@ -170,7 +249,7 @@ fn driver_statement_cache(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if mode.value == PoolMode::Session {
             continue;
         }
-        let Some(needs) = app.kind().named_statements(app) else {
+        let Some(needs) = app.kind().named_statements(app).filter(|n| n.code == code) else {
             continue;
         };
         let min = PgbVersion::new(needs.min_pgbouncer.0, needs.min_pgbouncer.1);
@@ -225,6 +304,9 @@ fn driver_statement_cache(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             ),
             _ => {}
         }
+        if let Some(why) = &needs.frees_with_sql {
+            lacks.push(why.clone());
+        }
         if lacks.is_empty() {
             continue;
         }
@@ -234,7 +316,7 @@ fn driver_statement_cache(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             mode.origin.describe(&stack.sources)
         );
         let mut d = Diagnostic::new(
-            "PRE010",
+            code,
             Severity::Error,
             format!(
                 "app `{}` ({}) names its prepared statements, but PgBouncer cannot carry them in {} pooling ({mode_text}): {}. Clients get {}",
@@ -372,6 +454,78 @@ mod tests {
         );
         assert!(
             testing::run("PRE011", &stack("version = \"1.18\"", "kind = \"django\"")).is_empty()
+        );
+    }
+
+    #[test]
+    fn pre007_fires_on_rails_prepared_statements_unless_pgbouncer_and_rails_carry_them() {
+        let toml = stack(
+            "version = \"1.18\"",
+            "kind = \"rails\"\nprepared_statements = true",
+        );
+        let st = testing::stack(&toml);
+        let d = testing::run_with_files("PRE007", &st, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(testing::pointed_text(&st, &d[0]), "true");
+        assert!(
+            d[0].message.contains(
+                "PG::DuplicatePstatement: ERROR: prepared statement \"a1\" already exists"
+            ),
+            "{}",
+            d[0].message
+        );
+        assert!(testing::run("PRE010", &toml).is_empty());
+        // Rails 8.1 behind PgBouncer 1.22 with statement tracking: carried.
+        let capable = stack(
+            "version = \"1.22\"\nmax_prepared_statements = 100",
+            "kind = \"rails\"\nprepared_statements = true",
+        );
+        assert!(testing::run("PRE007", &capable).is_empty());
+        // Rails 8.0 frees them with SQL DEALLOCATE: still broken.
+        let old = capable.replace("kind = \"rails\"", "kind = \"rails\"\nversion = \"8.0\"");
+        let d = testing::run("PRE007", &old);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("SQL `DEALLOCATE`"),
+            "{}",
+            d[0].message
+        );
+        // poolstack's default behind transaction pooling is false.
+        assert!(
+            testing::run("PRE007", &stack("version = \"1.18\"", "kind = \"rails\"")).is_empty()
+        );
+    }
+
+    #[test]
+    fn pre008_fires_on_rails_advisory_locks() {
+        let toml = stack(
+            "version = \"1.18\"",
+            "kind = \"rails\"\nadvisory_locks = true",
+        );
+        let d = testing::run("PRE008", &toml);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].severity, Severity::Warning);
+        assert!(
+            d[0].message
+                .contains("ConcurrentMigrationError: Failed to release advisory lock")
+        );
+        assert!(
+            testing::run("PRE008", &stack("version = \"1.18\"", "kind = \"rails\"")).is_empty()
+        );
+    }
+
+    #[test]
+    fn pre011_fires_on_rails_variables() {
+        let toml = stack(
+            "version = \"1.18\"",
+            "kind = \"rails\"\nvariables = { statement_timeout = \"5s\" }",
+        );
+        let d = testing::run("PRE011", &toml);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("SET SESSION statement_timeout = 5s"),
+            "{}",
+            d[0].message
         );
     }
 
