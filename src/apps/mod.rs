@@ -7,6 +7,7 @@
 
 pub mod asyncpg;
 pub mod django;
+pub mod jdbc_hikari;
 pub mod keys;
 pub mod node_postgres;
 pub mod pgx;
@@ -28,6 +29,7 @@ pub static KINDS: &[&dyn AppKind] = &[
     &node_postgres::NodePostgres,
     &pgx::Pgx,
     &rails::Rails,
+    &jdbc_hikari::JdbcHikari,
 ];
 
 /// The kind an app without `kind` has.

@@ -226,3 +226,21 @@ fn pgx_pool_size_follows_the_declared_cpus_and_its_exec_mode_is_safe() {
             .contains("\"stmtcache_…\" does not exist (SQLSTATE 26000)")
     );
 }
+
+#[test]
+fn jdbc_hikari_prepare_threshold_and_old_pgjdbc() {
+    let st = testing::stack(&stack(PGB, "kind = \"jdbc-hikari\"\ndataSources = 2"));
+    assert_eq!(st.apps[0].max_connections(), Some(20));
+    // pgjdbc's 0 disables server-side prepares: poolstack's default behind transaction pooling.
+    assert!(testing::run("PRE010", &stack(PGB, "kind = \"jdbc-hikari\"")).is_empty());
+    let five = stack(PGB, "kind = \"jdbc-hikari\"\nprepareThreshold = 5");
+    let d = testing::run("PRE010", &five);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("prepared statement \"S_1\" does not exist"));
+    // pgjdbc 42.7.4 sends extra_float_digits in the startup packet.
+    let old = stack(PGB, "kind = \"jdbc-hikari\"\npgjdbc_version = \"42.7.4\"");
+    let d = testing::run("NET004", &old);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("unsupported startup parameter: extra_float_digits"));
+    assert!(testing::run("NET004", &stack(PGB, "kind = \"jdbc-hikari\"")).is_empty());
+}
