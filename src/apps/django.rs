@@ -139,7 +139,7 @@ impl AppKind for Django {
         KEYS
     }
 
-    fn derive(&self, settings: &mut FwSettings) {
+    fn derive(&self, settings: &mut FwSettings, _cx: &super::KindCx<'_>) {
         if settings.get("pool_max_size").is_none() {
             let min = settings.req("pool_min_size");
             let derived = Setting::new(

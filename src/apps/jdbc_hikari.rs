@@ -103,7 +103,7 @@ impl AppKind for JdbcHikari {
         KEYS
     }
 
-    fn derive(&self, settings: &mut FwSettings) {
+    fn derive(&self, settings: &mut FwSettings, _cx: &super::KindCx<'_>) {
         if settings.get("minimumIdle").is_none() {
             let max = settings.req("maximumPoolSize");
             let derived = Setting::new(

@@ -338,6 +338,7 @@ pub fn read(
     a: &AppEntry,
     kind: &dyn AppKind,
     pool_mode: Option<&Setting<PoolMode>>,
+    pgbouncer: Option<&crate::stack::Pgbouncer>,
 ) -> Result<FwSettings, InputError> {
     let mut out = FwSettings::default();
     let unsafe_mode = pool_mode.filter(|p| p.value != PoolMode::Session);
@@ -389,7 +390,11 @@ pub fn read(
         };
         out.set(def.name, value);
     }
-    kind.derive(&mut out);
+    let cx = super::KindCx {
+        pool_mode,
+        pgbouncer: pgbouncer.map(|b| (b.release(), b.max_prepared_statements.as_ref())),
+    };
+    kind.derive(&mut out, &cx);
     if let Err((key, message, help)) = kind.check(&out) {
         return Err(value_error(m, i, key, format!("app `{}`: {message}", a.name)).with_help(help));
     }

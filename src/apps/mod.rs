@@ -11,6 +11,7 @@ pub mod jdbc_hikari;
 pub mod keys;
 pub mod node_postgres;
 pub mod pgx;
+pub mod prisma;
 pub mod psycopg_pool;
 pub mod rails;
 pub mod sqlalchemy;
@@ -30,6 +31,7 @@ pub static KINDS: &[&dyn AppKind] = &[
     &pgx::Pgx,
     &rails::Rails,
     &jdbc_hikari::JdbcHikari,
+    &prisma::Prisma,
 ];
 
 /// The kind an app without `kind` has.
@@ -53,6 +55,32 @@ pub const COMMON_KEYS: &[&str] = &[
     "password_env",
     "env_file",
 ];
+
+/// What a kind's derived defaults may depend on besides its own keys: the PgBouncer in front.
+#[derive(Debug, Clone)]
+pub struct KindCx<'a> {
+    /// The pool mode the app meets, when it goes through PgBouncer.
+    pub pool_mode: Option<&'a Setting<crate::manifest::PoolMode>>,
+    /// PgBouncer's declared version and effective max_prepared_statements (`None` before 1.21).
+    pub pgbouncer: Option<(
+        Option<crate::catalog::pgbouncer::PgbVersion>,
+        Option<&'a Setting<u32>>,
+    )>,
+}
+
+impl KindCx<'_> {
+    /// Whether PgBouncer tracks protocol-level named statements (1.21+ with max_prepared_statements > 0).
+    pub fn tracks_statements(&self) -> bool {
+        self.pgbouncer
+            .is_some_and(|(_, mps)| mps.is_some_and(|m| m.value > 0))
+    }
+
+    /// Transaction or statement pooling.
+    pub fn transaction_pooling(&self) -> bool {
+        self.pool_mode
+            .is_some_and(|m| m.value != crate::manifest::PoolMode::Session)
+    }
+}
 
 /// How many connections one process of an app may hold, in the kind's own terms.
 #[derive(Debug, Clone)]
@@ -120,6 +148,21 @@ pub struct NamedStatements<'a> {
     /// The fix, in manifest terms and in .env terms.
     pub fix: String,
     pub fix_env: String,
+}
+
+/// A client-side "PgBouncer mode" (Prisma 6's `pgbouncer=true`, PRE009): on, the client prepares
+/// nothing by name and sends `DEALLOCATE ALL` at each transaction start; off, it names its
+/// statements.
+#[derive(Debug, Clone)]
+pub struct PgbouncerFlag<'a> {
+    pub on: bool,
+    /// e.g. `Prisma 6, pgbouncer = false (derived: …)`.
+    pub setting: String,
+    pub loc: Option<&'a Loc>,
+    /// The statement names it uses when off, e.g. `` `s0`, `s1`… ``.
+    pub statements: &'static str,
+    pub fix_on: String,
+    pub fix_off: String,
 }
 
 /// Migrations that take session-level advisory locks (PRE008).
@@ -191,7 +234,7 @@ pub trait AppKind: Sync + std::fmt::Debug {
 
     /// Settings derived from others after the keys are read (e.g. psycopg_pool's max_size
     /// defaulting to min_size).
-    fn derive(&self, _settings: &mut FwSettings) {}
+    fn derive(&self, _settings: &mut FwSettings, _cx: &KindCx<'_>) {}
 
     /// Combinations the framework itself refuses: the key to point at, the message, the help.
     fn check(&self, _settings: &FwSettings) -> Result<(), (&'static str, String, String)> {
@@ -212,6 +255,11 @@ pub trait AppKind: Sync + std::fmt::Debug {
 
     /// Whether the app holds server-side cursors across transactions (PRE006).
     fn held_cursors<'a>(&self, _app: &'a App) -> Option<HeldCursors<'a>> {
+        None
+    }
+
+    /// A client-side PgBouncer mode flag, where the framework has one (PRE009).
+    fn pgbouncer_flag<'a>(&self, _app: &'a App) -> Option<PgbouncerFlag<'a>> {
         None
     }
 
@@ -277,7 +325,8 @@ pub fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
 pub fn env_lines(kind: &dyn AppKind, app: &App) -> Vec<EnvLine> {
     kind.keys()
         .iter()
-        .filter(|d| !d.env.is_empty())
+        // Keys that live in DATABASE_URL are the kind's to write into it.
+        .filter(|d| !d.env.is_empty() && d.env != "DATABASE_URL")
         .filter_map(|d| {
             let s = app.fw.get(d.name)?;
             Some(EnvLine {

@@ -92,7 +92,7 @@ impl AppKind for Pgx {
         KEYS
     }
 
-    fn derive(&self, settings: &mut FwSettings) {
+    fn derive(&self, settings: &mut FwSettings, _cx: &super::KindCx<'_>) {
         if settings.get("pool_max_conns").is_none() {
             let cpus = settings.req("cpus");
             let n = cpus.value.int().unwrap_or(2).max(4);

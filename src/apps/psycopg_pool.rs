@@ -91,7 +91,7 @@ impl AppKind for PsycopgPool {
         KEYS
     }
 
-    fn derive(&self, settings: &mut super::FwSettings) {
+    fn derive(&self, settings: &mut super::FwSettings, _cx: &super::KindCx<'_>) {
         if settings.get("max_size").is_none() {
             let min = settings.req("min_size");
             let derived = Setting::new(

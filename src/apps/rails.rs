@@ -112,7 +112,7 @@ impl AppKind for Rails {
         KEYS
     }
 
-    fn derive(&self, settings: &mut FwSettings) {
+    fn derive(&self, settings: &mut FwSettings, _cx: &super::KindCx<'_>) {
         if settings.get("max_connections").is_none() {
             let value = match settings.get("pool") {
                 Some(p) => Setting::new(

@@ -236,11 +236,42 @@ fn jdbc_hikari_prepare_threshold_and_old_pgjdbc() {
     let five = stack(PGB, "kind = \"jdbc-hikari\"\nprepareThreshold = 5");
     let d = testing::run("PRE010", &five);
     assert_eq!(d.len(), 1, "{d:?}");
-    assert!(d[0].message.contains("prepared statement \"S_1\" does not exist"));
+    assert!(
+        d[0].message
+            .contains("prepared statement \"S_1\" does not exist")
+    );
     // pgjdbc 42.7.4 sends extra_float_digits in the startup packet.
     let old = stack(PGB, "kind = \"jdbc-hikari\"\npgjdbc_version = \"42.7.4\"");
     let d = testing::run("NET004", &old);
     assert_eq!(d.len(), 1, "{d:?}");
-    assert!(d[0].message.contains("unsupported startup parameter: extra_float_digits"));
+    assert!(
+        d[0].message
+            .contains("unsupported startup parameter: extra_float_digits")
+    );
     assert!(testing::run("NET004", &stack(PGB, "kind = \"jdbc-hikari\"")).is_empty());
+}
+
+#[test]
+fn prisma_6_writes_its_pool_into_the_url_and_counts_connection_limit() {
+    let st = testing::stack(&stack(
+        PGB,
+        "kind = \"prisma\"\nversion = \"6\"\ncpus = 4\nclients = 2",
+    ));
+    let app = &st.apps[0];
+    // 2 × 4 + 1 = 9 per PrismaClient, two clients.
+    assert_eq!(app.max_connections(), Some(18));
+    let url = app
+        .kind()
+        .env(app)
+        .into_iter()
+        .find(|l| l.name == "DATABASE_URL")
+        .unwrap()
+        .value;
+    assert!(
+        url.ends_with("/app?connection_limit=9&pool_timeout=10&pgbouncer=true"),
+        "{url}"
+    );
+    // Prisma 7 counts the adapter's max.
+    let st = testing::stack(&stack(PGB, "kind = \"prisma\""));
+    assert_eq!(st.apps[0].max_connections(), Some(10));
 }

@@ -33,6 +33,14 @@ pub const RULES: &[Rule] = &[
         check: Some(session_advisory_locks),
     },
     Rule {
+        code: "PRE009",
+        name: "prisma-pgbouncer-mode",
+        severity: Severity::Error,
+        summary: "Prisma's pgbouncer flag does not match what PgBouncer does with prepared statements",
+        doc: PRE009_DOC,
+        check: Some(pgbouncer_flag),
+    },
+    Rule {
         code: "PRE010",
         name: "driver-statement-cache",
         severity: Severity::Error,
@@ -89,6 +97,23 @@ How to fix: advisory_locks = false (poolstack's default behind transaction pooli
 guide says so for PgBouncer), or run migrations over a direct connection.
 
 Facts: reference/apps/facts.md §2.";
+
+const PRE009_DOC: &str = "\
+Checks every app with a client-side PgBouncer mode (Prisma 6's `pgbouncer=true`) behind
+PgBouncer's transaction or statement pooling. Off, Prisma names its statements `s0`, `s1`…, which
+only a PgBouncer that tracks them (1.21+ with max_prepared_statements > 0) carries. On, Prisma
+prepares nothing by name but sends `DEALLOCATE ALL` at each transaction start, which PgBouncer
+1.21 forwards to the server, wiping the statements it tracks for other clients (1.22 answers it
+itself).
+
+Users see `prepared statement \"s0\" already exists` (off, untracked) or `prepared statement
+\"PGBOUNCER_3\" does not exist` (on, 1.21 with tracking).
+
+How to fix: let poolstack choose (its default is true exactly when PgBouncer cannot track
+statements), or upgrade PgBouncer to 1.22 or later. Prisma 7's driver adapter prepares nothing
+by name and has no flag.
+
+Facts: reference/apps/facts.md §0 and §3.";
 
 const PRE011_DOC: &str = "\
 Checks every app whose framework applies a setting with a session-level `SET` after connecting
@@ -172,6 +197,55 @@ fn held_cursors(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             d
         });
+    }
+}
+
+fn pgbouncer_flag(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let stack = cx.stack;
+    let Some(pgb) = &stack.pgbouncer else {
+        return;
+    };
+    let tracks = pgb
+        .max_prepared_statements
+        .as_ref()
+        .is_some_and(|m| m.value > 0);
+    let v121 = pgb
+        .release()
+        .is_some_and(|v| v >= PgbVersion::new(1, 21) && v < PgbVersion::new(1, 22));
+    for app in &stack.apps {
+        let Some(mode) = transaction_mode(stack, app) else {
+            continue;
+        };
+        let Some(f) = app.kind().pgbouncer_flag(app) else {
+            continue;
+        };
+        let (message, fix) = if f.on && tracks && v121 {
+            (
+                format!(
+                    "app `{}` ({}) sends `DEALLOCATE ALL` at each transaction start, and PgBouncer 1.21 forwards it to the server, wiping the statements it tracks (max_prepared_statements > 0) for every client: users get `prepared statement \"PGBOUNCER_3\" does not exist`",
+                    app.name.value, f.setting
+                ),
+                f.fix_on.clone(),
+            )
+        } else if !f.on && !tracks {
+            (
+                format!(
+                    "app `{}` ({}) names its prepared statements {}, but PgBouncer in {} pooling does not track them (before 1.21, or max_prepared_statements = 0): users get `prepared statement \"s0\" already exists`",
+                    app.name.value,
+                    f.setting,
+                    f.statements,
+                    mode.value.as_str()
+                ),
+                f.fix_off.clone(),
+            )
+        } else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new("PRE009", Severity::Error, message)
+                .at(f.loc.or(mode.loc()).or(app.name.loc()).cloned())
+                .help(fix),
+        );
     }
 }
 
@@ -526,6 +600,43 @@ mod tests {
             d[0].message.contains("SET SESSION statement_timeout = 5s"),
             "{}",
             d[0].message
+        );
+    }
+
+    #[test]
+    fn pre009_prisma_flag_against_pgbouncer() {
+        // Prisma 6 without pgbouncer=true in front of PgBouncer 1.18.
+        let off = stack(
+            "version = \"1.18\"",
+            "kind = \"prisma\"\nversion = \"6\"\npgbouncer = false",
+        );
+        let st = testing::stack(&off);
+        let d = testing::run_with_files("PRE009", &st, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(testing::pointed_text(&st, &d[0]), "false");
+        assert!(
+            d[0].message
+                .contains("prepared statement \"s0\" already exists")
+        );
+        // poolstack's default there is true.
+        let dflt = stack("version = \"1.18\"", "kind = \"prisma\"\nversion = \"6\"");
+        assert!(testing::run("PRE009", &dflt).is_empty());
+        // pgbouncer=true in front of 1.21 with statement tracking.
+        let on = stack(
+            "version = \"1.21\"\nmax_prepared_statements = 100",
+            "kind = \"prisma\"\nversion = \"6\"\npgbouncer = true",
+        );
+        let d = testing::run("PRE009", &on);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].message.contains("\"PGBOUNCER_3\" does not exist"));
+        // There poolstack's default is false; and Prisma 7 has no flag.
+        let dflt = stack(
+            "version = \"1.21\"\nmax_prepared_statements = 100",
+            "kind = \"prisma\"\nversion = \"6\"",
+        );
+        assert!(testing::run("PRE009", &dflt).is_empty());
+        assert!(
+            testing::run("PRE009", &stack("version = \"1.18\"", "kind = \"prisma\"")).is_empty()
         );
     }
 

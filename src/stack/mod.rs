@@ -372,6 +372,9 @@ pub struct AppUrl {
     pub options: Option<Setting<String>>,
     /// A hand-written .env whose URL holds a password value rather than a `${VAR}` reference.
     pub password_in_file: bool,
+    /// PostgreSQL itself (host, port, dbname) when the URL goes through PgBouncer: for
+    /// frameworks whose migrations need a direct connection (Prisma's directUrl).
+    pub direct: Option<(String, u16, String)>,
 }
 
 #[derive(Debug, Clone)]

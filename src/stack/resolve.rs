@@ -982,7 +982,7 @@ fn apps(
             db.map(|d| d.pool_mode.clone())
                 .unwrap_or_else(|| b.pool_mode.clone())
         });
-        let fw = crate::apps::keys::read(cx.m, n, a, kind.value, pool_mode.as_ref())?;
+        let fw = crate::apps::keys::read(cx.m, n, a, kind.value, pool_mode.as_ref(), pgb)?;
         let prepare_threshold = (sqla && driver.value == Driver::Psycopg).then(|| {
             cx.pick(
                 &["apps", &i, "prepare_threshold"],
@@ -1072,6 +1072,15 @@ fn apps(
                 via_pgbouncer: true,
                 password_in_file: false,
                 options: None,
+                direct: Some((
+                    cx.m.manifest
+                        .postgres
+                        .host
+                        .clone()
+                        .unwrap_or_else(|| d::POSTGRES_HOST.to_string()),
+                    cx.m.manifest.postgres.port.unwrap_or(d::POSTGRES_PORT),
+                    db.map_or_else(|| a.database.clone(), |d| d.dbname.value.clone()),
+                )),
             },
             None => {
                 let pg = &cx.m.manifest.postgres;
@@ -1095,6 +1104,7 @@ fn apps(
                     via_pgbouncer: false,
                     password_in_file: false,
                     options: None,
+                    direct: None,
                 }
             }
         };

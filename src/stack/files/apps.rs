@@ -227,6 +227,7 @@ pub fn app(
             via_pgbouncer,
             options,
             password_in_file: holds_password,
+            direct: None,
         },
     })
 }
