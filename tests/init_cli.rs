@@ -102,7 +102,8 @@ fn interview_through_a_pseudo_terminal() {
         ("App name", ""),
         ("Replicas", "3"),
         ("Worker processes", "2"),
-        ("Driver", ""),
+        ("Framework", ""),
+        ("SQLAlchemy driver", ""),
         ("Add another app", "n"),
     ];
     for (prompt, answer) in steps {
