@@ -1,0 +1,209 @@
+//! Real clients of each kind through a rendered stack on real PgBouncer 1.18 (transaction
+//! pooling) and PostgreSQL: the workload a rule says breaks really fails with the quoted error,
+//! the configuration poolstack renders for the kind runs it with 0 errors, and PostgreSQL never
+//! sees more server connections than the budget (CON002) computed.
+//!
+//! The Python clients are installed by `.ci/run` (pinned pip installs). In CI (`CI=true`) a missing
+//! client fails the test; elsewhere it is skipped loudly.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use support::stack::*;
+
+fn entries(kind_keys: &str) -> String {
+    format!(
+        r#"
+[[databases]]
+name = "appdb"
+
+[[users]]
+name = "app_user"
+password = {{ env = "IT_APP_PASSWORD" }}
+admin = true
+
+[[apps]]
+name = "api"
+database = "appdb"
+user = "app_user"
+{kind_keys}
+"#
+    )
+}
+
+/// Whether `python3` imports `module`; in CI its absence is a failure.
+fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "python3 cannot import {module}: .ci/run installs it"
+        );
+        eprintln!("SKIPPED: python3 cannot import {module} (pip install it, see .ci/run)");
+    }
+    ok
+}
+
+#[derive(Debug)]
+struct Outcome {
+    ok: u64,
+    errors: u64,
+    first_error: String,
+    /// The most server connections of app_user PostgreSQL saw at once.
+    peak: u64,
+}
+
+fn field<'a>(json: &'a str, key: &str) -> &'a str {
+    let at = json
+        .find(&format!("\"{key}\": "))
+        .map(|p| p + key.len() + 4)
+        .unwrap_or(json.len());
+    let rest = &json[at..];
+    let end = if rest.starts_with('"') {
+        rest[1..]
+            .find("\", \"")
+            .or_else(|| rest[1..].find("\"}"))
+            .map_or(rest.len(), |e| e + 2)
+    } else {
+        rest.find([',', '}']).unwrap_or(rest.len())
+    };
+    rest[..end].trim_matches('"')
+}
+
+/// Run the Python workload for `kind` against the running stack, sampling server connections.
+fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        let (socket, port, psql) = (
+            r.pg.socket_dir.clone(),
+            r.pg.port,
+            r.bins.pg_bin.join("psql"),
+        );
+        std::thread::spawn(move || {
+            let mut peak = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let out = Command::new(&psql)
+                    .args(["-X", "-A", "-t", "-h"])
+                    .arg(&socket)
+                    .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres", "-c"])
+                    .arg("select count(*) from pg_stat_activity where usename = 'app_user' and backend_type = 'client backend'")
+                    .output();
+                if let Ok(o) = out
+                    && let Ok(n) = String::from_utf8_lossy(&o.stdout).trim().parse::<u64>()
+                {
+                    peak = peak.max(n);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            peak
+        })
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python_workload.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(kind)
+        .arg(r.dir.join(".env"))
+        .args(overrides)
+        .env("IT_APP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    let json = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success(),
+        "workload failed: {}\n{json}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Outcome {
+        ok: field(&json, "ok").parse().unwrap_or(0),
+        errors: field(&json, "errors").parse().unwrap_or(0),
+        first_error: field(&json, "first_error").to_string(),
+        peak,
+    }
+}
+
+fn budget(r: &Running) -> (u64, Vec<&'static str>) {
+    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
+    let stack = poolstack::stack::resolve::resolve(&loaded, None).unwrap();
+    let cx = poolstack::rules::Context {
+        stack: &stack,
+        budget: poolstack::stack::budget::ServerConnectionBudget::of(&stack),
+        files: &[],
+    };
+    let codes = poolstack::rules::run(&cx).iter().map(|d| d.code).collect();
+    (cx.budget.total.unwrap(), codes)
+}
+
+fn spec(entries: &str) -> Spec<'_> {
+    Spec {
+        auth_type: "scram-sha-256",
+        password_encryption: "scram-sha-256",
+        userlist_hash: "scram-sha-256",
+        hba: "scram-sha-256",
+        extra_pgbouncer: "",
+        extra_postgres: "",
+        entries,
+    }
+}
+
+#[test]
+fn asyncpg_statement_cache_breaks_and_the_rendered_env_does_not() {
+    if !python_has("asyncpg") {
+        return;
+    }
+    let e = entries("kind = \"asyncpg\"\nmin_size = 2\nmax_size = 5");
+    let Some(r) = start(&spec(&e)) else { return };
+    let (budget, codes) = budget(&r);
+    assert!(!codes.contains(&"PRE010"), "{codes:?}");
+    // What PRE010 says breaks: asyncpg's own statement cache through transaction pooling.
+    let bad = workload(&r, "asyncpg", &["DB_STATEMENT_CACHE_SIZE=100"]);
+    eprintln!("unsafe: {bad:?}");
+    assert!(bad.errors > 0, "{bad:?}");
+    assert!(
+        bad.first_error
+            .contains("prepared statement \\\"__asyncpg_stmt_")
+            || bad
+                .first_error
+                .contains("prepared statement \"__asyncpg_stmt_"),
+        "{bad:?}"
+    );
+    // What poolstack renders: 0 errors, within the budget.
+    let good = workload(&r, "asyncpg", &[]);
+    eprintln!("rendered: {good:?}");
+    assert_eq!(good.errors, 0, "{good:?}");
+    assert_eq!(good.ok, 40 * 30);
+    assert!(
+        good.peak > 0 && good.peak <= budget,
+        "{good:?} budget {budget}"
+    );
+}
+
+#[test]
+fn psycopg_pool_prepare_threshold_breaks_and_the_rendered_env_does_not() {
+    if !python_has("psycopg_pool") {
+        return;
+    }
+    let e = entries("kind = \"psycopg-pool\"\nmin_size = 2\nmax_size = 5");
+    let Some(r) = start(&spec(&e)) else { return };
+    let (budget, codes) = budget(&r);
+    assert!(!codes.contains(&"PRE010"), "{codes:?}");
+    // psycopg's 0 prepares every query: `_pg3_N` statements through transaction pooling.
+    let bad = workload(&r, "psycopg-pool", &["DB_PREPARE_THRESHOLD=0"]);
+    eprintln!("unsafe: {bad:?}");
+    assert!(bad.errors > 0, "{bad:?}");
+    assert!(bad.first_error.contains("_pg3_"), "{bad:?}");
+    let good = workload(&r, "psycopg-pool", &[]);
+    eprintln!("rendered: {good:?}");
+    assert_eq!(good.errors, 0, "{good:?}");
+    assert_eq!(good.ok, 40 * 30);
+    assert!(
+        good.peak > 0 && good.peak <= budget,
+        "{good:?} budget {budget}"
+    );
+}
