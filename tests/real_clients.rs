@@ -188,3 +188,30 @@ fn psycopg_pool_prepare_threshold_breaks_and_the_rendered_env_does_not() {
         "{good:?} budget {budget}"
     );
 }
+
+#[test]
+fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
+    if !python_has("django") || !python_has("psycopg") {
+        return;
+    }
+    let e = entries("kind = \"django\"\nthreads = 8");
+    let Some(r) = start(&spec(&e)) else { return };
+    let (budget, codes) = budget(&r);
+    assert!(!codes.contains(&"PRE006"), "{codes:?}");
+    // What PRE006 says breaks: Django's own DISABLE_SERVER_SIDE_CURSORS = False.
+    let bad = workload(&r, "django", &["DB_DISABLE_SERVER_SIDE_CURSORS=false"]);
+    eprintln!("unsafe: {bad:?}");
+    assert!(bad.errors > 0, "{bad:?}");
+    assert!(
+        bad.first_error.contains("\"_django_curs_") && bad.first_error.contains("does not exist"),
+        "{bad:?}"
+    );
+    let good = workload(&r, "django", &[]);
+    eprintln!("rendered: {good:?}");
+    assert_eq!(good.errors, 0, "{good:?}");
+    assert_eq!(good.ok, 8 * 10);
+    assert!(
+        good.peak > 0 && good.peak <= budget,
+        "{good:?} budget {budget}"
+    );
+}

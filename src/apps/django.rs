@@ -274,7 +274,7 @@ impl AppKind for Django {
         Some(HeldCursors {
             setting: format!("DISABLE_SERVER_SIDE_CURSORS = false{}", s.origin.note()),
             loc: s.loc(),
-            symptom: "`django.db.utils.OperationalError: cursor \"_django_curs_140027036677888_1\" does not exist`",
+            symptom: "`django.db.utils.ProgrammingError: portal \"_django_curs_139761812813504_sync_1\" does not exist` (psycopg 3, seen through PgBouncer 1.18) or `django.db.utils.OperationalError: cursor \"_django_curs_140027036677888_1\" does not exist` (psycopg2)",
             fix: format!(
                 "set DISABLE_SERVER_SIDE_CURSORS = true for `{}`",
                 app.name.value

@@ -63,8 +63,10 @@ Checks every app whose framework opens server-side (named) cursors — Django's 
 unless DISABLE_SERVER_SIDE_CURSORS = True — behind PgBouncer's transaction or statement pooling.
 
 Why it matters: the cursor is held across transactions, and the next fetch may run on another
-server connection, where it does not exist: `django.db.utils.OperationalError: cursor
-\"_django_curs_140027036677888_1\" does not exist` (psycopg: `InvalidCursorName`).
+server connection, where it does not exist: `django.db.utils.ProgrammingError: portal
+\"_django_curs_…_sync_1\" does not exist` (psycopg 3, seen through PgBouncer 1.18 by
+tests/real_clients.rs) or `OperationalError: cursor \"_django_curs_…\" does not exist`
+(psycopg2).
 
 How to fix: set DISABLE_SERVER_SIDE_CURSORS = true (poolstack's default behind transaction
 pooling, which it renders), or use session pooling for the app.

@@ -111,12 +111,78 @@ def run_psycopg_pool(env):
     return result
 
 
+def run_django(env):
+    import django
+    from django.conf import settings
+
+    url = urllib.parse.urlsplit(env["DATABASE_URL"])
+    age = env["DB_CONN_MAX_AGE"]
+    settings.configure(
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": url.path.lstrip("/"),
+                "USER": urllib.parse.unquote(url.username or ""),
+                "PASSWORD": urllib.parse.unquote(url.password or ""),
+                "HOST": url.hostname,
+                "PORT": url.port,
+                "CONN_MAX_AGE": None if age == "none" else int(age),
+                "CONN_HEALTH_CHECKS": env["DB_CONN_HEALTH_CHECKS"] == "true",
+                "DISABLE_SERVER_SIDE_CURSORS": env["DB_DISABLE_SERVER_SIDE_CURSORS"] == "true",
+            }
+        },
+        USE_TZ=True,
+    )
+    django.setup()
+    from django.db import connection
+
+    result = {"ok": 0, "errors": 0, "first_error": ""}
+    lock = threading.Lock()
+
+    def client(n):
+        for r in range(ROUNDS // 3):
+            try:
+                # What QuerySet.iterator() runs (query.py, then SQLCompiler.execute_sql): a
+                # chunked, server-side cursor unless DISABLE_SERVER_SIDE_CURSORS is set.
+                chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+                opened = connection.chunked_cursor() if chunked else connection.cursor()
+                with opened as c:
+                    c.execute("select g from generate_series(1, 2000) g")
+                    total = 0
+                    while True:
+                        rows = c.fetchmany(100)
+                        if not rows:
+                            break
+                        total += len(rows)
+                assert total == 2000, total
+                with lock:
+                    result["ok"] += 1
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    result["errors"] += 1
+                    if not result["first_error"]:
+                        result["first_error"] = f"{type(e).__module__}.{type(e).__name__}: {e}"
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(DJANGO_THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return result
+
+
+DJANGO_THREADS = 8
+
+
 def main():
     kind, env_file = sys.argv[1], sys.argv[2]
     overrides = dict(a.split("=", 1) for a in sys.argv[3:])
     env = read_env(env_file, overrides)
     if kind == "asyncpg":
         result = asyncio.run(run_asyncpg(env))
+    elif kind == "django":
+        result = run_django(env)
     elif kind == "psycopg-pool":
         result = run_psycopg_pool(env)
     else:
