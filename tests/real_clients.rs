@@ -86,10 +86,17 @@ fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
             peak
         })
     };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python_workload.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(kind)
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let mut cmd = if kind == "node-postgres" {
+        let mut c = Command::new("node");
+        c.arg(clients.join("node/workload.js"));
+        c
+    } else {
+        let mut c = Command::new("python3");
+        c.arg(clients.join("python_workload.py")).arg(kind);
+        c
+    };
+    let out = cmd
         .arg(r.dir.join(".env"))
         .args(overrides)
         .env("IT_APP_PASSWORD", PASSWORD)
@@ -210,6 +217,52 @@ fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
     eprintln!("rendered: {good:?}");
     assert_eq!(good.errors, 0, "{good:?}");
     assert_eq!(good.ok, 8 * 10);
+    assert!(
+        good.peak > 0 && good.peak <= budget,
+        "{good:?} budget {budget}"
+    );
+}
+
+/// Whether tests/clients/node has its locked node-postgres installed (`npm ci`).
+fn node_has_pg() -> bool {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node");
+    let ok = Command::new("node")
+        .current_dir(&dir)
+        .args(["-e", "require('pg')"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "node cannot load pg: .ci/run runs `npm ci` in tests/clients/node"
+        );
+        eprintln!("SKIPPED: node cannot load pg (run `npm ci` in tests/clients/node)");
+    }
+    ok
+}
+
+#[test]
+fn node_postgres_statement_timeout_is_refused_and_the_rendered_env_runs() {
+    if !node_has_pg() {
+        return;
+    }
+    let e = entries("kind = \"node-postgres\"\nmax = 5");
+    let Some(r) = start(&spec(&e)) else { return };
+    let (budget, codes) = budget(&r);
+    assert!(!codes.contains(&"NET004"), "{codes:?}");
+    // What NET004 says breaks: statement_timeout as a Pool option is a startup parameter.
+    let bad = workload(&r, "node-postgres", &["statement_timeout=5000"]);
+    eprintln!("unsafe: {bad:?}");
+    assert_eq!(bad.ok, 0, "{bad:?}");
+    assert!(
+        bad.first_error
+            .contains("unsupported startup parameter: statement_timeout"),
+        "{bad:?}"
+    );
+    let good = workload(&r, "node-postgres", &[]);
+    eprintln!("rendered: {good:?}");
+    assert_eq!(good.errors, 0, "{good:?}");
+    assert_eq!(good.ok, 40 * 30);
     assert!(
         good.peak > 0 && good.peak <= budget,
         "{good:?} budget {budget}"
