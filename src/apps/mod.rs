@@ -7,6 +7,7 @@
 
 pub mod asyncpg;
 pub mod django;
+pub mod dotenv;
 pub mod jdbc_hikari;
 pub mod keys;
 pub mod node_postgres;

@@ -121,6 +121,28 @@ impl AppKind for Prisma {
     }
 
     fn derive(&self, settings: &mut FwSettings, cx: &KindCx<'_>) {
+        // A hand-written .env with Prisma 6's URL keys is Prisma 6, whatever is latest.
+        if matches!(settings.req("version").origin, Origin::Default(_))
+            && let Some(key) = V6_KEYS.iter().find(|k| {
+                settings
+                    .get(k)
+                    .is_some_and(|s| matches!(s.origin, Origin::Imported(_)))
+            })
+        {
+            let at = settings.req(key).loc().cloned();
+            settings.set(
+                "version",
+                Setting::new(
+                    Val::Text(Cow::Borrowed("6")),
+                    Origin::Derived {
+                        formula: format!(
+                            "6: DATABASE_URL has `{key}`, which only Prisma 6 and earlier read"
+                        ),
+                        inputs: at.into_iter().collect(),
+                    },
+                ),
+            );
+        }
         if settings.get("connection_limit").is_none() {
             let cpus = settings.req("cpus");
             let n = cpus.value.int().unwrap_or(2) * 2 + 1;

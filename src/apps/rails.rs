@@ -36,28 +36,28 @@ static KEYS: &[KeyDef] = &[
     },
     KeyDef {
         name: "min_connections",
-        env: "",
+        env: "DATABASE_URL",
         ty: Ty::Count,
         default: Dflt::Own(Val::Int(0), "Rails' own"),
         doc: "connections opened and kept (8.1)",
     },
     KeyDef {
         name: "checkout_timeout",
-        env: "",
+        env: "DATABASE_URL",
         ty: Ty::Secs,
         default: Dflt::Own(Val::Secs(Duration(5_000_000)), "Rails' own"),
         doc: "seconds before `ActiveRecord::ConnectionTimeoutError`",
     },
     KeyDef {
         name: "idle_timeout",
-        env: "",
+        env: "DATABASE_URL",
         ty: Ty::Secs,
         default: Dflt::Own(Val::Secs(Duration(300_000_000)), "Rails' own"),
         doc: "seconds after which the reaper closes an idle connection (0 = never)",
     },
     KeyDef {
         name: "prepared_statements",
-        env: "",
+        env: "DATABASE_URL",
         ty: Ty::Bool,
         default: Dflt::Safe {
             own: Val::Bool(true),
@@ -68,7 +68,7 @@ static KEYS: &[KeyDef] = &[
     },
     KeyDef {
         name: "advisory_locks",
-        env: "",
+        env: "DATABASE_URL",
         ty: Ty::Bool,
         default: Dflt::Safe {
             own: Val::Bool(true),

@@ -191,13 +191,35 @@ pub fn app(
         None => listen_port.is_some_and(|p| p == port.value),
     };
     let name = app_name(path);
-    Some(App {
-        name: Setting::new(name, Origin::Default("the .env file's name")),
-        kind: Setting::new(
-            crate::apps::default_kind(),
-            Origin::Default("a .env file with DB_POOL_* variables is read as SQLAlchemy's"),
+    // A file that follows another framework's conventions (crate::apps::dotenv) is that kind.
+    let (kind, fw) = match crate::apps::dotenv::detect(env) {
+        Some(k) => (
+            Setting::new(
+                k,
+                Origin::Derived {
+                    formula: format!("{}: the file's variables follow its conventions", k.name()),
+                    inputs: env
+                        .entries
+                        .first()
+                        .map(|e| e.key_loc.clone())
+                        .into_iter()
+                        .collect(),
+                },
+            ),
+            crate::apps::dotenv::settings(k, env, findings),
         ),
-        fw: crate::apps::FwSettings::default(),
+        None => (
+            Setting::new(
+                crate::apps::default_kind(),
+                Origin::Default("a .env file with DB_POOL_* variables is read as SQLAlchemy's"),
+            ),
+            crate::apps::FwSettings::default(),
+        ),
+    };
+    let mut app = App {
+        name: Setting::new(name, Origin::Default("the .env file's name")),
+        kind,
+        fw,
         replicas: Setting::new(
             1,
             Origin::Default("a .env file describes one process: counts are per process"),
@@ -229,7 +251,13 @@ pub fn app(
             password_in_file: holds_password,
             direct: None,
         },
-    })
+    };
+    if !crate::apps::is_default(app.kind()) {
+        // The kind's own settings hold these (e.g. psycopg_pool's prepare_threshold).
+        app.prepare_threshold = None;
+        app.statement_cache_size = None;
+    }
+    Some(app)
 }
 
 /// `.env` → `app`, `api.env` → `api`, `.env.production` → `production`.
