@@ -385,7 +385,10 @@ fn a_framework_env_imports_as_its_kind() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(manifest.contains("max_connections = 8"), "{manifest}");
-    assert!(manifest.contains("prepared_statements = false"), "{manifest}");
+    assert!(
+        manifest.contains("prepared_statements = false"),
+        "{manifest}"
+    );
     assert!(!manifest.contains("pool_size"), "{manifest}");
     // And it loads: the keys are the kind's own.
     poolstack::manifest::load(&dir.path().join("stack.toml")).expect("imported manifest loads");

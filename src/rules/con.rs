@@ -87,7 +87,10 @@ also need more file descriptors, see CON005), or lower the apps' pool_size, max_
 replicas or processes, and give every app a bounded pool.
 
 Facts: ../reference/sqlalchemy/facts.md §2 (pool_size, max_overflow, the capacity lint);
-../reference/pgbouncer/facts.md §2 (max_client_conn) and §7 item 10.";
+../reference/pgbouncer/facts.md §2 (max_client_conn) and §7 item 10.
+
+For apps of other kinds, the per-process pool is the kind's own formula (the README's table of
+kinds: asyncpg max_size, Django threads or its pool, Rails max_connections, …).";
 
 const CON002_DOC: &str = "\
 Checks, when PgBouncer is enabled, the server connections that may reach PostgreSQL at once
@@ -130,7 +133,10 @@ pool_size/max_overflow, or put PgBouncer in front ([pgbouncer] enabled = true) s
 client connections share few server connections.
 
 Facts: ../reference/sqlalchemy/facts.md §2 (capacity lint: direct connections against the
-PostgreSQL capacity); ../reference/postgres/crosscheck-facts.md §1.2 and §1.3.";
+PostgreSQL capacity); ../reference/postgres/crosscheck-facts.md §1.2 and §1.3.
+
+For apps of other kinds, the per-process pool is the kind's own formula (the README's table of
+kinds: asyncpg max_size, Django threads or its pool, Rails max_connections, …).";
 
 const CON004_DOC: &str = "\
 Checks every PgBouncer pool for a size it can never reach: a min_pool_size (the global one,
@@ -183,7 +189,10 @@ How to fix: size the app's pool_size + max_overflow to the server pool, or raise
 database's pool_size (and check CON002).
 
 Facts: ../reference/sqlalchemy/facts.md §2 (pool capacity per process);
-../reference/pgbouncer/facts.md §2 (default_pool_size: server connections per pool, pool_mode).";
+../reference/pgbouncer/facts.md §2 (default_pool_size: server connections per pool, pool_mode).
+
+For apps of other kinds, the per-process pool is the kind's own formula (the README's table of
+kinds: asyncpg max_size, Django threads or its pool, Rails max_connections, …).";
 
 const CON007_DOC: &str = "\
 Checks that superuser_reserved_connections + reserved_connections (PostgreSQL 16+) is below

@@ -63,6 +63,12 @@ disconnect error, usually at the quietest moment of the day.
 How to fix: set pre_ping = true (SQLAlchemy then tests each connection at checkout and replaces
 dead ones), or set pool_recycle below the timeout (the help gives the bound).
 
+Other kinds of app are checked the same way with their own settings (the README's table of
+kinds): asyncpg max_inactive_connection_lifetime, psycopg_pool (min_size connections kept
+forever) with check, Django CONN_MAX_AGE with CONN_HEALTH_CHECKS (or its pool), node-postgres and
+Prisma 7 idleTimeoutMillis, Rails idle_timeout; pgx and HikariCP check connections before lending
+them and never fire.
+
 Facts: ../reference/sqlalchemy/facts.md §2 (pool_recycle, pool_pre_ping) and §7 rule 6;
 ../reference/postgres/crosscheck-facts.md §2 (idle_session_timeout);
 ../reference/pgbouncer/facts.md §2 (client_idle_timeout) and §3 ([users] client_idle_timeout).";
