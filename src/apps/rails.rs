@@ -56,6 +56,13 @@ static KEYS: &[KeyDef] = &[
         doc: "seconds after which the reaper closes an idle connection (0 = never)",
     },
     KeyDef {
+        name: "keepalive",
+        env: "DATABASE_URL",
+        ty: Ty::Secs,
+        default: Dflt::Own(Val::Secs(Duration(600_000_000)), "Rails 8.1's own"),
+        doc: "seconds after which an idle connection is pinged (8.1)",
+    },
+    KeyDef {
         name: "prepared_statements",
         env: "DATABASE_URL",
         ty: Ty::Bool,
@@ -105,7 +112,7 @@ impl AppKind for Rails {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); PRE007 (prepared_statements); PRE008 (advisory_locks); PRE011 (variables); TMO001 (idle_timeout)"
+        "CON001, CON003, CON006, MEM003 (budget); PRE007 (prepared_statements); PRE008 (advisory_locks); PRE011 (variables); TMO001 (idle_timeout; 8.1 keepalive pings)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -179,17 +186,40 @@ impl AppKind for Rails {
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
         let s = app.fw.req("idle_timeout");
-        let keep = s.value.secs().filter(|d| d.0 > 0);
+        let idle = s.value.secs().filter(|d| d.0 > 0);
+        // 8.1 pings a connection idle for keepalive, so it is never idle longer than that.
+        let ping = app.fw.req("keepalive");
+        let pinged = version(&app.fw)
+            .is_some_and(|v| v >= (8, 1))
+            .then(|| ping.value.secs())
+            .flatten()
+            .filter(|d| d.0 > 0);
+        let (keep, loc, text) = match (idle, pinged) {
+            (Some(i), Some(p)) if p < i => (
+                Some(p),
+                ping.loc(),
+                format!("keepalive {p}{}", ping.origin.note()),
+            ),
+            (None, Some(p)) => (
+                Some(p),
+                ping.loc(),
+                format!("keepalive {p}{}", ping.origin.note()),
+            ),
+            (i, _) => (
+                i,
+                s.loc(),
+                format!(
+                    "idle_timeout {}{}",
+                    i.map_or_else(|| "0 (never)".to_string(), |d| d.to_string()),
+                    s.origin.note()
+                ),
+            ),
+        };
         IdleKeep {
             keep,
-            keep_loc: s.loc(),
+            keep_loc: loc,
             summary: format!(
-                "keeps idle connections until the reaper closes them after idle_timeout {}{} and hands them out unchecked",
-                match keep {
-                    Some(d) => d.to_string(),
-                    None => "0 (never)".into(),
-                },
-                s.origin.note()
+                "lets connections sit idle for up to {text} and hands them out unchecked"
             ),
             checked: false,
             check_related: String::new(),
@@ -264,7 +294,11 @@ impl AppKind for Rails {
             if before_8_1 {
                 String::new()
             } else {
-                format!("&min_connections={}", v("min_connections"))
+                format!(
+                    "&min_connections={}&keepalive={}",
+                    v("min_connections"),
+                    v("keepalive")
+                )
             },
             v("checkout_timeout"),
             v("idle_timeout"),

@@ -275,3 +275,29 @@ fn prisma_6_writes_its_pool_into_the_url_and_counts_connection_limit() {
     let st = testing::stack(&stack(PGB, "kind = \"prisma\""));
     assert_eq!(st.apps[0].max_connections(), Some(10));
 }
+
+#[test]
+fn tmo001_rails_idle_timeout_and_8_1_keepalive() {
+    let pgb = format!("{PGB}\n[pgbouncer.settings]\nclient_idle_timeout = 120");
+    // Rails 8.0: the reaper closes idle connections after idle_timeout 300 s ≥ 120 s.
+    let d = testing::run(
+        "TMO001",
+        &stack(&pgb, "kind = \"rails\"\nversion = \"8.0\""),
+    );
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("idle_timeout 5min"),
+        "{}",
+        d[0].message
+    );
+    let short = stack(
+        &pgb,
+        "kind = \"rails\"\nversion = \"8.0\"\nidle_timeout = 60",
+    );
+    assert!(testing::run("TMO001", &short).is_empty());
+    // Rails 8.1 pings idle connections every keepalive (600 s by default).
+    let d = testing::run("TMO001", &stack(&pgb, "kind = \"rails\""));
+    assert_eq!(d.len(), 1, "{d:?}");
+    let pinged = stack(&pgb, "kind = \"rails\"\nkeepalive = 60");
+    assert!(testing::run("TMO001", &pinged).is_empty());
+}
