@@ -259,3 +259,28 @@ fn every_app_kind_fixture_renders() {
         );
     }
 }
+
+/// `poolstack check` on every kind's fixture: no error and no warning.
+#[test]
+fn every_app_kind_fixture_checks_clean() {
+    for kind in poolstack::apps::KINDS {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/apps")
+            .join(kind.name())
+            .join("stack.toml");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_poolstack"))
+            .arg("check")
+            .arg(&path)
+            .env("APP_PASSWORD", "app-pw")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("0 errors, 0 warnings"),
+            "{}: {text}{}",
+            kind.name(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
