@@ -453,3 +453,39 @@ fn framework_env_files_are_read_with_their_conventions() {
     );
     assert!(!codes(&report).contains(&"PRE008".to_string()), "{p:?}");
 }
+
+/// NET004 on a hand-written asyncpg .env: a DSN key asyncpg does not read is sent to the server
+/// as a startup parameter; the finding points at the key inside DATABASE_URL.
+#[test]
+fn unknown_driver_url_keys_are_startup_parameters() {
+    let dir = mt5();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DB_POOL_MAX_SIZE=5\nDB_POOL_MAX_INACTIVE_CONNECTION_LIFETIME=300\nDB_STATEMENT_CACHE_SIZE=0\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?sslmode=disable&statement_cache_size=0\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    let net: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "NET004")
+        .collect();
+    assert_eq!(net.len(), 1, "{report}");
+    assert_eq!(net[0]["line"], 4);
+    assert!(
+        net[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("`unsupported startup parameter: statement_cache_size`"),
+        "{report}"
+    );
+    // sslmode is asyncpg's own: only statement_cache_size is reported; without it, nothing.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DB_POOL_MAX_SIZE=5\nDB_POOL_MAX_INACTIVE_CONNECTION_LIFETIME=300\nDB_STATEMENT_CACHE_SIZE=0\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?sslmode=disable\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(!codes(&report).contains(&"NET004".to_string()), "{report}");
+}

@@ -1,6 +1,8 @@
 //! asyncpg without SQLAlchemy: `asyncpg.create_pool(dsn, …)` (facts: apps/facts.md §7).
 
-use super::{AppKind, Dflt, EnvLine, IdleKeep, KeyDef, NamedStatements, PerProcess, Ty, Val};
+use super::{
+    AppKind, Dflt, EnvLine, IdleKeep, KeyDef, NamedStatements, PerProcess, StartupParam, Ty, Val,
+};
 use crate::stack::App;
 use crate::units::Duration;
 
@@ -66,7 +68,7 @@ impl AppKind for Asyncpg {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); PRE010 (statement_cache_size > 0); TMO001 (max_inactive_connection_lifetime, no checkout check)"
+        "CON001, CON003, CON006, MEM003 (budget); PRE010 (statement_cache_size > 0); NET004 (DSN keys asyncpg does not read, in a hand-written .env); TMO001 (max_inactive_connection_lifetime, no checkout check)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -129,6 +131,33 @@ impl AppKind for Asyncpg {
             ),
             fix_env: "write DB_STATEMENT_CACHE_SIZE=0 (passed as create_pool(…, statement_cache_size=0), never as a URL key)".into(),
         })
+    }
+
+    fn startup_params<'a>(&self, app: &'a App) -> Vec<StartupParam<'a>> {
+        // The DSN keys asyncpg reads itself (connect_utils.py); any other becomes server_settings.
+        const KNOWN: &[&str] = &[
+            "host",
+            "port",
+            "user",
+            "password",
+            "passfile",
+            "database",
+            "dbname",
+            "sslmode",
+            "sslcert",
+            "sslkey",
+            "sslrootcert",
+            "sslcrl",
+            "sslpassword",
+            "ssl_min_protocol_version",
+            "ssl_max_protocol_version",
+            "target_session_attrs",
+            "krbsrvname",
+            "gsslib",
+            "service",
+            "servicefile",
+        ];
+        super::unknown_url_keys(app, "asyncpg", KNOWN)
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {

@@ -322,6 +322,38 @@ pub fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 
+/// Startup parameters PgBouncer accepts from any client (it tracks them per client; facts §0).
+const TRACKED: &[&str] = &[
+    "client_encoding",
+    "datestyle",
+    "timezone",
+    "standard_conforming_strings",
+    "application_name",
+];
+
+/// DATABASE_URL query keys of a hand-written file that `driver` does not read itself and so
+/// sends to the server as startup parameters (asyncpg's server_settings, pgx's RuntimeParams).
+pub fn unknown_url_keys<'a>(app: &'a App, driver: &str, known: &[&str]) -> Vec<StartupParam<'a>> {
+    app.url
+        .query_keys
+        .iter()
+        .filter(|k| {
+            let name = k.value.to_ascii_lowercase();
+            !known.contains(&name.as_str()) && !TRACKED.contains(&name.as_str())
+        })
+        .map(|k| StartupParam {
+            name: k.value.clone(),
+            setting: format!("DATABASE_URL key `{}`, which {driver} does not read itself", k.value),
+            loc: k.loc(),
+            symptom: format!("`unsupported startup parameter: {}`", k.value),
+            fix: format!(
+                "remove `{}` from DATABASE_URL and pass it to {driver} in code (or set it on the role: `ALTER ROLE … SET …`)",
+                k.value
+            ),
+        })
+        .collect()
+}
+
 /// A kind's `.env` lines for its keys, in key order, each under the variable its [`KeyDef`] names.
 pub fn env_lines(kind: &dyn AppKind, app: &App) -> Vec<EnvLine> {
     kind.keys()

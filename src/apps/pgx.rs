@@ -2,7 +2,8 @@
 //! (facts: apps/facts.md §5).
 
 use super::{
-    AppKind, Dflt, EnvLine, FwSettings, IdleKeep, KeyDef, NamedStatements, PerProcess, Ty, Val,
+    AppKind, Dflt, EnvLine, FwSettings, IdleKeep, KeyDef, NamedStatements, PerProcess,
+    StartupParam, Ty, Val,
 };
 use crate::stack::{App, Origin, Setting};
 use crate::units::Duration;
@@ -85,7 +86,7 @@ impl AppKind for Pgx {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); PRE010 (default_query_exec_mode cache_statement); TMO001 never (acquire pings connections idle over 1 s)"
+        "CON001, CON003, CON006, MEM003 (budget); PRE010 (default_query_exec_mode cache_statement); NET004 (DSN keys pgx does not read, in a hand-written .env); TMO001 never (acquire pings connections idle over 1 s)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -156,6 +157,43 @@ impl AppKind for Pgx {
             ),
             fix_env: "add default_query_exec_mode=exec to DATABASE_URL".into(),
         })
+    }
+
+    fn startup_params<'a>(&self, app: &'a App) -> Vec<StartupParam<'a>> {
+        // pgxpool's and pgconn's own DSN keys; any other becomes a runtime (startup) parameter.
+        const KNOWN: &[&str] = &[
+            "pool_max_conns",
+            "pool_min_conns",
+            "pool_min_idle_conns",
+            "pool_max_conn_lifetime",
+            "pool_max_conn_lifetime_jitter",
+            "pool_max_conn_idle_time",
+            "pool_health_check_period",
+            "default_query_exec_mode",
+            "statement_cache_capacity",
+            "description_cache_capacity",
+            "host",
+            "port",
+            "database",
+            "dbname",
+            "user",
+            "password",
+            "passfile",
+            "connect_timeout",
+            "sslmode",
+            "sslkey",
+            "sslcert",
+            "sslrootcert",
+            "sslpassword",
+            "sslsni",
+            "sslnegotiation",
+            "krbspn",
+            "krbsrvname",
+            "target_session_attrs",
+            "service",
+            "servicefile",
+        ];
+        super::unknown_url_keys(app, "pgx", KNOWN)
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {

@@ -375,6 +375,9 @@ pub struct AppUrl {
     /// PostgreSQL itself (host, port, dbname) when the URL goes through PgBouncer: for
     /// frameworks whose migrations need a direct connection (Prisma's directUrl).
     pub direct: Option<(String, u16, String)>,
+    /// The query keys of a hand-written DATABASE_URL, each at its place (empty for a manifest,
+    /// whose kinds render only keys their driver reads).
+    pub query_keys: Vec<Setting<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -1072,6 +1072,7 @@ fn apps(
                 via_pgbouncer: true,
                 password_in_file: false,
                 options: None,
+                query_keys: Vec::new(),
                 direct: Some((
                     cx.m.manifest
                         .postgres
@@ -1105,6 +1106,7 @@ fn apps(
                     password_in_file: false,
                     options: None,
                     direct: None,
+                    query_keys: Vec::new(),
                 }
             }
         };

@@ -143,6 +143,25 @@ pub fn app(
         ),
     };
     let unknown = |what: &'static str| Origin::Default(what);
+    // The URL's query keys with their places (drivers that send unknown ones as startup
+    // parameters: crate::apps, NET004).
+    let query_keys: Vec<Setting<String>> = match &url {
+        Some((e, Some(u))) => u
+            .query_keys
+            .iter()
+            .map(|(k, span)| {
+                let base = e.value_loc.span.start + quote_offset(e, sources);
+                Setting::new(
+                    k.clone(),
+                    Origin::Imported(Loc {
+                        file,
+                        span: base + span.start..base + span.end,
+                    }),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let (host, port, database, user, options, password_env, holds_password) = match &url {
         Some((e, Some(u))) => {
             let at = |span: Option<std::ops::Range<usize>>| match span {
@@ -250,6 +269,7 @@ pub fn app(
             options,
             password_in_file: holds_password,
             direct: None,
+            query_keys,
         },
     };
     if !crate::apps::is_default(app.kind()) {
@@ -342,6 +362,8 @@ pub struct DbUrl {
     pub database_span: Option<std::ops::Range<usize>>,
     /// The `options=` query parameter, decoded.
     pub options: Option<(String, std::ops::Range<usize>)>,
+    /// Every query key, with the span of the key.
+    pub query_keys: Vec<(String, std::ops::Range<usize>)>,
 }
 
 /// `postgresql+psycopg://user:${PW}@host:6432/db?options=...`; `None` when it is not one.
@@ -407,8 +429,23 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         }
         None
     });
+    let query_keys = query
+        .map(|q| {
+            let mut at = path_at + db.len() + 1;
+            let mut keys = Vec::new();
+            for pair in q.split('&') {
+                let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+                if !key.is_empty() {
+                    keys.push((percent_decode(key), at..at + key.len()));
+                }
+                at += pair.len() + 1;
+            }
+            keys
+        })
+        .unwrap_or_default();
     Some(DbUrl {
         driver,
+        query_keys,
         user,
         user_span,
         password_var,
