@@ -15,6 +15,7 @@ pub mod pgx;
 pub mod prisma;
 pub mod psycopg_pool;
 pub mod rails;
+pub mod schema;
 pub mod sqlalchemy;
 
 use crate::source::Loc;

@@ -40,7 +40,7 @@ pub fn man(out: &mut dyn Write) -> std::io::Result<Outcome> {
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(crate::manifest::Manifest);
     let mut schema = serde_json::to_value(&schema).unwrap_or_default();
-    crate::apps::keys::extend_schema(&mut schema);
+    crate::apps::schema::extend_schema(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
