@@ -1,6 +1,7 @@
 //! poolstack: render and cross-check a PostgreSQL + PgBouncer + SQLAlchemy pooling stack from one
 //! manifest. The binary is a thin shell over [`run`].
 
+pub mod apps;
 pub mod auth;
 pub mod catalog;
 pub mod cli;

@@ -397,3 +397,95 @@ fn every_format() {
         r.stdout
     );
 }
+
+/// `.env` files of other frameworks (crate::apps::dotenv): read as that kind, with each
+/// finding at the variable (or DATABASE_URL) that asks for the unsafe value.
+#[test]
+fn framework_env_files_are_read_with_their_conventions() {
+    let dir = mt5();
+    // asyncpg's conventions: its own statement cache of 100 behind transaction pooling.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading\nDB_POOL_MIN_SIZE=2\nDB_POOL_MAX_SIZE=5\nDB_POOL_MAX_INACTIVE_CONNECTION_LIFETIME=300\nDB_STATEMENT_CACHE_SIZE=100\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    let p = places(&report);
+    assert!(
+        p.contains(&("PRE010".to_string(), ".env".to_string(), 5)),
+        "{p:?}"
+    );
+    assert!(!codes(&report).contains(&"PRE001".to_string()), "{p:?}");
+    // The same file with the safe value is clean of PRE010.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading\nDB_POOL_MIN_SIZE=2\nDB_POOL_MAX_SIZE=5\nDB_POOL_MAX_INACTIVE_CONNECTION_LIFETIME=300\nDB_STATEMENT_CACHE_SIZE=0\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(!codes(&report).contains(&"PRE010".to_string()));
+    // Prisma 6's URL keys: connection_limit without pgbouncer=true in front of max_prepared_statements = 0.
+    std::fs::write(
+        dir.path().join(".env"),
+        "# prisma\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?connection_limit=5&pool_timeout=10\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(codes(&report).contains(&"PRE009".to_string()), "{report}");
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?connection_limit=5&pgbouncer=true\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(!codes(&report).contains(&"PRE009".to_string()), "{report}");
+    // Rails: prepared_statements=true in DATABASE_URL, RAILS_MAX_THREADS for the pool.
+    std::fs::write(
+        dir.path().join(".env"),
+        "RAILS_MAX_THREADS=5\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?prepared_statements=true&advisory_locks=false\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    let p = places(&report);
+    assert!(
+        p.contains(&("PRE007".to_string(), ".env".to_string(), 2)),
+        "{p:?}"
+    );
+    assert!(!codes(&report).contains(&"PRE008".to_string()), "{p:?}");
+}
+
+/// NET004 on a hand-written asyncpg .env: a DSN key asyncpg does not read is sent to the server
+/// as a startup parameter; the finding points at the key inside DATABASE_URL.
+#[test]
+fn unknown_driver_url_keys_are_startup_parameters() {
+    let dir = mt5();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DB_POOL_MAX_SIZE=5\nDB_POOL_MAX_INACTIVE_CONNECTION_LIFETIME=300\nDB_STATEMENT_CACHE_SIZE=0\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?sslmode=disable&statement_cache_size=0\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    let net: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "NET004")
+        .collect();
+    assert_eq!(net.len(), 1, "{report}");
+    assert_eq!(net[0]["line"], 4);
+    assert!(
+        net[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("`unsupported startup parameter: statement_cache_size`"),
+        "{report}"
+    );
+    // sslmode is asyncpg's own: only statement_cache_size is reported; without it, nothing.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DB_POOL_MAX_SIZE=5\nDB_POOL_MAX_INACTIVE_CONNECTION_LIFETIME=300\nDB_STATEMENT_CACHE_SIZE=0\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?sslmode=disable\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(!codes(&report).contains(&"NET004".to_string()), "{report}");
+}

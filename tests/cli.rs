@@ -91,6 +91,27 @@ fn manifest_errors_are_located_and_exit_2() {
             "wrong-driver-key",
             "`prepare_threshold` is a psycopg setting",
         ),
+        (
+            "key-of-another-kind",
+            "`pool_size` is a setting of sqlalchemy apps, but app `a` is of kind asyncpg",
+        ),
+        ("unknown-kind", "unknown kind `asyncpgg`"),
+        (
+            "kind-key-typo",
+            "unknown key `max_sise` (in app `a`, kind psycopg-pool)",
+        ),
+        (
+            "django-key-on-asyncpg",
+            "`CONN_MAX_AGE` is a setting of django apps, but app `a` is of kind asyncpg",
+        ),
+        (
+            "django-pool-persistent",
+            "with pool = true Django raises `ImproperlyConfigured",
+        ),
+        (
+            "kind-key-type",
+            "`max_size` of app `a` must be a whole number ≥ 0, not \"ten\"",
+        ),
     ];
     for (name, needle) in cases {
         let out_dir = tempfile::tempdir().unwrap();
@@ -540,4 +561,36 @@ fn render_refuses_files_its_own_readers_reject() {
         assert!(err.contains("nothing was written"), "{err}");
     }
     assert!(!dir.path().join("pgbouncer").exists());
+}
+
+#[test]
+fn explain_shows_a_kinds_setting_with_its_source() {
+    let out = poolstack()
+        .args([
+            "explain",
+            "apps.api.statement_cache_size",
+            "fixtures/apps/asyncpg/stack.toml",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with("apps.api.statement_cache_size = 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("behind PgBouncer's transaction pooling"),
+        "{text}"
+    );
+    // A SQLAlchemy key is not a setting of an asyncpg app.
+    let out = poolstack()
+        .args([
+            "explain",
+            "apps.api.pool_size",
+            "fixtures/apps/asyncpg/stack.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -136,7 +136,9 @@ fn every_written_key_explains_with_its_value_and_place() {
     let mut explained = 0;
     for (table, key, is_map) in schema_keys() {
         let targets = written(&doc, &table, &key, is_map);
-        if targets.is_empty() {
+        // A key of another app kind than SQLAlchemy: `kind_keys_explain_on_each_kinds_fixture`.
+        let kind_key = table == "apps" && !poolstack::apps::kinds_with_key(&key).is_empty();
+        if targets.is_empty() && !kind_key {
             failures.push(format!("{table}.{key}: the fixture does not write it"));
         }
         for (target, at, value) in targets {
@@ -285,4 +287,44 @@ fn deploy_target_keys_explain_one_by_one() {
     let least = fixture("least.toml");
     let text = explain("deploy.compose.pgbouncer_host_port", &least).unwrap();
     assert!(text.contains("is not set"), "{text}");
+}
+
+/// Every key of every app kind explains on that kind's fixture: the written ones with their place,
+/// the others with the framework's default or what stands in for them — never an error.
+#[test]
+fn kind_keys_explain_on_each_kinds_fixture() {
+    let mut failures = Vec::new();
+    for kind in poolstack::apps::KINDS {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/apps")
+            .join(kind.name())
+            .join("stack.toml");
+        let doc: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let app = doc["apps"].as_array().unwrap()[0].as_table().unwrap();
+        let name = app["name"].as_str().unwrap();
+        for key in kind.keys() {
+            let target = format!("apps.{name}.{}", key.name);
+            match explain(&target, &path) {
+                Err(e) => failures.push(format!("{}: {target}: {e}", kind.name())),
+                Ok(text) => {
+                    let set = text
+                        .lines()
+                        .nth(1)
+                        .is_some_and(|l| l.starts_with("set in "));
+                    if set != app.contains_key(key.name) {
+                        failures.push(format!("{}: {target}: {text}", kind.name()));
+                    }
+                    if !text.contains(" = ") && !text.contains(" is not set\n") {
+                        failures.push(format!("{target}: neither a value nor unset: {text}"));
+                    }
+                }
+            }
+        }
+        // SQLAlchemy's own keys are refused on another kind's app, naming the kind's keys.
+        if !poolstack::apps::is_default(*kind) {
+            let e = explain(&format!("apps.{name}.pool_recycle"), &path).unwrap_err();
+            assert!(e.contains("is not a key of the [[apps]] entry"), "{e}");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

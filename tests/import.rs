@@ -363,3 +363,34 @@ fn a_users_password_variable_is_the_one_its_apps_refer_to() {
         "{err}"
     );
 }
+
+/// A hand-written .env of another framework imports as that kind with the settings it gives.
+#[test]
+fn a_framework_env_imports_as_its_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "RAILS_MAX_THREADS=8\nDATABASE_URL=postgresql://app:${APP_PASSWORD}@db:5432/app?prepared_statements=false\n",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("poolstack")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["import", ".env", "--pg-version", "16", "-o", "stack.toml"])
+        .output()
+        .unwrap();
+    let manifest = std::fs::read_to_string(dir.path().join("stack.toml")).unwrap_or_default();
+    assert!(
+        manifest.contains("kind = \"rails\""),
+        "{manifest}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(manifest.contains("max_connections = 8"), "{manifest}");
+    assert!(
+        manifest.contains("prepared_statements = false"),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("pool_size"), "{manifest}");
+    // And it loads: the keys are the kind's own.
+    poolstack::manifest::load(&dir.path().join("stack.toml")).expect("imported manifest loads");
+}

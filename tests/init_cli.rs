@@ -106,7 +106,8 @@ fn interview_through_a_pseudo_terminal() {
         ("App name", ""),
         ("Replicas", "3"),
         ("Worker processes", "2"),
-        ("Driver", ""),
+        ("Framework", ""),
+        ("SQLAlchemy driver", ""),
         ("Add another app", "n"),
     ];
     for (prompt, answer) in steps {
@@ -201,7 +202,8 @@ fn each_answer_is_checked_where_it_is_given() {
         ("App name", "", None),
         ("Replicas", "", None),
         ("Worker processes", "", None),
-        ("Driver", "", None),
+        ("Framework", "", None),
+        ("SQLAlchemy driver", "", None),
         ("Add another app", "y", None),
         (
             "App name",
@@ -210,7 +212,8 @@ fn each_answer_is_checked_where_it_is_given() {
         ),
         ("Replicas", "", None),
         ("Worker processes", "", None),
-        ("Driver", "", None),
+        ("Framework", "", None),
+        ("SQLAlchemy driver", "", None),
         ("Add another app", "n", None),
     ];
     for (prompt, answer, refusal) in steps {

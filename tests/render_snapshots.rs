@@ -70,7 +70,11 @@ fn snapshot_all(fixture: &str, passwords: &[(&str, &str)]) -> Vec<String> {
     let files = render_fixture(fixture, passwords);
     let mut names = Vec::new();
     for (rel, contents, mode) in files {
-        let snap = format!("{fixture}__{}", rel.replace(['/', '.'], "_"));
+        let snap = format!(
+            "{}__{}",
+            fixture.replace('/', "-"),
+            rel.replace(['/', '.'], "_")
+        );
         insta::assert_snapshot!(snap, format!("# {rel} (mode {mode:o})\n{contents}"));
         names.push(rel);
     }
@@ -272,4 +276,43 @@ fn rerendering_keeps_verifying_secrets_byte_for_byte() {
         .find(|f| f.path.ends_with("userlist.txt"))
         .unwrap();
     assert_ne!(u3.contents, userlist.contents);
+}
+
+/// Every kind of `[[apps]]` has `fixtures/apps/<kind>/stack.toml`: it resolves with no findings
+/// and renders, and what it writes is a snapshot.
+#[test]
+fn every_app_kind_fixture_renders() {
+    for kind in poolstack::apps::KINDS {
+        let fixture = format!("apps/{}", kind.name());
+        let names = snapshot_all(&fixture, &[("app", "app-pw")]);
+        assert!(
+            names.iter().any(|n| n.ends_with(".env")),
+            "{fixture}: no .env among {names:?}"
+        );
+    }
+}
+
+/// `poolstack check` on every kind's fixture: no error and no warning.
+#[test]
+fn every_app_kind_fixture_checks_clean() {
+    for kind in poolstack::apps::KINDS {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/apps")
+            .join(kind.name())
+            .join("stack.toml");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_poolstack"))
+            .arg("check")
+            .arg(&path)
+            .env("APP_PASSWORD", "app-pw")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("0 errors, 0 warnings"),
+            "{}: {text}{}",
+            kind.name(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

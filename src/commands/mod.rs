@@ -102,6 +102,8 @@ fn man_pages() -> Vec<(String, String, Vec<u8>)> {
 /// The JSON Schema of stack.toml.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(crate::manifest::Manifest);
+    let mut schema = serde_json::to_value(&schema).unwrap_or_default();
+    crate::apps::schema::extend_schema(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text

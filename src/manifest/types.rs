@@ -424,10 +424,15 @@ impl<'de> Deserialize<'de> for PrepareThreshold {
     }
 }
 
+// One `[[apps]]` entry. Its own keys depend on its `kind` (see `crate::apps`): the SQLAlchemy
+// ones are typed here; the other kinds' are in `other`, checked and typed by the kind, which
+// also refuses keys that are not its own (so unknown keys are an error here too).
+/// One application: its kind, where it connects, and its pool as the framework names it.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct AppEntry {
     pub name: String,
+    /// The application stack: "sqlalchemy" (the default), "asyncpg", "psycopg-pool", ….
+    pub kind: Option<String>,
     pub replicas: Option<u32>,
     pub processes: Option<u32>,
     pub driver: Option<Driver>,
@@ -449,6 +454,9 @@ pub struct AppEntry {
     pub env_file: Option<String>,
     /// The `pool_name` label this app's pool metrics carry (default: the app's name).
     pub metrics_pool_name: Option<String>,
+    /// The keys of the app's kind other than SQLAlchemy's (see `crate::apps`).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -1,7 +1,7 @@
 //! Template contexts: the stack spelled in each target's syntax.
 
 use super::verifiers::UserSecret;
-use crate::manifest::{Driver, PasswordEncryption, PrepareThreshold, Recycle};
+use crate::manifest::PasswordEncryption;
 use crate::stack::settings::connstr_value;
 use crate::stack::{App, Origin, Setting, Stack};
 use minijinja::Value;
@@ -18,14 +18,6 @@ fn comments(origin: &Origin) -> Vec<String> {
     match origin {
         Origin::Derived { formula, .. } => vec![format!("derived: {formula}")],
         _ => Vec::new(),
-    }
-}
-
-fn line<T: ToString>(name: &str, s: &Setting<T>) -> Line {
-    Line {
-        name: name.to_string(),
-        value: s.value.to_string(),
-        comments: comments(&s.origin),
     }
 }
 
@@ -268,90 +260,17 @@ pub fn postgresql_conf(stack: &Stack) -> Value {
     }))
 }
 
-/// Percent-encode a URL user name (RFC 3986 unreserved characters stay).
-fn url_user(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn secs(d: crate::units::Duration) -> String {
-    d.secs_text()
-}
-
 pub fn env_file(stack: &Stack, app: &App) -> Value {
-    let url = format!(
-        "postgresql+{}://{}:${{{}}}@{}:{}/{}",
-        app.driver.value.as_str(),
-        url_user(&app.user.value),
-        app.password_env.value,
-        app.url.host.value,
-        app.url.port.value,
-        url_user(&app.url.database.value),
-    );
-    let mut vars = vec![
-        Line {
-            name: "USE_PGBOUNCER".into(),
-            value: app.url.via_pgbouncer.to_string(),
-            comments: Vec::new(),
-        },
-        Line {
-            name: "DATABASE_URL".into(),
-            value: url,
-            comments: Vec::new(),
-        },
-        line("DB_POOL_SIZE", &app.pool_size),
-        line("DB_MAX_OVERFLOW", &app.max_overflow),
-        Line {
-            name: "DB_POOL_TIMEOUT".into(),
-            value: secs(app.pool_timeout.value),
-            comments: Vec::new(),
-        },
-        Line {
-            name: "DB_POOL_RECYCLE".into(),
-            value: match app.pool_recycle.value {
-                Recycle::Never => "-1".to_string(),
-                Recycle::After(d) => secs(d),
-            },
-            comments: Vec::new(),
-        },
-        line("DB_POOL_PRE_PING", &app.pre_ping),
-    ];
-    if let Some(t) = &app.prepare_threshold {
-        vars.push(Line {
-            name: "DB_PREPARE_THRESHOLD".into(),
-            value: match t.value {
-                PrepareThreshold::Disabled => "none".to_string(),
-                PrepareThreshold::After(n) => n.to_string(),
-            },
-            comments: vec!["psycopg: none disables prepared statements (connect_args prepare_threshold=None); 0 prepares every query".into()],
-        });
-    }
-    if let Some(s) = &app.statement_cache_size {
-        vars.push(Line {
-            name: "DB_STATEMENT_CACHE_SIZE".into(),
-            value: s.value.to_string(),
-            comments: comments(&s.origin),
-        });
-    }
-    let timeout = app.connect_timeout.value;
-    vars.push(Line {
-        name: "DB_CONNECT_TIMEOUT".into(),
-        value: match app.driver.value {
-            // libpq's connect_timeout is whole seconds (a fraction is CAT002 at resolution).
-            Driver::Psycopg | Driver::Psycopg2 => timeout
-                .whole_secs()
-                .map_or_else(|| secs(timeout), |s| s.to_string()),
-            Driver::Asyncpg => secs(timeout),
-        },
+    let mut vars = vec![Line {
+        name: "USE_PGBOUNCER".into(),
+        value: app.url.via_pgbouncer.to_string(),
         comments: Vec::new(),
-    });
+    }];
+    vars.extend(app.kind().env(app).into_iter().map(|l| Line {
+        name: l.name,
+        value: l.value,
+        comments: l.comments,
+    }));
     Value::from_serialize(serde_json::json!({
         "stack": stack.name.value,
         "app": app.name.value,

@@ -87,7 +87,10 @@ also need more file descriptors, see CON005), or lower the apps' pool_size, max_
 replicas or processes, and give every app a bounded pool.
 
 Facts: ../reference/sqlalchemy/facts.md §2 (pool_size, max_overflow, the capacity lint);
-../reference/pgbouncer/facts.md §2 (max_client_conn) and §7 item 10.";
+../reference/pgbouncer/facts.md §2 (max_client_conn) and §7 item 10.
+
+For apps of other kinds, the per-process pool is the kind's own formula (the README's table of
+kinds: asyncpg max_size, Django threads or its pool, Rails max_connections, …).";
 
 const CON002_DOC: &str = "\
 Checks, when PgBouncer is enabled, the server connections that may reach PostgreSQL at once
@@ -130,7 +133,10 @@ pool_size/max_overflow, or put PgBouncer in front ([pgbouncer] enabled = true) s
 client connections share few server connections.
 
 Facts: ../reference/sqlalchemy/facts.md §2 (capacity lint: direct connections against the
-PostgreSQL capacity); ../reference/postgres/crosscheck-facts.md §1.2 and §1.3.";
+PostgreSQL capacity); ../reference/postgres/crosscheck-facts.md §1.2 and §1.3.
+
+For apps of other kinds, the per-process pool is the kind's own formula (the README's table of
+kinds: asyncpg max_size, Django threads or its pool, Rails max_connections, …).";
 
 const CON004_DOC: &str = "\
 Checks every PgBouncer pool for a size it can never reach: a min_pool_size (the global one,
@@ -183,7 +189,10 @@ How to fix: size the app's pool_size + max_overflow to the server pool, or raise
 database's pool_size (and check CON002).
 
 Facts: ../reference/sqlalchemy/facts.md §2 (pool capacity per process);
-../reference/pgbouncer/facts.md §2 (default_pool_size: server connections per pool, pool_mode).";
+../reference/pgbouncer/facts.md §2 (default_pool_size: server connections per pool, pool_mode).
+
+For apps of other kinds, the per-process pool is the kind's own formula (the README's table of
+kinds: asyncpg max_size, Django threads or its pool, Rails max_connections, …).";
 
 const CON007_DOC: &str = "\
 Checks that superuser_reserved_connections + reserved_connections (PostgreSQL 16+) is below
@@ -224,9 +233,13 @@ struct Unwritten(Vec<String>);
 
 impl Unwritten {
     fn add<T: Display>(&mut self, name: &str, s: &Setting<T>) {
-        let note = s.origin.note();
+        self.add_text(name, &s.value.to_string(), &s.origin);
+    }
+
+    fn add_text(&mut self, name: &str, value: &str, origin: &crate::stack::Origin) {
+        let note = origin.note();
         if !note.is_empty() {
-            let text = format!("{name} {}{note}", s.value);
+            let text = format!("{name} {value}{note}");
             if !self.0.contains(&text) {
                 self.0.push(text);
             }
@@ -293,39 +306,29 @@ fn with_capacity_sources(d: Diagnostic, pg: &Postgres, notes: &mut Unwritten) ->
     d
 }
 
-/// The place of an unbounded app pool, and why it is unbounded.
+/// The place of an unbounded app pool, and why it is unbounded (in the kind's terms).
 fn unbounded_reason(app: &App) -> (Option<&Loc>, String) {
-    if app.pool_size.value == 0 {
-        (
-            app.pool_size.loc(),
-            "pool_size = 0, which SQLAlchemy takes as no limit".to_string(),
-        )
-    } else {
-        (
-            app.max_overflow.loc(),
-            format!(
-                "max_overflow = {}, which SQLAlchemy takes as no overflow limit",
-                app.max_overflow.value
-            ),
-        )
-    }
+    app.kind()
+        .per_process(app)
+        .unbounded
+        .unwrap_or((app.name.loc(), "an unbounded pool".to_string()))
 }
 
 /// `2 replicas × 2 processes × (5 + 10)` for one app.
 fn app_term(app: &App) -> String {
     format!(
-        "`{}` {} × {} × ({} + {})",
+        "`{}` {} × {} × ({})",
         app.name.value,
         count(u64::from(app.replicas.value), "replica", "replicas"),
         count(u64::from(app.processes.value), "process", "processes"),
-        app.pool_size.value,
-        app.max_overflow.value
+        app.kind().per_process(app).arithmetic
     )
 }
 
 fn with_app_sources(mut d: Diagnostic, app: &App, notes: &mut Unwritten) -> Diagnostic {
     let name = &app.name.value;
-    for (key, loc, value) in [
+    let per = app.kind().per_process(app);
+    let mut related = vec![
         (
             "replicas",
             app.replicas.loc(),
@@ -336,23 +339,16 @@ fn with_app_sources(mut d: Diagnostic, app: &App, notes: &mut Unwritten) -> Diag
             app.processes.loc(),
             app.processes.value.to_string(),
         ),
-        (
-            "pool_size",
-            app.pool_size.loc(),
-            app.pool_size.value.to_string(),
-        ),
-        (
-            "max_overflow",
-            app.max_overflow.loc(),
-            app.max_overflow.value.to_string(),
-        ),
-    ] {
+    ];
+    related.extend(per.inputs.iter().map(|(k, v, o)| (*k, o.loc(), v.clone())));
+    for (key, loc, value) in related {
         d = relate(d, loc, format!("{key} = {value} (app `{name}`)"));
     }
     notes.add(&format!("`{name}` replicas"), &app.replicas);
     notes.add(&format!("`{name}` processes"), &app.processes);
-    notes.add(&format!("`{name}` pool_size"), &app.pool_size);
-    notes.add(&format!("`{name}` max_overflow"), &app.max_overflow);
+    for (key, value, origin) in &per.inputs {
+        notes.add_text(&format!("`{name}` {key}"), value, origin);
+    }
     d
 }
 
@@ -421,7 +417,7 @@ fn clients_exceed_max_client_conn(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let primary = pgb
         .max_client_conn
         .loc()
-        .or_else(|| apps.first().and_then(|a| a.pool_size.loc()));
+        .or_else(|| apps.first().and_then(|a| a.kind().per_process(a).primary()));
     let mut d = Diagnostic::new("CON001", Severity::Error, String::new()).at(primary.cloned());
     for app in &apps {
         d = with_app_sources(d, app, &mut notes);
@@ -433,8 +429,9 @@ fn clients_exceed_max_client_conn(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     );
     d = relate(d, pgb.instances.loc(), format!("instances = {instances}"));
     d.message = format!(
-        "the apps may open {} = {total} client connections (replicas × processes × (pool_size + max_overflow)) > {accepted_text}: PgBouncer refuses the rest with `no more connections allowed (max_client_conn)`{}",
+        "the apps may open {} = {total} client connections ({}) > {accepted_text}: PgBouncer refuses the rest with `no more connections allowed (max_client_conn)`{}",
         terms.join(" + "),
+        crate::apps::formula_text(apps.iter().copied()),
         notes.tail()
     );
     let needed = total.div_ceil(instances);
@@ -659,7 +656,11 @@ fn direct_clients_exceed_max_connections(cx: &Context<'_>, out: &mut Vec<Diagnos
     let primary = pg
         .max_connections
         .loc()
-        .or_else(|| direct.first().and_then(|a| a.pool_size.loc()))
+        .or_else(|| {
+            direct
+                .first()
+                .and_then(|a| a.kind().per_process(a).primary())
+        })
         .or_else(|| stack.clients.iter().find_map(|c| c.connections.loc()));
     let mut d = Diagnostic::new("CON003", Severity::Error, String::new()).at(primary.cloned());
     d = with_capacity_sources(d, pg, &mut notes);
@@ -681,9 +682,10 @@ fn direct_clients_exceed_max_connections(cx: &Context<'_>, out: &mut Vec<Diagnos
         .map(|a| format!("`{}`", a.name.value))
         .collect();
     d.message = format!(
-        "the apps ({}) and clients may open more connections than PostgreSQL accepts: {} (replicas × processes × (pool_size + max_overflow) per app) > {}; the logins beyond it fail with `FATAL: remaining connection slots are reserved…` or `FATAL: sorry, too many clients already`{}",
+        "the apps ({}) and clients may open more connections than PostgreSQL accepts: {} ({} per app) > {}; the logins beyond it fail with `FATAL: remaining connection slots are reserved…` or `FATAL: sorry, too many clients already`{}",
         names.join(", "),
         cx.budget.arithmetic,
+        crate::apps::formula_text(direct.iter().copied()),
         capacity_arithmetic(pg),
         notes.tail()
     );
@@ -870,17 +872,13 @@ fn app_pool_larger_than_server_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
             continue;
         }
         let server_pool = u64::from(db.pool_size.value);
-        let per_process = (app.max_overflow.value >= 0 && app.pool_size.value > 0).then(|| {
-            u64::from(app.pool_size.value) + u64::from(app.max_overflow.value.unsigned_abs())
-        });
-        let (shown, too_big) = match per_process {
-            Some(n) => (
-                format!(
-                    "{} + {} = {n} connections",
-                    app.pool_size.value, app.max_overflow.value
-                ),
+        let per = app.kind().per_process(app);
+        let (shown, too_big) = match per.connections {
+            Some(n) if per.inputs.len() > 1 => (
+                format!("{} = {n} connections", per.arithmetic),
                 n > server_pool,
             ),
+            Some(n) => (format!("{n} connections"), n > server_pool),
             None => (
                 format!("any number of connections ({})", unbounded_reason(app).1),
                 true,
@@ -889,14 +887,23 @@ fn app_pool_larger_than_server_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
         if !too_big {
             continue;
         }
-        let primary = if u64::from(app.pool_size.value) > server_pool || app.pool_size.value == 0 {
-            app.pool_size.loc()
-        } else {
-            app.max_overflow.loc()
+        // The first input that alone exceeds the server pool or is 0 (no limit), else the reason
+        // it is unbounded, else the last input.
+        let primary = match per
+            .inputs
+            .iter()
+            .find(|(_, v, _)| v.parse::<u64>().is_ok_and(|n| n > server_pool || n == 0))
+        {
+            Some((_, _, o)) => o.loc(),
+            None => match &per.unbounded {
+                Some((l, _)) => *l,
+                None => per.inputs.last().and_then(|(_, _, o)| o.loc()),
+            },
         };
         let mut notes = Unwritten::default();
-        notes.add("pool_size", &app.pool_size);
-        notes.add("max_overflow", &app.max_overflow);
+        for (key, value, origin) in &per.inputs {
+            notes.add_text(key, value, origin);
+        }
         let pgb_name = stack
             .pgbouncer
             .as_ref()
@@ -915,7 +922,8 @@ fn app_pool_larger_than_server_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
         )
         .at(primary.or(app.name.loc()).cloned())
         .help(format!(
-            "keep pool_size + max_overflow of `{}` at most {server_pool} per process, or raise {pgb_name} (and check CON002)",
+            "keep {} of `{}` at most {server_pool} per process, or raise {pgb_name} (and check CON002)",
+            per.formula,
             app.name.value
         ));
         let d = relate(d, db.pool_size.loc(), format!("{pgb_name} = {server_pool}"));

@@ -12,7 +12,9 @@ pub mod lnt;
 pub mod mem;
 pub mod mon;
 pub mod net;
+pub mod net_kinds;
 pub mod pre;
+pub mod pre_kinds;
 pub mod skipped;
 #[cfg(test)]
 pub mod testing;
@@ -88,10 +90,12 @@ pub fn registry() -> impl Iterator<Item = &'static Rule> {
         cat::RULES,
         con::RULES,
         pre::RULES,
+        pre_kinds::RULES,
         mem::RULES,
         tmo::RULES,
         aut::RULES,
         net::RULES,
+        net_kinds::RULES,
         fil::RULES,
         mon::RULES,
         dep::RULES,

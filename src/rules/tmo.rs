@@ -6,7 +6,7 @@
 use super::con::relate;
 use super::{Context, Rule};
 use crate::diag::{Diagnostic, Severity};
-use crate::manifest::{PoolMode, Recycle};
+use crate::manifest::PoolMode;
 use crate::source::Loc;
 use crate::stack::{Origin, PgParam, PgbOption, Pgbouncer, Postgres, Setting, User};
 use crate::units::Duration;
@@ -62,6 +62,12 @@ disconnect error, usually at the quietest moment of the day.
 
 How to fix: set pre_ping = true (SQLAlchemy then tests each connection at checkout and replaces
 dead ones), or set pool_recycle below the timeout (the help gives the bound).
+
+Other kinds of app are checked the same way with their own settings (the README's table of
+kinds): asyncpg max_inactive_connection_lifetime, psycopg_pool (min_size connections kept
+forever) with check, Django CONN_MAX_AGE with CONN_HEALTH_CHECKS (or its pool), node-postgres and
+Prisma 7 idleTimeoutMillis, Rails idle_timeout; pgx and HikariCP check connections before lending
+them and never fire.
 
 Facts: ../reference/sqlalchemy/facts.md §2 (pool_recycle, pool_pre_ping) and §7 rule 6;
 ../reference/postgres/crosscheck-facts.md §2 (idle_session_timeout);
@@ -205,27 +211,15 @@ fn pgbouncer_timeout(pgb: &Pgbouncer, user: Option<&User>, name: &str) -> Option
         .map(|o| Timeout::pgbouncer(&o, name.to_string()))
 }
 
-fn recycle_text(app: &crate::stack::App) -> String {
-    match (app.pool_recycle.value, &app.pool_recycle.origin) {
-        (Recycle::Never, Origin::Default(_)) => {
-            "pool_recycle -1 (never: SQLAlchemy's default)".to_string()
-        }
-        (Recycle::Never, origin) => format!("pool_recycle -1 (never){}", origin.note()),
-        (Recycle::After(d), origin) => format!("pool_recycle {d}{}", origin.note()),
-    }
-}
-
-fn recycle_at_least(recycle: Recycle, timeout: Duration) -> bool {
-    match recycle {
-        Recycle::Never => true,
-        Recycle::After(d) => d >= timeout,
-    }
-}
-
 fn recycle_after_idle_close(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
     let pg = &stack.postgres;
-    for app in stack.apps.iter().filter(|a| !a.pre_ping.value) {
+    for app in &stack.apps {
+        // The kind says how long the app keeps idle connections and whether it checks them.
+        let idle = app.kind().idle_keep(app);
+        if idle.checked {
+            continue;
+        }
         let (timeout, closer) = match (&stack.pgbouncer, app.url.via_pgbouncer) {
             (Some(pgb), true) => (
                 pgbouncer_timeout(pgb, stack.user(&app.user.value), "client_idle_timeout"),
@@ -243,37 +237,53 @@ fn recycle_after_idle_close(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let Some(limit) = timeout.value else {
             continue;
         };
-        if !recycle_at_least(app.pool_recycle.value, limit) {
+        if idle.keep.is_some_and(|keep| keep < limit) {
             continue;
         }
         let name = &app.name.value;
-        let primary = app
-            .pool_recycle
-            .loc()
-            .or(app.pre_ping.loc())
-            .or(app.name.loc());
+        let primary = idle.keep_loc.or(idle.check_loc).or(app.name.loc());
+        let (manifest_fix, env_fix) = match (idle.check_key, idle.keep_key) {
+            (Some((c, ce)), Some((k, ke))) => (
+                format!("set {c} = true for `{name}`, or {k} below {limit}"),
+                format!("set {ce}=true, or {ke} below {limit}"),
+            ),
+            (Some((c, ce)), None) => (
+                format!("set {c} = true for `{name}`"),
+                format!("set {ce}=true"),
+            ),
+            (None, Some((k, ke))) => (
+                format!("set {k} below {limit} for `{name}`"),
+                format!("set {ke} below {limit}"),
+            ),
+            (None, None) => (
+                format!(
+                    "lower {closer_key} or set it to 0",
+                    closer_key = timeout.name
+                ),
+                format!("lower {} or set it to 0", timeout.name),
+            ),
+        };
         let d = Diagnostic::new(
             "TMO001",
             Severity::Warning,
             format!(
-                "app `{name}` recycles pooled connections only after {} and does not pre-ping them (pre_ping = false{}), but {closer} {}: the app will hand out connections the other side already closed, and their first statement fails",
-                recycle_text(app),
-                app.pre_ping.origin.note(),
+                "app `{name}` {}, but {closer} {}: the app will hand out connections the other side already closed, and their first statement fails",
+                idle.summary,
                 timeout.described()
             ),
         )
         .at(primary.cloned())
         .help(if stack.manifest_path.is_some() {
-            format!("set pre_ping = true for `{name}`, or pool_recycle below {limit}")
+            manifest_fix
         } else {
-            format!("set DB_POOL_PRE_PING=true, or DB_POOL_RECYCLE below {limit}")
+            env_fix
         });
         let d = relate(
             d,
             timeout.loc.as_ref(),
             format!("{} = {}", timeout.name, timeout.shown),
         );
-        out.push(relate(d, app.pre_ping.loc(), "pre_ping = false"));
+        out.push(relate(d, idle.check_loc, idle.check_related.clone()));
     }
 }
 

@@ -212,11 +212,10 @@ impl ServerConnectionBudget {
                         Some(n) => {
                             sum = sum.map(|s| s + n);
                             terms.push(format!(
-                                "{} × {} × ({} + {})",
+                                "{} × {} × ({})",
                                 app.replicas.value,
                                 app.processes.value,
-                                app.pool_size.value,
-                                app.max_overflow.value
+                                app.kind().per_process(app).arithmetic
                             ));
                         }
                         None => {

@@ -321,6 +321,13 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct App {
     pub name: Setting<String>,
+    /// The application stack (`crate::apps`): what the app's settings mean, its budget formula,
+    /// what it renders.
+    pub kind: Setting<&'static dyn crate::apps::AppKind>,
+    /// The settings of a kind other than SQLAlchemy, as the framework names them. The SQLAlchemy
+    /// fields below (driver … connect_timeout) are the sqlalchemy kind's and keep their defaults
+    /// for other kinds, which never read them.
+    pub fw: crate::apps::FwSettings,
     pub replicas: Setting<u32>,
     pub processes: Setting<u32>,
     pub driver: Setting<Driver>,
@@ -344,13 +351,15 @@ pub struct App {
 }
 
 impl App {
-    /// Connections one app deployment may hold at most; `None` when unbounded (max_overflow = -1 or pool_size = 0).
+    /// Connections one app deployment may hold at most (replicas × processes × the kind's
+    /// per-process formula); `None` when unbounded.
     pub fn max_connections(&self) -> Option<u64> {
-        if self.max_overflow.value < 0 || self.pool_size.value == 0 {
-            return None;
-        }
-        let per_process = u64::from(self.pool_size.value) + self.max_overflow.value as u64;
-        Some(per_process * u64::from(self.replicas.value) * u64::from(self.processes.value))
+        crate::apps::max_connections(self)
+    }
+
+    /// The app's kind.
+    pub fn kind(&self) -> &'static dyn crate::apps::AppKind {
+        self.kind.value
     }
 }
 
@@ -365,6 +374,12 @@ pub struct AppUrl {
     pub options: Option<Setting<String>>,
     /// A hand-written .env whose URL holds a password value rather than a `${VAR}` reference.
     pub password_in_file: bool,
+    /// PostgreSQL itself (host, port, dbname) when the URL goes through PgBouncer: for
+    /// frameworks whose migrations need a direct connection (Prisma's directUrl).
+    pub direct: Option<(String, u16, String)>,
+    /// The query keys of a hand-written DATABASE_URL, each at its place (empty for a manifest,
+    /// whose kinds render only keys their driver reads).
+    pub query_keys: Vec<Setting<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -223,11 +223,17 @@ pub fn interview(detected: Option<(String, Option<u32>, String)>) -> Result<Answ
             validate::count,
         )?;
         let processes = ask("Worker processes per replica:", Some("1"), validate::count)?;
-        let driver = choose_str("Driver:", &["psycopg", "psycopg2", "asyncpg"])?;
+        let kind = choose_str("Framework:", &crate::apps::names())?;
+        let driver = if kind == crate::apps::default_kind().name() {
+            choose_str("SQLAlchemy driver:", &["psycopg", "psycopg2", "asyncpg"])?
+        } else {
+            String::new()
+        };
         a.apps.push(AppAnswers {
             name,
             replicas,
             processes,
+            kind,
             driver,
         });
         if !confirm("Add another app?", false)? {

@@ -67,6 +67,8 @@ pub struct AppAnswers {
     pub name: String,
     pub replicas: u32,
     pub processes: u32,
+    /// The framework (`crate::apps` kind); the driver applies to SQLAlchemy apps only.
+    pub kind: String,
     pub driver: String,
 }
 
@@ -96,6 +98,7 @@ impl Default for Answers {
                 name: "api".to_string(),
                 replicas: 1,
                 processes: 1,
+                kind: "sqlalchemy".to_string(),
                 driver: "psycopg".to_string(),
             }],
         }
@@ -272,13 +275,25 @@ pub fn manifest_text(a: &Answers) -> String {
             &format!("processes = {}", app.processes),
             "worker processes per replica, each with its own pool",
         );
-        let _ = writeln!(t, "driver = {}", q(&app.driver));
+        let sqlalchemy = app.kind == crate::apps::default_kind().name();
+        if sqlalchemy {
+            let _ = writeln!(t, "driver = {}", q(&app.driver));
+        } else {
+            commented(
+                &mut t,
+                &format!("kind = {}", q(&app.kind)),
+                "its framework's keys and safe defaults apply",
+            );
+        }
         let _ = writeln!(t, "database = {}\nuser = {}", q(&a.database), q(&a.user));
         if let PasswordAnswer::File(_) = &a.password {
             let _ = writeln!(
                 t,
                 "password_env = \"DB_PASSWORD\"          # the variable DATABASE_URL refers to"
             );
+        }
+        if !sqlalchemy {
+            continue;
         }
         let _ = writeln!(t, "pool_size = 5\nmax_overflow = 5\npre_ping = true");
         if app.driver == "psycopg" {
@@ -353,13 +368,24 @@ mod tests {
             name: "worker".into(),
             replicas: 2,
             processes: 3,
+            kind: "sqlalchemy".into(),
             driver: "asyncpg".into(),
         });
+        for kind in crate::apps::names().into_iter().skip(1) {
+            a.apps.push(AppAnswers {
+                name: format!("app-{kind}"),
+                replicas: 1,
+                processes: 1,
+                kind: kind.into(),
+                driver: String::new(),
+            });
+        }
         let loaded =
             crate::manifest::parse(std::path::Path::new("stack.toml"), manifest_text(&a)).unwrap();
         let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
         assert!(stack.findings.is_empty());
-        assert_eq!(stack.apps.len(), 2);
+        assert_eq!(stack.apps.len(), 1 + crate::apps::KINDS.len());
+        assert_eq!(stack.apps[2].kind().name(), crate::apps::names()[1]);
         assert_eq!(
             stack.apps[1].env_file.value,
             std::path::PathBuf::from("worker.env")

@@ -330,6 +330,43 @@ pub(super) fn app(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
     };
     let name = format!("apps.{entry}.{key}");
     let n = name.as_str();
+    // A kind's own settings (`crate::apps`), as the framework names them.
+    if let Some(s) = a.fw.get(key) {
+        return Ok(Found::new(n, s.value.to_string(), s.origin.clone()));
+    }
+    if key == "kind" {
+        return Ok(Found::new(n, a.kind().name(), a.kind.origin.clone()));
+    }
+    // A key of the kind with no default, left out: the framework's own behaviour applies.
+    // (SQLAlchemy's own keys are the typed fields below.)
+    let own = a.kind().keys().iter().find(|k| k.name == key);
+    if let Some(def) = own.filter(|_| !crate::apps::is_default(a.kind())) {
+        return Ok(Found::unset(
+            n,
+            format!(
+                "not set: {} (left to the {} app itself)",
+                def.doc.trim_end_matches('.'),
+                a.kind().name()
+            ),
+        ));
+    }
+    // SQLAlchemy's own keys mean nothing for another kind.
+    const COMMON: &[&str] = &[
+        "name",
+        "replicas",
+        "processes",
+        "database",
+        "user",
+        "password_env",
+        "env_file",
+        "metrics_pool_name",
+    ];
+    if !crate::apps::is_default(a.kind()) && !COMMON.contains(&key) {
+        let mut keys: Vec<&str> = COMMON.to_vec();
+        keys.push("kind");
+        keys.extend(a.kind().keys().iter().map(|k| k.name));
+        return Err(no_key("apps", &entry, key, &keys));
+    }
     let driver = a.driver.value.as_str();
     Ok(match key {
         "name" => Found::of(n, &a.name),

@@ -354,7 +354,12 @@ fn app_table(
     names.push(name.clone());
     let mut t = Table::array("apps");
     t.set("name", name.clone());
-    t.set("driver", app.driver.value.as_str());
+    let sqlalchemy = crate::apps::is_default(app.kind());
+    if sqlalchemy {
+        t.set("driver", app.driver.value.as_str());
+    } else {
+        t.set("kind", app.kind().name());
+    }
     t.set("database", app.url.database.value.clone());
     t.set("user", app.user.value.clone());
     if app.url.password_in_file {
@@ -369,16 +374,27 @@ fn app_table(
     } else if !app.password_env.value.is_empty() {
         t.set("password_env", app.password_env.value.clone());
     }
-    if app.pool_size.origin.is_explicit() {
+    // Another framework's settings, as its .env conventions gave them (crate::apps::dotenv).
+    for s in app.fw.0.iter().filter(|s| s.value.origin.is_explicit()) {
+        use crate::apps::Val;
+        match &s.value.value {
+            Val::Int(n) => t.set(s.key, i64::try_from(*n).unwrap_or(i64::MAX)),
+            Val::Bool(b) => t.set(s.key, *b),
+            Val::Secs(d) => t.set(s.key, values::seconds(*d)),
+            Val::Text(x) => t.set(s.key, x.to_string()),
+            Val::Nothing => t.set(s.key, "none"),
+        }
+    }
+    if sqlalchemy && app.pool_size.origin.is_explicit() {
         t.set("pool_size", i64::from(app.pool_size.value));
     }
-    if app.max_overflow.origin.is_explicit() {
+    if sqlalchemy && app.max_overflow.origin.is_explicit() {
         t.set("max_overflow", i64::from(app.max_overflow.value));
     }
-    if app.pool_timeout.origin.is_explicit() {
+    if sqlalchemy && app.pool_timeout.origin.is_explicit() {
         t.set("pool_timeout", values::seconds(app.pool_timeout.value));
     }
-    if app.pool_recycle.origin.is_explicit() {
+    if sqlalchemy && app.pool_recycle.origin.is_explicit() {
         t.set(
             "pool_recycle",
             match app.pool_recycle.value {
@@ -387,7 +403,7 @@ fn app_table(
             },
         );
     }
-    if app.pre_ping.origin.is_explicit() {
+    if sqlalchemy && app.pre_ping.origin.is_explicit() {
         t.set("pre_ping", app.pre_ping.value);
     }
     if let Some(p) = &app.prepare_threshold {
@@ -399,7 +415,7 @@ fn app_table(
     if let Some(s) = &app.statement_cache_size {
         t.set("statement_cache_size", i64::from(s.value));
     }
-    if app.connect_timeout.origin.is_explicit() {
+    if sqlalchemy && app.connect_timeout.origin.is_explicit() {
         t.set(
             "connect_timeout",
             values::seconds(app.connect_timeout.value),

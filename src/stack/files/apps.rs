@@ -140,6 +140,25 @@ pub fn app(
         ),
     };
     let unknown = |what: &'static str| Origin::Default(what);
+    // The URL's query keys with their places (drivers that send unknown ones as startup
+    // parameters: crate::apps, NET004).
+    let query_keys: Vec<Setting<String>> = match &url {
+        Some((e, Some(u))) => u
+            .query_keys
+            .iter()
+            .map(|(k, span)| {
+                let base = e.value_loc.span.start + quote_offset(e, sources);
+                Setting::new(
+                    k.clone(),
+                    Origin::Imported(Loc {
+                        file,
+                        span: base + span.start..base + span.end,
+                    }),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let (host, port, database, user, options, password_env, holds_password) = match &url {
         Some((e, Some(u))) => {
             let at = |span: Option<std::ops::Range<usize>>| match span {
@@ -188,8 +207,35 @@ pub fn app(
         None => listen_port.is_some_and(|p| p == port.value),
     };
     let name = app_name(path);
-    Some(App {
+    // A file that follows another framework's conventions (crate::apps::dotenv) is that kind.
+    let (kind, fw) = match crate::apps::dotenv::detect(env) {
+        Some(k) => (
+            Setting::new(
+                k,
+                Origin::Derived {
+                    formula: format!("{}: the file's variables follow its conventions", k.name()),
+                    inputs: env
+                        .entries
+                        .first()
+                        .map(|e| e.key_loc.clone())
+                        .into_iter()
+                        .collect(),
+                },
+            ),
+            crate::apps::dotenv::settings(k, env, findings),
+        ),
+        None => (
+            Setting::new(
+                crate::apps::default_kind(),
+                Origin::Default("a .env file with DB_POOL_* variables is read as SQLAlchemy's"),
+            ),
+            crate::apps::FwSettings::default(),
+        ),
+    };
+    let mut app = App {
         name: Setting::new(name, Origin::Default("the .env file's name")),
+        kind,
+        fw,
         replicas: Setting::new(
             1,
             Origin::Default("a .env file describes one process: counts are per process"),
@@ -219,8 +265,16 @@ pub fn app(
             via_pgbouncer,
             options,
             password_in_file: holds_password,
+            direct: None,
+            query_keys,
         },
-    })
+    };
+    if !crate::apps::is_default(app.kind()) {
+        // The kind's own settings hold these (e.g. psycopg_pool's prepare_threshold).
+        app.prepare_threshold = None;
+        app.statement_cache_size = None;
+    }
+    Some(app)
 }
 
 /// The driver of an app whose `.env` has no DATABASE_URL: the seed's `api/config.py` builds the
@@ -334,6 +388,8 @@ pub struct DbUrl {
     pub database_span: Option<std::ops::Range<usize>>,
     /// The `options=` query parameter, decoded.
     pub options: Option<(String, std::ops::Range<usize>)>,
+    /// Every query key, with the span of the key.
+    pub query_keys: Vec<(String, std::ops::Range<usize>)>,
 }
 
 /// `postgresql+psycopg://user:${PW}@host:6432/db?options=...`; `None` when it is not one.
@@ -399,8 +455,23 @@ pub fn parse_url(url: &str) -> Option<DbUrl> {
         }
         None
     });
+    let query_keys = query
+        .map(|q| {
+            let mut at = path_at + db.len() + 1;
+            let mut keys = Vec::new();
+            for pair in q.split('&') {
+                let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+                if !key.is_empty() {
+                    keys.push((percent_decode(key), at..at + key.len()));
+                }
+                at += pair.len() + 1;
+            }
+            keys
+        })
+        .unwrap_or_default();
     Some(DbUrl {
         driver,
+        query_keys,
         user,
         user_span,
         password_var,

@@ -17,8 +17,12 @@ pub(super) fn apps(
     let man = &cx.m.manifest;
     let several = man.apps.len() > 1;
     let mut out: Vec<App> = Vec::new();
-    for (i, a) in man.apps.iter().enumerate() {
-        let i = i.to_string();
+    for (n, a) in man.apps.iter().enumerate() {
+        // The kind (crate::apps) checks its keys; SQLAlchemy's typed keys are resolved here.
+        let kind = crate::apps::keys::kind_of(cx.m, n, a)?;
+        crate::apps::keys::check_keys(cx.m, n, a, kind.value)?;
+        let sqla = crate::apps::is_default(kind.value);
+        let i = n.to_string();
         let p = |k: &str| cx.origin(&["apps", &i, k]);
         let driver = cx.pick(
             &["apps", &i, "driver"],
@@ -26,7 +30,7 @@ pub(super) fn apps(
             Driver::Psycopg,
             "poolstack's default",
         );
-        if a.prepare_threshold.is_some() && driver.value != Driver::Psycopg {
+        if sqla && a.prepare_threshold.is_some() && driver.value != Driver::Psycopg {
             return Err(cx
                 .input_error(
                     &["apps", &i, "prepare_threshold"],
@@ -43,7 +47,7 @@ pub(super) fn apps(
                     "psycopg2 never prepares statements: remove the key"
                 }));
         }
-        if a.statement_cache_size.is_some() && driver.value != Driver::Asyncpg {
+        if sqla && a.statement_cache_size.is_some() && driver.value != Driver::Asyncpg {
             return Err(cx
                 .input_error(
                     &["apps", &i, "statement_cache_size"],
@@ -61,7 +65,8 @@ pub(super) fn apps(
             db.map(|d| d.pool_mode.clone())
                 .unwrap_or_else(|| b.pool_mode.clone())
         });
-        let prepare_threshold = (driver.value == Driver::Psycopg).then(|| {
+        let fw = crate::apps::keys::read(cx.m, n, a, kind.value, pool_mode.as_ref(), pgb)?;
+        let prepare_threshold = (sqla && driver.value == Driver::Psycopg).then(|| {
             cx.pick(
                 &["apps", &i, "prepare_threshold"],
                 a.prepare_threshold,
@@ -70,7 +75,7 @@ pub(super) fn apps(
             )
         });
         let statement_cache_size =
-            (driver.value == Driver::Asyncpg).then(|| match a.statement_cache_size {
+            (sqla && driver.value == Driver::Asyncpg).then(|| match a.statement_cache_size {
                 Some(v) => Setting::new(v, p("statement_cache_size")),
                 None => match &pool_mode {
                     Some(mode) if mode.value != PoolMode::Session => Setting::new(
@@ -173,6 +178,16 @@ pub(super) fn apps(
                 via_pgbouncer: true,
                 password_in_file: false,
                 options: None,
+                query_keys: Vec::new(),
+                direct: Some((
+                    cx.m.manifest
+                        .postgres
+                        .host
+                        .clone()
+                        .unwrap_or_else(|| d::POSTGRES_HOST.to_string()),
+                    cx.m.manifest.postgres.port.unwrap_or(d::POSTGRES_PORT),
+                    db.map_or_else(|| a.database.clone(), |d| d.dbname.value.clone()),
+                )),
             },
             None => {
                 let pg = &cx.m.manifest.postgres;
@@ -196,11 +211,15 @@ pub(super) fn apps(
                     via_pgbouncer: false,
                     password_in_file: false,
                     options: None,
+                    direct: None,
+                    query_keys: Vec::new(),
                 }
             }
         };
         out.push(App {
             name: Setting::new(a.name.clone(), p("name")),
+            kind,
+            fw,
             replicas: cx.pick(
                 &["apps", &i, "replicas"],
                 a.replicas,

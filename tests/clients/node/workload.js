@@ -1,0 +1,51 @@
+// A workload for tests/real_clients.rs: many concurrent clients through the node-postgres Pool an
+// app would build from its rendered .env.
+// usage: node workload.js ENV_FILE [KEY=VALUE ...]   (overrides; `statement_timeout=5000` adds that
+// Pool option). Prints {"ok": n, "errors": n, "first_error": "..."}.
+const fs = require("fs");
+const { Pool } = require("pg");
+
+const [envFile, ...args] = process.argv.slice(2);
+const env = {};
+for (const line of fs.readFileSync(envFile, "utf8").split("\n")) {
+  const t = line.trim();
+  if (!t || t.startsWith("#") || !t.includes("=")) continue;
+  const i = t.indexOf("=");
+  env[t.slice(0, i)] = t.slice(i + 1);
+}
+const extra = {};
+for (const a of args) {
+  const i = a.indexOf("=");
+  const [k, v] = [a.slice(0, i), a.slice(i + 1)];
+  if (k.startsWith("DB_")) env[k] = v;
+  else extra[k] = Number.isNaN(Number(v)) ? v : Number(v);
+}
+// The password is a ${VAR} reference: expand it, URL-encoded.
+const url = env.DATABASE_URL.replace(/\$\{(\w+)\}/g, (_, v) => encodeURIComponent(process.env[v] || ""));
+
+const pool = new Pool({
+  connectionString: url,
+  max: Number(env.DB_POOL_MAX),
+  min: Number(env.DB_POOL_MIN),
+  idleTimeoutMillis: Number(env.DB_POOL_IDLE_TIMEOUT_MILLIS),
+  connectionTimeoutMillis: Number(env.DB_POOL_CONNECTION_TIMEOUT_MILLIS),
+  maxLifetimeSeconds: Number(env.DB_POOL_MAX_LIFETIME_SECONDS),
+  ...extra,
+});
+pool.on("error", () => {});
+
+const result = { ok: 0, errors: 0, first_error: "" };
+async function client(n) {
+  for (let r = 0; r < 30; r++) {
+    try {
+      await pool.query("select $1::int + 1 as x", [n + r]);
+      result.ok++;
+    } catch (e) {
+      result.errors++;
+      if (!result.first_error) result.first_error = `error: ${e.message}`;
+    }
+  }
+}
+Promise.all(Array.from({ length: 40 }, (_, n) => client(n)))
+  .then(() => pool.end())
+  .then(() => console.log(JSON.stringify(result)));

@@ -1,0 +1,270 @@
+//! Real clients of each kind through a rendered stack on real PgBouncer 1.18 (transaction
+//! pooling) and PostgreSQL: the workload a rule says breaks really fails with the quoted error,
+//! the configuration poolstack renders for the kind runs it with 0 errors, and PostgreSQL never
+//! sees more server connections than the budget (CON002) computed.
+//!
+//! The Python clients are installed by `.ci/run` (pinned pip installs). In CI (`CI=true`) a missing
+//! client fails the test; elsewhere it is skipped loudly.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use support::stack::*;
+
+fn entries(kind_keys: &str) -> String {
+    format!(
+        r#"
+[[databases]]
+name = "appdb"
+
+[[users]]
+name = "app_user"
+password = {{ env = "IT_APP_PASSWORD" }}
+admin = true
+
+[[apps]]
+name = "api"
+database = "appdb"
+user = "app_user"
+{kind_keys}
+"#
+    )
+}
+
+/// Whether `python3` imports `module`; in CI its absence is a failure.
+fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "python3 cannot import {module}: .ci/run installs it"
+        );
+        eprintln!("SKIPPED: python3 cannot import {module} (pip install it, see .ci/run)");
+    }
+    ok
+}
+
+#[derive(Debug)]
+struct Outcome {
+    ok: u64,
+    errors: u64,
+    first_error: String,
+    /// The most server connections of app_user PostgreSQL saw at once.
+    peak: u64,
+}
+
+/// Run the Python workload for `kind` against the running stack, sampling server connections.
+fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        let (socket, port, psql) = (
+            r.pg.socket_dir.clone(),
+            r.pg.port,
+            r.bins.pg_bin.join("psql"),
+        );
+        std::thread::spawn(move || {
+            let mut peak = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let out = Command::new(&psql)
+                    .args(["-X", "-A", "-t", "-h"])
+                    .arg(&socket)
+                    .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres", "-c"])
+                    .arg("select count(*) from pg_stat_activity where usename = 'app_user' and backend_type = 'client backend'")
+                    .output();
+                if let Ok(o) = out
+                    && let Ok(n) = String::from_utf8_lossy(&o.stdout).trim().parse::<u64>()
+                {
+                    peak = peak.max(n);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            peak
+        })
+    };
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let mut cmd = if kind == "node-postgres" {
+        let mut c = Command::new("node");
+        c.arg(clients.join("node/workload.js"));
+        c
+    } else {
+        let mut c = Command::new("python3");
+        c.arg(clients.join("python_workload.py")).arg(kind);
+        c
+    };
+    let out = cmd
+        .arg(r.dir.join(".env"))
+        .args(overrides)
+        .env("IT_APP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success(),
+        "workload failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    Outcome {
+        ok: json["ok"].as_u64().unwrap_or(0),
+        errors: json["errors"].as_u64().unwrap_or(0),
+        first_error: json["first_error"].as_str().unwrap_or("").to_string(),
+        peak,
+    }
+}
+
+fn budget(r: &Running) -> (u64, Vec<&'static str>) {
+    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
+    let stack = poolstack::stack::resolve::resolve(&loaded, None).unwrap();
+    let cx = poolstack::rules::Context {
+        stack: &stack,
+        budget: poolstack::stack::budget::ServerConnectionBudget::of(&stack),
+        files: &[],
+    };
+    let codes = poolstack::rules::run(&cx).iter().map(|d| d.code).collect();
+    (cx.budget.total.unwrap(), codes)
+}
+
+fn spec(entries: &str) -> Spec<'_> {
+    Spec {
+        auth_type: "scram-sha-256",
+        password_encryption: "scram-sha-256",
+        userlist_hash: "scram-sha-256",
+        hba: "scram-sha-256",
+        extra_pgbouncer: "",
+        extra_postgres: "",
+        entries,
+    }
+}
+
+#[test]
+fn asyncpg_statement_cache_breaks_and_the_rendered_env_does_not() {
+    if !python_has("asyncpg") {
+        return;
+    }
+    let e = entries("kind = \"asyncpg\"\nmin_size = 2\nmax_size = 5");
+    let Some(r) = start(&spec(&e)) else { return };
+    let (budget, codes) = budget(&r);
+    assert!(!codes.contains(&"PRE010"), "{codes:?}");
+    // What PRE010 says breaks: asyncpg's own statement cache through transaction pooling.
+    let bad = workload(&r, "asyncpg", &["DB_STATEMENT_CACHE_SIZE=100"]);
+    eprintln!("unsafe: {bad:?}");
+    assert!(bad.errors > 0, "{bad:?}");
+    assert!(
+        bad.first_error
+            .contains("prepared statement \"__asyncpg_stmt_"),
+        "{bad:?}"
+    );
+    // What poolstack renders: 0 errors, within the budget.
+    let good = workload(&r, "asyncpg", &[]);
+    eprintln!("rendered: {good:?}");
+    assert_eq!(good.errors, 0, "{good:?}");
+    assert_eq!(good.ok, 40 * 30);
+    assert!(
+        good.peak > 0 && good.peak <= budget,
+        "{good:?} budget {budget}"
+    );
+}
+
+#[test]
+fn psycopg_pool_prepare_threshold_breaks_and_the_rendered_env_does_not() {
+    if !python_has("psycopg_pool") {
+        return;
+    }
+    let e = entries("kind = \"psycopg-pool\"\nmin_size = 2\nmax_size = 5");
+    let Some(r) = start(&spec(&e)) else { return };
+    let (budget, codes) = budget(&r);
+    assert!(!codes.contains(&"PRE010"), "{codes:?}");
+    // psycopg's 0 prepares every query: `_pg3_N` statements through transaction pooling.
+    let bad = workload(&r, "psycopg-pool", &["DB_PREPARE_THRESHOLD=0"]);
+    eprintln!("unsafe: {bad:?}");
+    assert!(bad.errors > 0, "{bad:?}");
+    assert!(bad.first_error.contains("_pg3_"), "{bad:?}");
+    let good = workload(&r, "psycopg-pool", &[]);
+    eprintln!("rendered: {good:?}");
+    assert_eq!(good.errors, 0, "{good:?}");
+    assert_eq!(good.ok, 40 * 30);
+    assert!(
+        good.peak > 0 && good.peak <= budget,
+        "{good:?} budget {budget}"
+    );
+}
+
+#[test]
+fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
+    if !python_has("django") || !python_has("psycopg") {
+        return;
+    }
+    let e = entries("kind = \"django\"\nthreads = 8");
+    let Some(r) = start(&spec(&e)) else { return };
+    let (budget, codes) = budget(&r);
+    assert!(!codes.contains(&"PRE006"), "{codes:?}");
+    // What PRE006 says breaks: Django's own DISABLE_SERVER_SIDE_CURSORS = False.
+    let bad = workload(&r, "django", &["DB_DISABLE_SERVER_SIDE_CURSORS=false"]);
+    eprintln!("unsafe: {bad:?}");
+    assert!(bad.errors > 0, "{bad:?}");
+    assert!(
+        bad.first_error.contains("\"_django_curs_") && bad.first_error.contains("does not exist"),
+        "{bad:?}"
+    );
+    let good = workload(&r, "django", &[]);
+    eprintln!("rendered: {good:?}");
+    assert_eq!(good.errors, 0, "{good:?}");
+    assert_eq!(good.ok, 8 * 10);
+    assert!(
+        good.peak > 0 && good.peak <= budget,
+        "{good:?} budget {budget}"
+    );
+}
+
+/// Whether tests/clients/node has its locked node-postgres installed (`npm ci`).
+fn node_has_pg() -> bool {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node");
+    let ok = Command::new("node")
+        .current_dir(&dir)
+        .args(["-e", "require('pg')"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "node cannot load pg: .ci/run runs `npm ci` in tests/clients/node"
+        );
+        eprintln!("SKIPPED: node cannot load pg (run `npm ci` in tests/clients/node)");
+    }
+    ok
+}
+
+#[test]
+fn node_postgres_statement_timeout_is_refused_and_the_rendered_env_runs() {
+    if !node_has_pg() {
+        return;
+    }
+    let e = entries("kind = \"node-postgres\"\nmax = 5");
+    let Some(r) = start(&spec(&e)) else { return };
+    let (budget, codes) = budget(&r);
+    assert!(!codes.contains(&"NET004"), "{codes:?}");
+    // What NET004 says breaks: statement_timeout as a Pool option is a startup parameter.
+    let bad = workload(&r, "node-postgres", &["statement_timeout=5000"]);
+    eprintln!("unsafe: {bad:?}");
+    assert_eq!(bad.ok, 0, "{bad:?}");
+    assert!(
+        bad.first_error
+            .contains("unsupported startup parameter: statement_timeout"),
+        "{bad:?}"
+    );
+    let good = workload(&r, "node-postgres", &[]);
+    eprintln!("rendered: {good:?}");
+    assert_eq!(good.errors, 0, "{good:?}");
+    assert_eq!(good.ok, 40 * 30);
+    assert!(
+        good.peak > 0 && good.peak <= budget,
+        "{good:?} budget {budget}"
+    );
+}
