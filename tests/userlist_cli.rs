@@ -400,3 +400,41 @@ fn an_output_that_is_a_symlink_is_written_through_keeping_owner_and_mode() {
     );
     assert_eq!(std::fs::metadata(&target).unwrap().ino(), ino);
 }
+
+/// Many new SCRAM entries get one note about their fresh salts, not one per user.
+#[test]
+fn many_fresh_scram_salts_get_one_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch: String = (0..20).map(|i| format!("user{i}\tpw{i}\n")).collect();
+    std::fs::write(dir.path().join("batch.tsv"), &batch).unwrap();
+    let o = poolstack(dir.path())
+        .args(["userlist", "--batch", "batch.tsv"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_err(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.matches("poolstack: note:").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("20 users got SCRAM verifiers with new salts"),
+        "{stderr}"
+    );
+    let o = poolstack(dir.path())
+        .args([
+            "userlist",
+            "--batch",
+            "batch.tsv",
+            "--verbose",
+            "-o",
+            "v.txt",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        stderr
+            .matches("got a SCRAM verifier with a new salt")
+            .count(),
+        20,
+        "{stderr}"
+    );
+}

@@ -94,7 +94,7 @@ pub fn run(
     let wanted = wanted?;
     let secrets = compute_secrets(&wanted, &existing)?;
     let (text, report) = merge(&existing_bytes, &existing, &wanted, &secrets);
-    warn_unknown_salts(&wanted, &secrets, &existing, err);
+    warn_unknown_salts(&wanted, &secrets, &existing, args.verbose, err);
     let written = fsutil::write_all(
         &[PendingFile {
             path: &args.output,

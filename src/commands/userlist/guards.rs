@@ -48,8 +48,10 @@ pub(super) fn warn_unknown_salts(
     wanted: &[Wanted],
     secrets: &[String],
     existing: &Userlist,
+    verbose: bool,
     err: &mut dyn Write,
 ) {
+    let mut fresh_users = Vec::new();
     for (w, secret) in wanted.iter().zip(secrets) {
         let fresh = w.chosen.is_none()
             && w.kind == SecretKind::ScramSha256
@@ -61,11 +63,22 @@ pub(super) fn warn_unknown_salts(
                 w.user
             );
         } else if fresh {
+            fresh_users.push(w.user.as_str());
+        }
+    }
+    // One note per user for a handful (or --verbose); beyond that one note for all of them.
+    if verbose || fresh_users.len() <= super::LIST_UP_TO {
+        for user in fresh_users {
             let _ = writeln!(
                 err,
-                "poolstack: note: `{}` got a SCRAM verifier with a new salt: it logs in through PgBouncer only if PostgreSQL stores this same verifier (ALTER ROLE … PASSWORD with it, as roles.sql does). For a role that already exists, copy its verifier with `poolstack userlist --from-postgres URL --user {}`, or use --hash plain",
-                w.user, w.user
+                "poolstack: note: `{user}` got a SCRAM verifier with a new salt: it logs in through PgBouncer only if PostgreSQL stores this same verifier (ALTER ROLE … PASSWORD with it, as roles.sql does). For a role that already exists, copy its verifier with `poolstack userlist --from-postgres URL --user {user}`, or use --hash plain"
             );
         }
+    } else {
+        let _ = writeln!(
+            err,
+            "poolstack: note: {} users got SCRAM verifiers with new salts (--verbose names them): each logs in through PgBouncer only if PostgreSQL stores that same verifier (ALTER ROLE … PASSWORD with it, as roles.sql does). For roles that already exist, copy their verifiers with `poolstack userlist --from-postgres URL`, or use --hash plain",
+            fresh_users.len()
+        );
     }
 }
