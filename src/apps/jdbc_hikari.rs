@@ -21,7 +21,17 @@ static KEYS: &[KeyDef] = &[
             Val::Text(Cow::Borrowed("42.7.8")),
             "pgjdbc's latest release",
         ),
-        doc: "pgjdbc's version (42.7.4 and older send extra_float_digits as a startup parameter)",
+        doc: "pgjdbc's version (42.7.4 and older send extra_float_digits as a startup parameter: poolstack lists it in PgBouncer's ignore_startup_parameters unless `[pgbouncer.settings]` sets that list)",
+    },
+    KeyDef {
+        name: "hikaricp_version",
+        env: "",
+        ty: Ty::Text,
+        default: Dflt::Own(
+            Val::Text(Cow::Borrowed(LATEST)),
+            "HikariCP's latest release",
+        ),
+        doc: "HikariCP's version, or \"latest\" (its latest release): keepaliveTime exists from 4.0.0",
     },
     KeyDef {
         name: "maximumPoolSize",
@@ -59,6 +69,13 @@ static KEYS: &[KeyDef] = &[
         doc: "milliseconds an idle connection is kept (only when minimumIdle < maximumPoolSize)",
     },
     KeyDef {
+        name: "keepaliveTime",
+        env: "SPRING_DATASOURCE_HIKARI_KEEPALIVETIME",
+        ty: Ty::Count,
+        default: Dflt::Derived,
+        doc: "milliseconds between pings of an idle connection (0 = none; else ≥ 30000 and below maxLifetime); HikariCP's own is 0 up to 6.0.0 and 120000 (2 min) later, so poolstack always writes it",
+    },
+    KeyDef {
         name: "connectionTimeout",
         env: "SPRING_DATASOURCE_HIKARI_CONNECTIONTIMEOUT",
         ty: Ty::Count,
@@ -86,6 +103,72 @@ fn pgjdbc(s: &FwSettings) -> Option<Vec<u32>> {
     t.split('.').map(|p| p.trim().parse().ok()).collect()
 }
 
+/// `hikaricp_version`'s value for "the latest release" (facts verify releases up to 6.0.0 and a
+/// later change of keepaliveTime's default, not the release that made it).
+const LATEST: &str = "latest";
+
+/// The oldest HikariCP with keepaliveTime.
+const KEEPALIVE_SINCE: [u32; 3] = [4, 0, 0];
+
+/// The last HikariCP whose keepaliveTime defaults to 0.
+const KEEPALIVE_OFF_UNTIL: [u32; 3] = [6, 0, 0];
+
+/// HikariCP's keepaliveTime default after 6.0.0 (2 min), and its floor.
+const KEEPALIVE_LATER_MS: u64 = 120_000;
+const KEEPALIVE_MIN_MS: u64 = 30_000;
+
+/// HikariCP's declared version as numbers; `Some(None)` for the latest release, `None` when it
+/// is not a version.
+fn hikaricp(s: &FwSettings) -> Option<Option<Vec<u32>>> {
+    let Val::Text(t) = &s.req("hikaricp_version").value else {
+        return None;
+    };
+    if t.trim() == LATEST {
+        return Some(None);
+    }
+    let v: Option<Vec<u32>> = t.split('.').map(|p| p.trim().parse().ok()).collect();
+    v.filter(|v| !v.is_empty()).map(Some)
+}
+
+/// Whether the declared HikariCP has keepaliveTime (the latest release does).
+fn has_keepalive(s: &FwSettings) -> bool {
+    hikaricp(s)
+        .flatten()
+        .is_none_or(|v| v >= KEEPALIVE_SINCE.to_vec())
+}
+
+/// HikariCP's own keepaliveTime for the declared version, and why; HikariCP disables a
+/// keepaliveTime that is not below maxLifetime (it logs `keepaliveTime is greater than or equal
+/// to maxLifetime, disabling it`).
+fn keepalive_default(s: &FwSettings) -> (u64, String) {
+    let version = s.req("hikaricp_version");
+    let (ms, why) = match hikaricp(s).flatten() {
+        Some(v) if v <= KEEPALIVE_OFF_UNTIL.to_vec() => (
+            0,
+            format!(
+                "HikariCP {}'s own: keepalive is off up to 6.0.0",
+                version.value
+            ),
+        ),
+        Some(_) => (
+            KEEPALIVE_LATER_MS,
+            format!("HikariCP {}'s own: 2 min after 6.0.0", version.value),
+        ),
+        None => (
+            KEEPALIVE_LATER_MS,
+            "HikariCP's own in its latest release: 2 min (0 up to 6.0.0)".to_string(),
+        ),
+    };
+    let life = s.req("maxLifetime").value.int().unwrap_or(0);
+    if ms > 0 && life > 0 && ms >= life {
+        return (
+            0,
+            format!("{why}, which HikariCP disables as not below maxLifetime {life}"),
+        );
+    }
+    (ms, why)
+}
+
 impl AppKind for JdbcHikari {
     fn name(&self) -> &'static str {
         "jdbc-hikari"
@@ -96,7 +179,7 @@ impl AppKind for JdbcHikari {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); PRE010 (prepareThreshold > 0); NET004 (pgjdbc ≤ 42.7.4 extra_float_digits); TMO001 never (HikariCP validates connections idle over 500 ms)"
+        "CON001, CON003, CON006, MEM003 (budget); PRE010 (prepareThreshold > 0); NET004 (pgjdbc ≤ 42.7.4 extra_float_digits, when a written ignore_startup_parameters lacks it); TMO001 never (HikariCP validates connections idle over 500 ms, and keepaliveTime pings idle ones)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -104,6 +187,23 @@ impl AppKind for JdbcHikari {
     }
 
     fn derive(&self, settings: &mut FwSettings, _cx: &super::KindCx<'_>) {
+        if settings.get("keepaliveTime").is_none() && has_keepalive(settings) {
+            let (ms, why) = keepalive_default(settings);
+            let inputs = ["hikaricp_version", "maxLifetime"]
+                .iter()
+                .filter_map(|k| settings.req(k).loc().cloned())
+                .collect();
+            settings.set(
+                "keepaliveTime",
+                Setting::new(
+                    Val::Int(ms),
+                    Origin::Derived {
+                        formula: why,
+                        inputs,
+                    },
+                ),
+            );
+        }
         if settings.get("minimumIdle").is_none() {
             let max = settings.req("maximumPoolSize");
             let derived = Setting::new(
@@ -126,6 +226,52 @@ impl AppKind for JdbcHikari {
                     s.req("pgjdbc_version").value
                 ),
                 "write it as \"42.7.8\"".into(),
+            ));
+        }
+        if hikaricp(s).is_none() {
+            return Err((
+                "hikaricp_version",
+                format!(
+                    "HikariCP version `{}` is not a version",
+                    s.req("hikaricp_version").value
+                ),
+                format!("write it as \"5.1.0\", or \"{LATEST}\" for the latest release"),
+            ));
+        }
+        // HikariCP does not refuse these: it logs a warning and runs without keepalive.
+        let keep = s.req("keepaliveTime");
+        let Some(ms) = keep.value.int().filter(|_| keep.origin.is_explicit()) else {
+            return Ok(());
+        };
+        let version = &s.req("hikaricp_version").value;
+        if !has_keepalive(s) {
+            return Err((
+                "keepaliveTime",
+                format!(
+                    "keepaliveTime does not exist in HikariCP {version}: it was added in 4.0.0"
+                ),
+                "remove it, or declare the hikaricp_version you run if it is 4.0.0 or later".into(),
+            ));
+        }
+        let life = s.req("maxLifetime").value.int().unwrap_or(0);
+        if ms > 0 && ms < KEEPALIVE_MIN_MS {
+            return Err((
+                "keepaliveTime",
+                format!(
+                    "keepaliveTime {ms} is below HikariCP's floor of 30000 ms: HikariCP logs `keepaliveTime is less than 30000ms, disabling it` and pings nothing"
+                ),
+                "set keepaliveTime to 30000 or more (or 0 for no keepalive)".into(),
+            ));
+        }
+        if ms > 0 && life > 0 && ms >= life {
+            return Err((
+                "keepaliveTime",
+                format!(
+                    "keepaliveTime {ms} is not below maxLifetime {life}: HikariCP logs `keepaliveTime is greater than or equal to maxLifetime, disabling it` and pings nothing"
+                ),
+                format!(
+                    "set keepaliveTime below {life} (and at least 30000), or 0 for no keepalive"
+                ),
             ));
         }
         Ok(())
@@ -152,17 +298,40 @@ impl AppKind for JdbcHikari {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let s = app.fw.req("maxLifetime");
-        let ms = s.value.int().unwrap_or(0);
+        let life = app.fw.req("maxLifetime");
+        let life_ms = life.value.int().unwrap_or(0);
+        let keepalive = app.fw.get("keepaliveTime");
+        let ka_ms = keepalive.and_then(|k| k.value.int()).unwrap_or(0);
+        // A keepalive ping is traffic on an idle connection: it bounds the idle time the other
+        // side sees, where it comes before maxLifetime retires the connection.
+        let pings = keepalive.filter(|_| ka_ms > 0 && (life_ms == 0 || ka_ms < life_ms));
+        let (ms, loc, key) = match pings {
+            Some(k) => (
+                ka_ms,
+                k.loc(),
+                ("keepaliveTime", "SPRING_DATASOURCE_HIKARI_KEEPALIVETIME"),
+            ),
+            None => (
+                life_ms,
+                life.loc(),
+                ("maxLifetime", "SPRING_DATASOURCE_HIKARI_MAXLIFETIME"),
+            ),
+        };
+        let summary = match pings {
+            Some(_) => format!(
+                "keeps connections for maxLifetime {life_ms} ms and pings idle ones every keepaliveTime {ka_ms} ms"
+            ),
+            None => format!("keeps connections for maxLifetime {life_ms} ms"),
+        };
         IdleKeep {
             keep: (ms > 0).then(|| Duration(ms * 1000)),
-            keep_loc: s.loc(),
-            summary: format!("keeps connections for maxLifetime {ms} ms"),
+            keep_loc: loc,
+            summary,
             // HikariCP validates a connection idle for more than 500 ms before lending it.
             checked: true,
             check_related: String::new(),
             check_loc: None,
-            keep_key: Some(("maxLifetime", "SPRING_DATASOURCE_HIKARI_MAXLIFETIME")),
+            keep_key: Some(key),
             check_key: None,
         }
     }
@@ -177,7 +346,10 @@ impl AppKind for JdbcHikari {
             setting_loc: s.loc(),
             min_pgbouncer: (1, 21),
             libpq: None,
-            symptom: "`ERROR: prepared statement \"S_1\" does not exist` or `prepared statement \"S_1\" already exists`",
+            // pgjdbc 42.5.5 through PgBouncer 1.18 (tests/real_clients_jvm.rs) fails first with
+            // `already exists`: every client names its statements S_1, S_2, … from 1, so one may
+            // also execute another client's S_1 and get its results.
+            symptom: "`ERROR: prepared statement \"S_1\" already exists` or `ERROR: prepared statement \"S_1\" does not exist`, and some silently run another client's statement of the same name (wrong results)",
             fix: format!(
                 "set prepareThreshold = 0 for `{}` (in pgjdbc 0 disables server-side prepares)",
                 app.name.value
@@ -236,3 +408,7 @@ impl AppKind for JdbcHikari {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "jdbc_hikari_tests.rs"]
+mod tests;

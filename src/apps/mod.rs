@@ -323,6 +323,23 @@ pub fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 
+/// Startup parameters PgBouncer may drop without changing what the app gets, and why (facts §6:
+/// pgjdbc ≤ 42.7.4 sends extra_float_digits; poolstack supports PostgreSQL 13 and later). The
+/// stack lists them in PgBouncer's ignore_startup_parameters for the apps that send them, and
+/// NET004 has nothing to say about them being dropped.
+const HARMLESS_TO_DROP: &[(&str, &str)] = &[(
+    "extra_float_digits",
+    "PostgreSQL 12 and later print floats exactly whatever extra_float_digits (above 0) is",
+)];
+
+/// Why PgBouncer may drop the startup parameter `name` harmlessly, when it may.
+pub fn harmless_to_drop(name: &str) -> Option<&'static str> {
+    HARMLESS_TO_DROP
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, why)| *why)
+}
+
 /// Startup parameters PgBouncer accepts from any client (it tracks them per client; facts §0).
 const TRACKED: &[&str] = &[
     "client_encoding",

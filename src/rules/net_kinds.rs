@@ -17,16 +17,20 @@ pub const RULES: &[Rule] = &[Rule {
 const NET004_DOC: &str = "\
 Checks every app that connects through PgBouncer for settings its driver sends in the startup
 packet (node-postgres statement_timeout, lock_timeout, idle_in_transaction_session_timeout and
-options). PgBouncer accepts only the parameters it tracks (client_encoding, DateStyle, TimeZone,
-standard_conforming_strings, application_name, and track_extra_parameters) and refuses the login
-for any other: `error: unsupported startup parameter: statement_timeout` — unless
-ignore_startup_parameters lists it, where it is dropped silently and the setting never applies
-(then a warning).
+options; pgjdbc 42.7.4 and older extra_float_digits). PgBouncer accepts only the parameters it
+tracks (client_encoding, DateStyle, TimeZone, standard_conforming_strings, application_name, and
+track_extra_parameters) and refuses the login for any other: `error: unsupported startup
+parameter: statement_timeout` — unless ignore_startup_parameters lists it, where it is dropped
+silently and the setting never applies (then a warning). Dropping extra_float_digits changes
+nothing on PostgreSQL 12 and later, so for an app that sends it poolstack lists it in
+ignore_startup_parameters itself unless the manifest sets that list, and says nothing once it is
+listed.
 
 How to fix: remove the setting from the app and set it on the role or the database
-(`ALTER ROLE app SET statement_timeout = '5s'`).
+(`ALTER ROLE app SET statement_timeout = '5s'`); for old pgjdbc, upgrade it to 42.7.5 or add
+extra_float_digits to ignore_startup_parameters.
 
-Facts: reference/apps/facts.md §0 (startup packet) and §4 (node-postgres).";
+Facts: reference/apps/facts.md §0 (startup packet), §4 (node-postgres) and §6 (pgjdbc).";
 
 fn startup_parameter_rejected(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
@@ -43,6 +47,9 @@ fn startup_parameter_rejected(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     };
     for app in stack.apps.iter().filter(|a| a.url.via_pgbouncer) {
         for p in app.kind().startup_params(app) {
+            if ignored(&p.name) && crate::apps::harmless_to_drop(&p.name).is_some() {
+                continue;
+            }
             let d = if ignored(&p.name) {
                 Diagnostic::new(
                     "NET004",

@@ -145,13 +145,23 @@ pub fn render(manifest_path: &Path) {
 
 /// Render the stack, start PostgreSQL with the fragment, apply roles.sql, start PgBouncer.
 pub fn start(spec: &Spec<'_>) -> Option<Running> {
+    start_edited(spec, |m| m)
+}
+
+/// [`start`] with the manifest changed by `edit` first (e.g. without one of the harness's own
+/// settings).
+pub fn start_edited(spec: &Spec<'_>, edit: impl Fn(String) -> String) -> Option<Running> {
     let bins = servers::binaries()?;
     let base = servers::temp_base();
     let dir = servers::server_dir(base.path(), "stack");
     let pg_port = servers::free_port();
     let pgb_port = servers::free_port();
     let manifest_path = dir.join("stack.toml");
-    std::fs::write(&manifest_path, manifest(spec, pg_port, pgb_port, &dir)).unwrap();
+    std::fs::write(
+        &manifest_path,
+        edit(manifest(spec, pg_port, pgb_port, &dir)),
+    )
+    .unwrap();
     render(&manifest_path);
     // The test harness picks PostgreSQL's port itself (its line wins over the fragment's).
     let fragment = dir.join("postgres/conf.d/50-poolstack.conf");
@@ -159,7 +169,11 @@ pub fn start(spec: &Spec<'_>) -> Option<Running> {
     assert_ne!(pg.port, 0);
     // Our manifest named pg_port as PostgreSQL's port for PgBouncer: re-render against the real one.
     if pg.port != pg_port {
-        std::fs::write(&manifest_path, manifest(spec, pg.port, pgb_port, &dir)).unwrap();
+        std::fs::write(
+            &manifest_path,
+            edit(manifest(spec, pg.port, pgb_port, &dir)),
+        )
+        .unwrap();
         render(&manifest_path);
     }
     let roles = dir.join("postgres/initdb.d/10-roles.sql");

@@ -13,6 +13,7 @@ mod monitoring;
 mod outputs;
 mod pgbouncer;
 mod postgres;
+mod startup;
 #[cfg(test)]
 mod testing;
 mod users;
@@ -167,6 +168,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
     let mut pgbouncer = pgbouncer;
     users::console_users(&mut pgbouncer, &users);
     let apps = apps::apps(&cx, pgbouncer.as_ref(), &databases, &users)?;
+    startup::ignore_startup_parameters(pgbouncer.as_mut(), &apps);
     let clients = clients::clients(&cx);
     let lint = lint::lint(&cx);
 
