@@ -9,9 +9,15 @@ use crate::stack::{Origin, Setting};
 use crate::units::Duration;
 use std::borrow::Cow;
 
-/// The query of DATABASE_URL as (key, value) pairs.
-fn query(env: &EnvFile) -> Vec<(String, String)> {
-    let Some(url) = env.get("DATABASE_URL") else {
+/// Whether a kind's key lives in the query of a URL variable (DATABASE_URL, or the JDBC URL in
+/// SPRING_DATASOURCE_URL) rather than in a variable of its own.
+fn in_url(var: &str) -> bool {
+    var == "DATABASE_URL" || var.ends_with("_URL")
+}
+
+/// The query of the URL in `var` as (key, value) pairs.
+fn query(env: &EnvFile, var: &str) -> Vec<(String, String)> {
+    let Some(url) = env.get(var) else {
         return Vec::new();
     };
     let Some((_, q)) = url.value.split_once('?') else {
@@ -24,16 +30,13 @@ fn query(env: &EnvFile) -> Vec<(String, String)> {
 }
 
 /// Where a key's value comes from in the file: its own variable, or the URL's query.
-fn source<'e>(
-    def: &KeyDef,
-    env: &'e EnvFile,
-    q: &[(String, String)],
-) -> Option<(String, &'e EnvEntry)> {
-    if def.env == "DATABASE_URL" {
-        let url = env.get("DATABASE_URL")?;
-        q.iter()
+fn source<'e>(def: &KeyDef, env: &'e EnvFile) -> Option<(String, &'e EnvEntry)> {
+    if in_url(def.env) {
+        let url = env.get(def.env)?;
+        query(env, def.env)
+            .into_iter()
             .find(|(k, _)| k == def.name)
-            .map(|(_, v)| (v.clone(), url))
+            .map(|(_, v)| (v, url))
     } else if !def.env.is_empty() {
         env.get(def.env).map(|e| (e.value.clone(), e))
     } else {
@@ -50,14 +53,13 @@ fn shared(name: &str) -> bool {
 /// The kind whose conventions the file follows most (its own variables and URL keys present),
 /// when one does beyond SQLAlchemy's.
 pub fn detect(env: &EnvFile) -> Option<&'static dyn AppKind> {
-    let q = query(env);
     let mut best: Option<(usize, &'static dyn AppKind)> = None;
     for kind in KINDS.iter().copied().filter(|k| !super::is_default(*k)) {
         let score = kind
             .keys()
             .iter()
             .filter(|d| d.env == "DATABASE_URL" || !shared(d.env))
-            .filter(|d| source(d, env, &q).is_some())
+            .filter(|d| source(d, env).is_some())
             .count();
         if score > 0 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, kind));
@@ -96,10 +98,9 @@ fn parse(ty: Ty, text: &str) -> Option<Val> {
 /// DATABASE_URL for a URL key); what it leaves out is the framework's own default, since that is
 /// what the app runs with. A value the framework cannot read is CAT002.
 pub fn settings(kind: &dyn AppKind, env: &EnvFile, findings: &mut Vec<Diagnostic>) -> FwSettings {
-    let q = query(env);
     let mut out = FwSettings::default();
     for def in kind.keys() {
-        let value = match source(def, env, &q) {
+        let value = match source(def, env) {
             Some((text, e)) => match parse(def.ty, &text) {
                 Some(v) => Setting::new(v, Origin::Imported(e.value_loc.clone())),
                 None => {

@@ -151,3 +151,33 @@ fn keepalive_bounds_the_idle_time_tmo001_weighs() {
     );
     assert!(testing::run("TMO001", &short).is_empty());
 }
+
+#[test]
+fn the_rendered_env_reads_back_with_the_jdbc_url_keys() {
+    let st = resolved("keepaliveTime = 60000").expect("resolves");
+    let a = &st.apps[0];
+    let text: String = a
+        .kind()
+        .env(a)
+        .iter()
+        .map(|l| format!("{}={}\n", l.name, l.value))
+        .collect();
+    let mut sources = crate::source::SourceMap::default();
+    let file = sources.add(Path::new(".env"), text.clone());
+    let env = crate::formats::dotenv::parse(file, &text);
+    assert_eq!(
+        crate::apps::dotenv::detect(&env).map(|k| k.name()),
+        Some("jdbc-hikari")
+    );
+    let mut findings = Vec::new();
+    let fw = crate::apps::dotenv::settings(a.kind(), &env, &mut findings);
+    assert!(findings.is_empty(), "{findings:?}");
+    // prepareThreshold from the JDBC URL's query, placed at SPRING_DATASOURCE_URL's value.
+    let pt = fw.get("prepareThreshold").expect("read");
+    assert_eq!(pt.value.int(), Some(0));
+    assert!(pt.origin.is_explicit());
+    assert_eq!(
+        fw.get("keepaliveTime").and_then(|k| k.value.int()),
+        Some(60_000)
+    );
+}
