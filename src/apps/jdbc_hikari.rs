@@ -28,7 +28,7 @@ static KEYS: &[KeyDef] = &[
         env: "",
         ty: Ty::Text,
         default: Dflt::Own(
-            Val::Text(Cow::Borrowed(LATEST)),
+            Val::Text(Cow::Borrowed(keepalive::LATEST)),
             "HikariCP's latest release",
         ),
         doc: "HikariCP's version, or \"latest\" (its latest release): keepaliveTime exists from 4.0.0",
@@ -103,72 +103,6 @@ fn pgjdbc(s: &FwSettings) -> Option<Vec<u32>> {
     t.split('.').map(|p| p.trim().parse().ok()).collect()
 }
 
-/// `hikaricp_version`'s value for "the latest release" (facts verify releases up to 6.0.0 and a
-/// later change of keepaliveTime's default, not the release that made it).
-const LATEST: &str = "latest";
-
-/// The oldest HikariCP with keepaliveTime.
-const KEEPALIVE_SINCE: [u32; 3] = [4, 0, 0];
-
-/// The last HikariCP whose keepaliveTime defaults to 0.
-const KEEPALIVE_OFF_UNTIL: [u32; 3] = [6, 0, 0];
-
-/// HikariCP's keepaliveTime default after 6.0.0 (2 min), and its floor.
-const KEEPALIVE_LATER_MS: u64 = 120_000;
-const KEEPALIVE_MIN_MS: u64 = 30_000;
-
-/// HikariCP's declared version as numbers; `Some(None)` for the latest release, `None` when it
-/// is not a version.
-fn hikaricp(s: &FwSettings) -> Option<Option<Vec<u32>>> {
-    let Val::Text(t) = &s.req("hikaricp_version").value else {
-        return None;
-    };
-    if t.trim() == LATEST {
-        return Some(None);
-    }
-    let v: Option<Vec<u32>> = t.split('.').map(|p| p.trim().parse().ok()).collect();
-    v.filter(|v| !v.is_empty()).map(Some)
-}
-
-/// Whether the declared HikariCP has keepaliveTime (the latest release does).
-fn has_keepalive(s: &FwSettings) -> bool {
-    hikaricp(s)
-        .flatten()
-        .is_none_or(|v| v >= KEEPALIVE_SINCE.to_vec())
-}
-
-/// HikariCP's own keepaliveTime for the declared version, and why; HikariCP disables a
-/// keepaliveTime that is not below maxLifetime (it logs `keepaliveTime is greater than or equal
-/// to maxLifetime, disabling it`).
-fn keepalive_default(s: &FwSettings) -> (u64, String) {
-    let version = s.req("hikaricp_version");
-    let (ms, why) = match hikaricp(s).flatten() {
-        Some(v) if v <= KEEPALIVE_OFF_UNTIL.to_vec() => (
-            0,
-            format!(
-                "HikariCP {}'s own: keepalive is off up to 6.0.0",
-                version.value
-            ),
-        ),
-        Some(_) => (
-            KEEPALIVE_LATER_MS,
-            format!("HikariCP {}'s own: 2 min after 6.0.0", version.value),
-        ),
-        None => (
-            KEEPALIVE_LATER_MS,
-            "HikariCP's own in its latest release: 2 min (0 up to 6.0.0)".to_string(),
-        ),
-    };
-    let life = s.req("maxLifetime").value.int().unwrap_or(0);
-    if ms > 0 && life > 0 && ms >= life {
-        return (
-            0,
-            format!("{why}, which HikariCP disables as not below maxLifetime {life}"),
-        );
-    }
-    (ms, why)
-}
-
 impl AppKind for JdbcHikari {
     fn name(&self) -> &'static str {
         "jdbc-hikari"
@@ -187,8 +121,8 @@ impl AppKind for JdbcHikari {
     }
 
     fn derive(&self, settings: &mut FwSettings, _cx: &super::KindCx<'_>) {
-        if settings.get("keepaliveTime").is_none() && has_keepalive(settings) {
-            let (ms, why) = keepalive_default(settings);
+        if settings.get("keepaliveTime").is_none() && keepalive::has_keepalive(settings) {
+            let (ms, why) = keepalive::keepalive_default(settings);
             let inputs = ["hikaricp_version", "maxLifetime"]
                 .iter()
                 .filter_map(|k| settings.req(k).loc().cloned())
@@ -228,53 +162,20 @@ impl AppKind for JdbcHikari {
                 "write it as \"42.7.8\"".into(),
             ));
         }
-        if hikaricp(s).is_none() {
+        if keepalive::hikaricp(s).is_none() {
             return Err((
                 "hikaricp_version",
                 format!(
                     "HikariCP version `{}` is not a version",
                     s.req("hikaricp_version").value
                 ),
-                format!("write it as \"5.1.0\", or \"{LATEST}\" for the latest release"),
-            ));
-        }
-        // HikariCP does not refuse these: it logs a warning and runs without keepalive.
-        let keep = s.req("keepaliveTime");
-        let Some(ms) = keep.value.int().filter(|_| keep.origin.is_explicit()) else {
-            return Ok(());
-        };
-        let version = &s.req("hikaricp_version").value;
-        if !has_keepalive(s) {
-            return Err((
-                "keepaliveTime",
                 format!(
-                    "keepaliveTime does not exist in HikariCP {version}: it was added in 4.0.0"
-                ),
-                "remove it, or declare the hikaricp_version you run if it is 4.0.0 or later".into(),
-            ));
-        }
-        let life = s.req("maxLifetime").value.int().unwrap_or(0);
-        if ms > 0 && ms < KEEPALIVE_MIN_MS {
-            return Err((
-                "keepaliveTime",
-                format!(
-                    "keepaliveTime {ms} is below HikariCP's floor of 30000 ms: HikariCP logs `keepaliveTime is less than 30000ms, disabling it` and pings nothing"
-                ),
-                "set keepaliveTime to 30000 or more (or 0 for no keepalive)".into(),
-            ));
-        }
-        if ms > 0 && life > 0 && ms >= life {
-            return Err((
-                "keepaliveTime",
-                format!(
-                    "keepaliveTime {ms} is not below maxLifetime {life}: HikariCP logs `keepaliveTime is greater than or equal to maxLifetime, disabling it` and pings nothing"
-                ),
-                format!(
-                    "set keepaliveTime below {life} (and at least 30000), or 0 for no keepalive"
+                    "write it as \"5.1.0\", or \"{}\" for the latest release",
+                    keepalive::LATEST
                 ),
             ));
         }
-        Ok(())
+        keepalive::check(s)
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
@@ -408,6 +309,9 @@ impl AppKind for JdbcHikari {
         out
     }
 }
+
+#[path = "jdbc_hikari_keepalive.rs"]
+mod keepalive;
 
 #[cfg(test)]
 #[path = "jdbc_hikari_tests.rs"]
