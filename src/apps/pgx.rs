@@ -86,7 +86,7 @@ impl AppKind for Pgx {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); PRE010 (default_query_exec_mode cache_statement); NET004 (DSN keys pgx does not read, in a hand-written .env); TMO001 never (acquire pings connections idle over 1 s)"
+        "CON001, CON003, CON006, MEM003 (budget); PRE010 (default_query_exec_mode cache_statement, or describe_exec at any PgBouncer version); NET004 (DSN keys pgx does not read, in a hand-written .env); TMO001 never (acquire pings connections idle over 1 s)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -156,6 +156,27 @@ impl AppKind for Pgx {
                 app.name.value
             ),
             fix_env: "add default_query_exec_mode=exec to DATABASE_URL".into(),
+        })
+    }
+
+    fn split_round_trips<'a>(&self, app: &'a App) -> Option<super::SplitTrips<'a>> {
+        let s = app.fw.req("default_query_exec_mode");
+        if s.value != Val::Text(Cow::Borrowed("describe_exec")) {
+            return None;
+        }
+        Some(super::SplitTrips {
+            setting: format!(
+                "pgx, default_query_exec_mode = describe_exec{}",
+                s.origin.note()
+            ),
+            loc: s.loc(),
+            // exec_bind_message's error for an unnamed statement the connection never parsed.
+            symptom: "`ERROR: unnamed prepared statement does not exist (SQLSTATE 26000)`",
+            fix: format!(
+                "set default_query_exec_mode = \"exec\" for `{}` (or cache_describe, which runs each query in one round trip)",
+                app.name.value
+            ),
+            fix_env: "write default_query_exec_mode=exec in DATABASE_URL".into(),
         })
     }
 
