@@ -74,6 +74,20 @@ static KEYS: &[KeyDef] = &[
         },
         doc: "how queries run: exec keeps statements unnamed; cache_statement prepares named ones",
     },
+    KeyDef {
+        name: "statement_cache_capacity",
+        env: "DATABASE_URL",
+        ty: Ty::Count,
+        default: Dflt::Own(Val::Int(512), "pgx's own"),
+        doc: "named statements kept per connection in cache_statement mode (evicted with the protocol's Close)",
+    },
+    KeyDef {
+        name: "description_cache_capacity",
+        env: "DATABASE_URL",
+        ty: Ty::Count,
+        default: Dflt::Own(Val::Int(512), "pgx's own"),
+        doc: "statement descriptions kept per connection in cache_describe mode",
+    },
 ];
 
 impl AppKind for Pgx {
@@ -226,7 +240,7 @@ impl AppKind for Pgx {
                 other => format!("{k}={}", other.env_text()),
             }
         };
-        let query = [
+        let mut query = [
             "pool_max_conns",
             "pool_min_conns",
             "pool_max_conn_lifetime",
@@ -235,7 +249,15 @@ impl AppKind for Pgx {
             "default_query_exec_mode",
         ]
         .map(q)
-        .join("&");
+        .to_vec();
+        // A cache's capacity only where the mode uses that cache.
+        let mode = app.fw.req("default_query_exec_mode").value.env_text();
+        match mode.as_str() {
+            "cache_statement" => query.push(q("statement_cache_capacity")),
+            "cache_describe" => query.push(q("description_cache_capacity")),
+            _ => {}
+        }
+        let query = query.join("&");
         vec![EnvLine {
             name: "DATABASE_URL".into(),
             value: format!("{}?{query}", super::plain_url(app)),
