@@ -454,6 +454,40 @@ fn framework_env_files_are_read_with_their_conventions() {
     assert!(!codes(&report).contains(&"PRE008".to_string()), "{p:?}");
 }
 
+/// A combination the framework refuses at start, in a hand-written .env: the check a manifest
+/// gets (an input error there) is a CAT002 finding at the variable.
+#[test]
+fn framework_refused_combinations_in_env_files_are_cat002() {
+    let dir = mt5();
+    // Django's pool with persistent connections: `ImproperlyConfigured: Pooling doesn't support
+    // persistent connections.`
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading\nDB_DISABLE_SERVER_SIDE_CURSORS=true\nDB_POOL=true\nDB_CONN_MAX_AGE=600\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    let p = places(&report);
+    assert!(
+        p.contains(&("CAT002".to_string(), ".env".to_string(), 4)),
+        "{p:?}"
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("Pooling doesn't support persistent connections"),
+        "{report}"
+    );
+    // CONN_MAX_AGE = 0 with the pool is what Django takes.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading\nDB_DISABLE_SERVER_SIDE_CURSORS=true\nDB_POOL=true\nDB_CONN_MAX_AGE=0\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(!codes(&report).contains(&"CAT002".to_string()), "{report}");
+}
+
 /// NET004 on a hand-written asyncpg .env: a DSN key asyncpg does not read is sent to the server
 /// as a startup parameter; the finding points at the key inside DATABASE_URL.
 #[test]
@@ -484,6 +518,43 @@ fn unknown_driver_url_keys_are_startup_parameters() {
     std::fs::write(
         dir.path().join(".env"),
         "DB_POOL_MAX_SIZE=5\nDB_POOL_MAX_INACTIVE_CONNECTION_LIFETIME=300\nDB_STATEMENT_CACHE_SIZE=0\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?sslmode=disable\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(!codes(&report).contains(&"NET004".to_string()), "{report}");
+}
+
+/// node-postgres (and Prisma 7's adapter, which is node-postgres) sends statement_timeout,
+/// lock_timeout, idle_in_transaction_session_timeout and options from DATABASE_URL as startup
+/// parameters: NET004 at the key (seen on PgBouncer 1.18: `P2039 … unsupported startup
+/// parameter: statement_timeout` from Prisma 7).
+#[test]
+fn node_postgres_url_timeouts_are_startup_parameters() {
+    let dir = mt5();
+    for env in [
+        "DB_POOL_MAX=4\nDB_POOL_IDLE_TIMEOUT_MILLIS=10000\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?statement_timeout=5000\n",
+        "DB_POOL_MAX=4\nDB_POOL_IDLE_TIMEOUT_MILLIS=10000\nDIRECT_URL=postgresql://trader:${TRADER_PASSWORD}@db:5432/mt5_trading\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?statement_timeout=5000\n",
+    ] {
+        std::fs::write(dir.path().join(".env"), env).unwrap();
+        let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+        let net: Vec<&Value> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "NET004")
+            .collect();
+        assert_eq!(net.len(), 1, "{report}");
+        assert!(
+            net[0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("unsupported startup parameter: statement_timeout"),
+            "{report}"
+        );
+    }
+    std::fs::write(
+        dir.path().join(".env"),
+        "DB_POOL_MAX=4\nDB_POOL_IDLE_TIMEOUT_MILLIS=10000\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading\n",
     )
     .unwrap();
     let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);

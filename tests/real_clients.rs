@@ -3,35 +3,19 @@
 //! the configuration poolstack renders for the kind runs it with 0 errors, and PostgreSQL never
 //! sees more server connections than the budget (CON002) computed.
 //!
-//! The Python clients are installed by `.ci/run` (pinned pip installs). In CI (`CI=true`) a missing
+//! The Python clients are installed by `.ci/run` (pinned pip installs), node-postgres by `npm ci`
+//! (tests/clients/node); the shared harness is tests/support/clients.rs. In CI (`CI=true`) a missing
 //! client fails the test; elsewhere it is skipped loudly.
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use support::clients::*;
-use support::stack::*;
+use support::stack::{Running, start};
 
-/// Whether `python3` imports `module`; in CI its absence is a failure.
-fn python_has(module: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "python3 cannot import {module}: .ci/run installs it"
-        );
-        eprintln!("SKIPPED: python3 cannot import {module} (pip install it, see .ci/run)");
-    }
-    ok
-}
-
-/// Run the workload for `kind` against the running stack, sampling server connections.
+/// Run the workload for `kind` (the Python one, or node-postgres') against the running stack.
 fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
-    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let clients = clients_dir();
     let mut cmd = if kind == "node-postgres" {
         let mut c = Command::new("node");
         c.arg(clients.join("node/workload.js"));
@@ -41,10 +25,8 @@ fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
         c.arg(clients.join("python_workload.py")).arg(kind);
         c
     };
-    cmd.arg(r.dir.join(".env"))
-        .args(overrides)
-        .env("IT_APP_PASSWORD", PASSWORD);
-    run_sampled(r, cmd)
+    cmd.arg(r.dir.join(".env")).args(overrides);
+    run_workload(r, cmd)
 }
 
 #[test]
@@ -125,24 +107,46 @@ fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
         good.peak > 0 && good.peak <= budget,
         "{good:?} budget {budget}"
     );
+    // The rendered DIRECT_DATABASE_URL reaches PostgreSQL itself, where sessions last: the
+    // server-side cursors that break through PgBouncer work, and migrations run. One
+    // connection, as a migration takes (the budget counts one per app).
+    let direct = env_value(&r, "DIRECT_DATABASE_URL");
+    assert!(
+        direct.ends_with(&format!(":{}/appdb", r.pg.port)),
+        "{direct}"
+    );
+    let url = format!("DATABASE_URL={direct}");
+    let session = workload(
+        &r,
+        "django",
+        &[&url, "DB_DISABLE_SERVER_SIDE_CURSORS=false", "THREADS=1"],
+    );
+    assert_eq!((session.ok, session.errors), (10, 0), "{session:?}");
+    let migrated = workload(&r, "django", &[&url, "MIGRATE=true"]);
+    assert_eq!((migrated.ok, migrated.errors), (1, 0), "{migrated:?}");
+    let tables = r.pg.query(
+        "appdb",
+        "select count(*) from pg_tables where tablename = 'django_migrations'",
+    );
+    assert_eq!(tables.trim(), "1", "{tables}");
+}
+
+/// A variable of the rendered .env, as written (a `${VAR}` reference stays one).
+fn env_value(r: &Running, name: &str) -> String {
+    let text = std::fs::read_to_string(r.dir.join(".env")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in the rendered .env:\n{text}"))
+        .to_string()
 }
 
 /// Whether tests/clients/node has its locked node-postgres installed (`npm ci`).
 fn node_has_pg() -> bool {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node");
-    let ok = Command::new("node")
-        .current_dir(&dir)
-        .args(["-e", "require('pg')"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "node cannot load pg: .ci/run runs `npm ci` in tests/clients/node"
-        );
-        eprintln!("SKIPPED: node cannot load pg (run `npm ci` in tests/clients/node)");
-    }
-    ok
+    installed(
+        node_runs(&clients_dir().join("node"), "require('pg')"),
+        "node cannot load pg",
+        "run `npm ci` in tests/clients/node",
+    )
 }
 
 #[test]

@@ -103,6 +103,20 @@ fn v7(app: &App) -> bool {
     major(&app.fw).is_none_or(|m| m >= 7)
 }
 
+impl Prisma {
+    /// Prisma 7's driver adapter is node-postgres: its URL keys that become startup parameters.
+    fn adapter_startup_params<'a>(app: &'a App) -> Vec<super::StartupParam<'a>> {
+        if !v7(app) {
+            return Vec::new();
+        }
+        super::url_startup_keys(
+            app,
+            "Prisma 7's adapter (node-postgres)",
+            super::node_postgres::STARTUP,
+        )
+    }
+}
+
 impl AppKind for Prisma {
     fn name(&self) -> &'static str {
         "prisma"
@@ -113,7 +127,7 @@ impl AppKind for Prisma {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); PRE009 (pgbouncer flag against PgBouncer's statement tracking); TMO001 (v7 idleTimeoutMillis)"
+        "CON001, CON003, CON006, MEM003 (budget); PRE009 (pgbouncer flag against PgBouncer's statement tracking); NET004 (v7: statement_timeout, lock_timeout, idle_in_transaction_session_timeout, options in DATABASE_URL); TMO001 (v7 idleTimeoutMillis)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -296,6 +310,14 @@ impl AppKind for Prisma {
         })
     }
 
+    fn startup_params<'a>(&self, app: &'a App) -> Vec<super::StartupParam<'a>> {
+        Self::adapter_startup_params(app)
+    }
+
+    fn migrates_directly(&self) -> bool {
+        true
+    }
+
     fn env(&self, app: &App) -> Vec<EnvLine> {
         let v = |k: &str| app.fw.req(k).value.env_text();
         let direct = direct_url(app);
@@ -335,17 +357,9 @@ impl AppKind for Prisma {
 /// `DIRECT_URL` for `prisma migrate` (schema.prisma `directUrl`, or prisma.config.ts in v7):
 /// migrations through transaction pooling fail with `prepared statement "s0" already exists`.
 fn direct_url(app: &App) -> Option<EnvLine> {
-    let direct = app.url.direct.as_ref()?;
     Some(EnvLine {
         name: "DIRECT_URL".into(),
-        value: format!(
-            "postgresql://{}:${{{}}}@{}:{}/{}",
-            super::url_part(&app.user.value),
-            app.password_env.value,
-            direct.0,
-            direct.1,
-            super::url_part(&direct.2),
-        ),
+        value: super::direct_url(app, "")?,
         comments: vec!["prisma migrate connects here, past PgBouncer (datasource directUrl = env(\"DIRECT_URL\"))".into()],
     })
 }
