@@ -132,8 +132,8 @@ impl AppKind for JdbcHikari {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("maximumPoolSize");
-        let ds = app.fw.req("dataSources");
+        let max = app.fw().req("maximumPoolSize");
+        let ds = app.fw().req("dataSources");
         let (m, d) = (max.value.int().unwrap_or(0), ds.value.int().unwrap_or(1));
         PerProcess {
             connections: Some(m * d),
@@ -152,7 +152,7 @@ impl AppKind for JdbcHikari {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let s = app.fw.req("maxLifetime");
+        let s = app.fw().req("maxLifetime");
         let ms = s.value.int().unwrap_or(0);
         IdleKeep {
             keep: (ms > 0).then(|| Duration(ms * 1000)),
@@ -168,7 +168,7 @@ impl AppKind for JdbcHikari {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("prepareThreshold");
+        let s = app.fw().req("prepareThreshold");
         let n = s.value.int().filter(|n| *n > 0)?;
         Some(NamedStatements {
             code: "PRE010",
@@ -187,8 +187,8 @@ impl AppKind for JdbcHikari {
     }
 
     fn startup_params<'a>(&self, app: &'a App) -> Vec<StartupParam<'a>> {
-        let s = app.fw.req("pgjdbc_version");
-        if pgjdbc(&app.fw).is_none_or(|v| v > vec![42, 7, 4]) {
+        let s = app.fw().req("pgjdbc_version");
+        if pgjdbc(app.fw()).is_none_or(|v| v > vec![42, 7, 4]) {
             return Vec::new();
         }
         vec![StartupParam {
@@ -206,7 +206,7 @@ impl AppKind for JdbcHikari {
             app.url.host.value,
             app.url.port.value,
             super::url_part(&app.url.database.value),
-            app.fw.req("prepareThreshold").value.env_text()
+            app.fw().req("prepareThreshold").value.env_text()
         );
         let mut out = vec![
             EnvLine {

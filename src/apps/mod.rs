@@ -36,6 +36,38 @@ pub static KINDS: &[&dyn AppKind] = &[
     &prisma::Prisma,
 ];
 
+/// The kinds other than SQLAlchemy (every kind in [`KINDS`] after the first), as
+/// [`Framework`]s: their settings are [`FwSettings`].
+pub static FRAMEWORKS: &[&dyn Framework] = &[
+    &asyncpg::Asyncpg,
+    &psycopg_pool::PsycopgPool,
+    &django::Django,
+    &node_postgres::NodePostgres,
+    &pgx::Pgx,
+    &rails::Rails,
+    &jdbc_hikari::JdbcHikari,
+    &prisma::Prisma,
+];
+
+/// A kind whose settings are its framework's keys ([`FwSettings`]): every kind but SQLAlchemy,
+/// whose settings are typed ([`crate::stack::SqlAlchemyApp`]). An app's
+/// [`crate::stack::KindSettings`] holds one of these or SQLAlchemy's settings, never both.
+pub trait Framework: AppKind {}
+
+impl Framework for asyncpg::Asyncpg {}
+impl Framework for psycopg_pool::PsycopgPool {}
+impl Framework for django::Django {}
+impl Framework for node_postgres::NodePostgres {}
+impl Framework for pgx::Pgx {}
+impl Framework for rails::Rails {}
+impl Framework for jdbc_hikari::JdbcHikari {}
+impl Framework for prisma::Prisma {}
+
+/// The framework behind `kind`; `None` for SQLAlchemy.
+pub fn framework(kind: &dyn AppKind) -> Option<&'static dyn Framework> {
+    FRAMEWORKS.iter().copied().find(|f| f.name() == kind.name())
+}
+
 /// The kind an app without `kind` has.
 pub fn default_kind() -> &'static dyn AppKind {
     KINDS[0]
@@ -362,7 +394,7 @@ pub fn env_lines(kind: &dyn AppKind, app: &App) -> Vec<EnvLine> {
         // Keys that live in DATABASE_URL are the kind's to write into it.
         .filter(|d| !d.env.is_empty() && d.env != "DATABASE_URL")
         .filter_map(|d| {
-            let s = app.fw.get(d.name)?;
+            let s = app.fw().get(d.name)?;
             Some(EnvLine {
                 name: d.env.to_string(),
                 value: s.value.env_text(),

@@ -109,7 +109,7 @@ impl AppKind for Pgx {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("pool_max_conns");
+        let max = app.fw().req("pool_max_conns");
         let n = max.value.int().unwrap_or(0);
         PerProcess {
             connections: Some(n),
@@ -121,7 +121,7 @@ impl AppKind for Pgx {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let s = app.fw.req("pool_max_conn_idle_time");
+        let s = app.fw().req("pool_max_conn_idle_time");
         IdleKeep {
             keep: s.value.secs(),
             keep_loc: s.loc(),
@@ -139,7 +139,7 @@ impl AppKind for Pgx {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("default_query_exec_mode");
+        let s = app.fw().req("default_query_exec_mode");
         if s.value != Val::Text(Cow::Borrowed("cache_statement")) {
             return None;
         }
@@ -198,7 +198,7 @@ impl AppKind for Pgx {
 
     fn env(&self, app: &App) -> Vec<EnvLine> {
         let q = |k: &str| {
-            let v = &app.fw.req(k).value;
+            let v = &app.fw().req(k).value;
             match v {
                 // Go's time.ParseDuration.
                 Val::Secs(d) => format!("{k}={}s", d.secs_text()),

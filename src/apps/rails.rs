@@ -173,7 +173,7 @@ impl AppKind for Rails {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("max_connections");
+        let max = app.fw().req("max_connections");
         let n = max.value.int().unwrap_or(0);
         PerProcess {
             connections: Some(n),
@@ -185,11 +185,11 @@ impl AppKind for Rails {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let s = app.fw.req("idle_timeout");
+        let s = app.fw().req("idle_timeout");
         let idle = s.value.secs().filter(|d| d.0 > 0);
         // 8.1 pings a connection idle for keepalive, so it is never idle longer than that.
-        let ping = app.fw.req("keepalive");
-        let pinged = version(&app.fw)
+        let ping = app.fw().req("keepalive");
+        let pinged = version(app.fw())
             .is_some_and(|v| v >= (8, 1))
             .then(|| ping.value.secs())
             .flatten()
@@ -230,11 +230,11 @@ impl AppKind for Rails {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("prepared_statements");
+        let s = app.fw().req("prepared_statements");
         if !s.value.bool().unwrap_or(true) {
             return None;
         }
-        let v = version(&app.fw).unwrap_or((8, 1));
+        let v = version(app.fw()).unwrap_or((8, 1));
         Some(NamedStatements {
             code: "PRE007",
             setting: format!("Rails {}.{}, prepared_statements = true{}", v.0, v.1, s.origin.note()),
@@ -254,7 +254,7 @@ impl AppKind for Rails {
     }
 
     fn session_locks<'a>(&self, app: &'a App) -> Option<SessionLocks<'a>> {
-        let s = app.fw.req("advisory_locks");
+        let s = app.fw().req("advisory_locks");
         if !s.value.bool().unwrap_or(true) {
             return None;
         }
@@ -270,7 +270,7 @@ impl AppKind for Rails {
     }
 
     fn session_state<'a>(&self, app: &'a App) -> Vec<SessionState<'a>> {
-        let Some(vars) = app.fw.get("variables") else {
+        let Some(vars) = app.fw().get("variables") else {
             return Vec::new();
         };
         vec![SessionState {
@@ -285,8 +285,8 @@ impl AppKind for Rails {
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {
-        let v = |k: &str| app.fw.req(k).value.env_text();
-        let before_8_1 = version(&app.fw).is_some_and(|v| v < (8, 1));
+        let v = |k: &str| app.fw().req(k).value.env_text();
+        let before_8_1 = version(app.fw()).is_some_and(|v| v < (8, 1));
         let query = format!(
             "prepared_statements={}&advisory_locks={}{}&checkout_timeout={}&idle_timeout={}",
             v("prepared_statements"),
@@ -322,7 +322,7 @@ impl AppKind for Rails {
             EnvLine {
                 name: "RAILS_MAX_THREADS".into(),
                 value: v("max_connections"),
-                comments: super::origin_comments(&app.fw.req("max_connections").origin),
+                comments: super::origin_comments(&app.fw().req("max_connections").origin),
             },
             EnvLine {
                 name: "WEB_CONCURRENCY".into(),

@@ -124,16 +124,16 @@ fn tmo001_asks_the_kind_for_its_idle_keep_time() {
 #[test]
 fn safe_defaults_follow_the_pool_mode() {
     let tx = testing::stack(&stack(PGB, "kind = \"asyncpg\""));
-    let s = tx.apps[0].fw.get("statement_cache_size").unwrap();
+    let s = tx.apps[0].fw().get("statement_cache_size").unwrap();
     assert_eq!(s.value, super::Val::Int(0));
     let session = testing::stack(&stack(
         &PGB.replace("transaction", "session"),
         "kind = \"asyncpg\"",
     ));
-    let s = session.apps[0].fw.get("statement_cache_size").unwrap();
+    let s = session.apps[0].fw().get("statement_cache_size").unwrap();
     assert_eq!(s.value, super::Val::Int(100));
     let pp = testing::stack(&stack(PGB, "kind = \"psycopg-pool\"\nmin_size = 2"));
-    let max = pp.apps[0].fw.get("max_size").unwrap();
+    let max = pp.apps[0].fw().get("max_size").unwrap();
     assert_eq!(max.value, super::Val::Int(2));
     assert!(matches!(max.origin, crate::stack::Origin::Derived { .. }));
 }

@@ -93,8 +93,13 @@ fn alert_cannot_fire(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
     if mon.app_metrics.value == AppMetrics::Seed {
         let p99 = mon.checkout_p99.value;
-        for app in &stack.apps {
-            if p99 >= app.pool_timeout.value {
+        // The seed's checkout histogram is SQLAlchemy's: other kinds export none.
+        for (app, sqla) in stack
+            .apps
+            .iter()
+            .filter_map(|a| a.sqlalchemy().map(|s| (a, s)))
+        {
+            if p99 >= sqla.pool_timeout.value {
                 out.push(
                     Diagnostic::new(
                         "MON001",
@@ -103,18 +108,19 @@ fn alert_cannot_fire(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                             "SQLAlchemyCheckoutSlow of app {} can never fire: {} is not below its pool_timeout {}{}, when SQLAlchemy gives up the checkout",
                             app.name.value,
                             sourced(stack, "checkout_p99", &mon.checkout_p99),
-                            app.pool_timeout.value,
-                            app.pool_timeout.origin.note()
+                            sqla.pool_timeout.value,
+                            sqla.pool_timeout.origin.note()
                         ),
                     )
                     .at(here(mon.checkout_p99.loc()))
-                    .related(app.pool_timeout.loc().cloned(), "pool_timeout is set here")
+                    .related(sqla.pool_timeout.loc().cloned(), "pool_timeout is set here")
                     .help("set checkout_p99 well below pool_timeout"),
                 );
             }
         }
         let top = mon.checkout_buckets.value.last().copied().unwrap_or(0.0);
-        if !stack.apps.is_empty() && p99.micros() as f64 / 1e6 >= top {
+        let any_sqlalchemy = stack.apps.iter().any(|a| a.sqlalchemy().is_some());
+        if any_sqlalchemy && p99.micros() as f64 / 1e6 >= top {
             out.push(
                 Diagnostic::new(
                     "MON001",
