@@ -8,6 +8,7 @@
 pub mod asyncpg;
 pub mod django;
 pub mod dotenv;
+pub mod framework;
 pub mod jdbc_hikari;
 pub mod keys;
 pub mod node_postgres;
@@ -21,6 +22,7 @@ pub mod sqlalchemy;
 use crate::source::Loc;
 use crate::stack::{App, Origin, Setting};
 use crate::units::Duration;
+pub use framework::{FRAMEWORKS, Framework, framework};
 pub use keys::{Dflt, FwSetting, FwSettings, KeyDef, Ty, Val};
 
 /// Every kind, in the order the README and `init` list them. The first is the default.
@@ -35,38 +37,6 @@ pub static KINDS: &[&dyn AppKind] = &[
     &jdbc_hikari::JdbcHikari,
     &prisma::Prisma,
 ];
-
-/// The kinds other than SQLAlchemy (every kind in [`KINDS`] after the first), as
-/// [`Framework`]s: their settings are [`FwSettings`].
-pub static FRAMEWORKS: &[&dyn Framework] = &[
-    &asyncpg::Asyncpg,
-    &psycopg_pool::PsycopgPool,
-    &django::Django,
-    &node_postgres::NodePostgres,
-    &pgx::Pgx,
-    &rails::Rails,
-    &jdbc_hikari::JdbcHikari,
-    &prisma::Prisma,
-];
-
-/// A kind whose settings are its framework's keys ([`FwSettings`]): every kind but SQLAlchemy,
-/// whose settings are typed ([`crate::stack::SqlAlchemyApp`]). An app's
-/// [`crate::stack::KindSettings`] holds one of these or SQLAlchemy's settings, never both.
-pub trait Framework: AppKind {}
-
-impl Framework for asyncpg::Asyncpg {}
-impl Framework for psycopg_pool::PsycopgPool {}
-impl Framework for django::Django {}
-impl Framework for node_postgres::NodePostgres {}
-impl Framework for pgx::Pgx {}
-impl Framework for rails::Rails {}
-impl Framework for jdbc_hikari::JdbcHikari {}
-impl Framework for prisma::Prisma {}
-
-/// The framework behind `kind`; `None` for SQLAlchemy.
-pub fn framework(kind: &dyn AppKind) -> Option<&'static dyn Framework> {
-    FRAMEWORKS.iter().copied().find(|f| f.name() == kind.name())
-}
 
 /// The kind an app without `kind` has.
 pub fn default_kind() -> &'static dyn AppKind {

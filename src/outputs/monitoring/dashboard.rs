@@ -306,4 +306,29 @@ mod tests {
             HeaderState::Edited
         );
     }
+
+    #[test]
+    fn app_panels_only_for_sqlalchemy_apps() {
+        let sqla = format!("{}\n[monitoring]\n", crate::rules::testing::HEALTHY);
+        let body = |toml: &str| {
+            let stack = crate::rules::testing::stack(toml);
+            let mon = stack.monitoring.as_ref().expect("[monitoring]");
+            super::body(&stack, mon)
+        };
+        let with_app = body(&sqla);
+        assert!(
+            with_app.contains("sqlalchemy_pool_checked_out"),
+            "{with_app}"
+        );
+        assert!(with_app.contains("100 * "), "{with_app}");
+        // A Django app exports none of the seed's SQLAlchemy metrics: no panel divides by a
+        // SQLAlchemy pool it does not have.
+        let django = sqla.replace(
+            "pool_size = 5\nmax_overflow = 5\npre_ping = true\n",
+            "kind = \"django\"\n",
+        );
+        assert!(django.contains("kind = \"django\""));
+        let without = body(&django);
+        assert!(!without.contains("sqlalchemy_pool"), "{without}");
+    }
 }

@@ -612,4 +612,29 @@ mod tests {
         let env = dotenv::parse(file, "OTHER=1\n");
         assert!(app(file, &env, &sources, None, &mut findings).is_none());
     }
+
+    #[test]
+    fn a_file_of_another_framework_carries_its_settings_and_none_of_sqlalchemys() {
+        // asyncpg's conventions (its own DB_POOL_MAX_SIZE), with SQLAlchemy's DB_POOL_TIMEOUT
+        // variable too: still checked (CAT002 when unusable), but not the app's setting.
+        let text = "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:6432/mt5\nDB_POOL_MAX_SIZE=5\nDB_STATEMENT_CACHE_SIZE=100\nDB_POOL_RECYCLE=soon\n";
+        let mut sources = SourceMap::default();
+        let file = sources.add(Path::new(".env"), text.to_string());
+        let env = dotenv::parse(file, text);
+        let mut findings = Vec::new();
+        let a = app(file, &env, &sources, Some(6432), &mut findings).unwrap();
+        assert_eq!(a.kind().name(), "asyncpg");
+        assert!(a.sqlalchemy().is_none());
+        let max = a.fw().get("max_size").expect("asyncpg's max_size");
+        assert_eq!(max.value.int(), Some(5));
+        let codes: Vec<_> = findings.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["CAT002"], "{findings:?}");
+        // The seed's file is SQLAlchemy's, with no framework keys.
+        let text = "DB_POOL_SIZE=5\n";
+        let env = dotenv::parse(file, text);
+        let a = app(file, &env, &sources, None, &mut findings).unwrap();
+        assert_eq!(a.kind().name(), "sqlalchemy");
+        assert!(a.fw().0.is_empty());
+        assert_eq!(a.sqlalchemy().map(|s| s.pool_size.value), Some(5));
+    }
 }
