@@ -248,22 +248,11 @@ impl AppKind for Django {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw().req("prepare_threshold");
-        let n = s.value.int()?;
-        Some(NamedStatements {
-            code: "PRE010",
-            frees_with_sql: None,
-            setting: format!("Django on psycopg, OPTIONS prepare_threshold = {n}"),
-            setting_loc: s.loc(),
-            min_pgbouncer: (1, 22),
-            libpq: Some(app.fw().get("libpq")),
-            symptom: "`psycopg.errors.InvalidSqlStatementName: prepared statement \"_pg3_10\" does not exist`",
-            fix: format!(
-                "remove prepare_threshold from `{}` (Django's own None keeps poolers working)",
-                app.name.value
-            ),
-            fix_env: "write DB_PREPARE_THRESHOLD=none".into(),
-        })
+        super::psycopg::named_statements(
+            app,
+            "Django on psycopg",
+            "DATABASES OPTIONS \"prepare_threshold\": None, Django's own default when left out",
+        )
     }
 
     fn held_cursors<'a>(&self, app: &'a App) -> Option<HeldCursors<'a>> {

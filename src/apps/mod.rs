@@ -14,6 +14,7 @@ pub mod keys;
 pub mod node_postgres;
 pub mod pgx;
 pub mod prisma;
+pub mod psycopg;
 pub mod psycopg_pool;
 pub mod rails;
 pub mod schema;

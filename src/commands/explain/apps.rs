@@ -28,18 +28,6 @@ const APP_KEYS: &[&str] = &[
     "metrics_pool_name",
 ];
 
-/// The keys every app has, whatever its kind.
-const COMMON: &[&str] = &[
-    "name",
-    "replicas",
-    "processes",
-    "database",
-    "user",
-    "password_env",
-    "env_file",
-    "metrics_pool_name",
-];
-
 pub(super) fn app(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
     let names = || cx.stack.apps.iter().map(|a| a.name.value.clone());
     let Some((entry, key)) = split(rest, names()) else {
@@ -75,8 +63,12 @@ pub(super) fn app(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
                 ));
             }
             // SQLAlchemy's own keys mean nothing for another kind.
-            let mut keys: Vec<&str> = COMMON.to_vec();
-            keys.push("kind");
+            let mut keys: Vec<&str> = crate::apps::COMMON_KEYS
+                .iter()
+                .copied()
+                .filter(|k| *k != "kind")
+                .collect();
+            keys.extend(["metrics_pool_name", "kind"]);
             keys.extend(a.kind().keys().iter().map(|k| k.name));
             Err(no_key("apps", &entry, key, &keys))
         }
