@@ -3,90 +3,19 @@
 //! the configuration poolstack renders for the kind runs it with 0 errors, and PostgreSQL never
 //! sees more server connections than the budget (CON002) computed.
 //!
-//! The Python clients are installed by `.ci/run` (pinned pip installs). In CI (`CI=true`) a missing
+//! The Python clients are installed by `.ci/run` (pinned pip installs), node-postgres by `npm ci`
+//! (tests/clients/node); the shared harness is tests/support/clients.rs. In CI (`CI=true`) a missing
 //! client fails the test; elsewhere it is skipped loudly.
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
-use support::stack::*;
+use support::clients::*;
+use support::stack::{Running, start};
 
-fn entries(kind_keys: &str) -> String {
-    format!(
-        r#"
-[[databases]]
-name = "appdb"
-
-[[users]]
-name = "app_user"
-password = {{ env = "IT_APP_PASSWORD" }}
-admin = true
-
-[[apps]]
-name = "api"
-database = "appdb"
-user = "app_user"
-{kind_keys}
-"#
-    )
-}
-
-/// Whether `python3` imports `module`; in CI its absence is a failure.
-fn python_has(module: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "python3 cannot import {module}: .ci/run installs it"
-        );
-        eprintln!("SKIPPED: python3 cannot import {module} (pip install it, see .ci/run)");
-    }
-    ok
-}
-
-#[derive(Debug)]
-struct Outcome {
-    ok: u64,
-    errors: u64,
-    first_error: String,
-    /// The most server connections of app_user PostgreSQL saw at once.
-    peak: u64,
-}
-
-/// Run the Python workload for `kind` against the running stack, sampling server connections.
+/// Run the workload for `kind` (the Python one, or node-postgres') against the running stack.
 fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampler = {
-        let stop = stop.clone();
-        let (socket, port, psql) = (
-            r.pg.socket_dir.clone(),
-            r.pg.port,
-            r.bins.pg_bin.join("psql"),
-        );
-        std::thread::spawn(move || {
-            let mut peak = 0u64;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let out = Command::new(&psql)
-                    .args(["-X", "-A", "-t", "-h"])
-                    .arg(&socket)
-                    .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres", "-c"])
-                    .arg("select count(*) from pg_stat_activity where usename = 'app_user' and backend_type = 'client backend'")
-                    .output();
-                if let Ok(o) = out
-                    && let Ok(n) = String::from_utf8_lossy(&o.stdout).trim().parse::<u64>()
-                {
-                    peak = peak.max(n);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            peak
-        })
-    };
-    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let clients = clients_dir();
     let mut cmd = if kind == "node-postgres" {
         let mut c = Command::new("node");
         c.arg(clients.join("node/workload.js"));
@@ -96,51 +25,8 @@ fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
         c.arg(clients.join("python_workload.py")).arg(kind);
         c
     };
-    let out = cmd
-        .arg(r.dir.join(".env"))
-        .args(overrides)
-        .env("IT_APP_PASSWORD", PASSWORD)
-        .output()
-        .unwrap();
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let peak = sampler.join().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(
-        out.status.success(),
-        "workload failed: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    Outcome {
-        ok: json["ok"].as_u64().unwrap_or(0),
-        errors: json["errors"].as_u64().unwrap_or(0),
-        first_error: json["first_error"].as_str().unwrap_or("").to_string(),
-        peak,
-    }
-}
-
-fn budget(r: &Running) -> (u64, Vec<&'static str>) {
-    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
-    let stack = poolstack::stack::resolve::resolve(&loaded, None).unwrap();
-    let cx = poolstack::rules::Context {
-        stack: &stack,
-        budget: poolstack::stack::budget::ServerConnectionBudget::of(&stack),
-        files: &[],
-    };
-    let codes = poolstack::rules::run(&cx).iter().map(|d| d.code).collect();
-    (cx.budget.total.unwrap(), codes)
-}
-
-fn spec(entries: &str) -> Spec<'_> {
-    Spec {
-        auth_type: "scram-sha-256",
-        password_encryption: "scram-sha-256",
-        userlist_hash: "scram-sha-256",
-        hba: "scram-sha-256",
-        extra_pgbouncer: "",
-        extra_postgres: "",
-        entries,
-    }
+    cmd.arg(r.dir.join(".env")).args(overrides);
+    run_workload(r, cmd)
 }
 
 #[test]
@@ -221,24 +107,46 @@ fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
         good.peak > 0 && good.peak <= budget,
         "{good:?} budget {budget}"
     );
+    // The rendered DIRECT_DATABASE_URL reaches PostgreSQL itself, where sessions last: the
+    // server-side cursors that break through PgBouncer work, and migrations run. One
+    // connection, as a migration takes (the budget counts one per app).
+    let direct = env_value(&r, "DIRECT_DATABASE_URL");
+    assert!(
+        direct.ends_with(&format!(":{}/appdb", r.pg.port)),
+        "{direct}"
+    );
+    let url = format!("DATABASE_URL={direct}");
+    let session = workload(
+        &r,
+        "django",
+        &[&url, "DB_DISABLE_SERVER_SIDE_CURSORS=false", "THREADS=1"],
+    );
+    assert_eq!((session.ok, session.errors), (10, 0), "{session:?}");
+    let migrated = workload(&r, "django", &[&url, "MIGRATE=true"]);
+    assert_eq!((migrated.ok, migrated.errors), (1, 0), "{migrated:?}");
+    let tables = r.pg.query(
+        "appdb",
+        "select count(*) from pg_tables where tablename = 'django_migrations'",
+    );
+    assert_eq!(tables.trim(), "1", "{tables}");
+}
+
+/// A variable of the rendered .env, as written (a `${VAR}` reference stays one).
+fn env_value(r: &Running, name: &str) -> String {
+    let text = std::fs::read_to_string(r.dir.join(".env")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in the rendered .env:\n{text}"))
+        .to_string()
 }
 
 /// Whether tests/clients/node has its locked node-postgres installed (`npm ci`).
 fn node_has_pg() -> bool {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node");
-    let ok = Command::new("node")
-        .current_dir(&dir)
-        .args(["-e", "require('pg')"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "node cannot load pg: .ci/run runs `npm ci` in tests/clients/node"
-        );
-        eprintln!("SKIPPED: node cannot load pg (run `npm ci` in tests/clients/node)");
-    }
-    ok
+    installed(
+        node_runs(&clients_dir().join("node"), "require('pg')"),
+        "node cannot load pg",
+        "run `npm ci` in tests/clients/node",
+    )
 }
 
 #[test]

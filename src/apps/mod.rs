@@ -59,6 +59,7 @@ pub const COMMON_KEYS: &[&str] = &[
     "user",
     "password_env",
     "env_file",
+    "settings_file",
 ];
 
 /// What a kind's derived defaults may depend on besides its own keys: the PgBouncer in front.
@@ -155,6 +156,20 @@ pub struct NamedStatements<'a> {
     pub fix_env: String,
 }
 
+/// A driver mode that runs one query over two round trips on the unnamed statement (pgx's
+/// describe_exec, PRE010): behind transaction pooling PgBouncer may give the second round trip to
+/// another server connection, and no PgBouncer version carries the unnamed statement across.
+#[derive(Debug, Clone)]
+pub struct SplitTrips<'a> {
+    /// e.g. `pgx, default_query_exec_mode = describe_exec`.
+    pub setting: String,
+    pub loc: Option<&'a Loc>,
+    /// The error users see, quoted.
+    pub symptom: &'static str,
+    pub fix: String,
+    pub fix_env: String,
+}
+
 /// A client-side "PgBouncer mode" (Prisma 6's `pgbouncer=true`, PRE009): on, the client prepares
 /// nothing by name and sends `DEALLOCATE ALL` at each transaction start; off, it names its
 /// statements.
@@ -223,6 +238,16 @@ pub struct EnvLine {
     pub comments: Vec<String>,
 }
 
+/// A settings file the framework reads besides the environment (Django's `DATABASES`, Rails'
+/// `config/database.yml`, Spring Boot's `application.properties`).
+#[derive(Debug, Clone, Copy)]
+pub struct SettingsFile {
+    /// The file's name, as the framework names it (`database.yml`).
+    pub name: &'static str,
+    /// How the framework reads it, for its first comment line and `explain`.
+    pub read_as: &'static str,
+}
+
 /// One application stack.
 pub trait AppKind: Sync + std::fmt::Debug {
     /// The `kind` value in stack.toml.
@@ -258,6 +283,11 @@ pub trait AppKind: Sync + std::fmt::Debug {
         None
     }
 
+    /// Whether the app runs queries over two round trips on the unnamed statement (PRE010).
+    fn split_round_trips<'a>(&self, _app: &'a App) -> Option<SplitTrips<'a>> {
+        None
+    }
+
     /// Whether the app holds server-side cursors across transactions (PRE006).
     fn held_cursors<'a>(&self, _app: &'a App) -> Option<HeldCursors<'a>> {
         None
@@ -285,6 +315,23 @@ pub trait AppKind: Sync + std::fmt::Debug {
 
     /// The variables of the app's `.env`, after `USE_PGBOUNCER` (which every kind writes).
     fn env(&self, app: &App) -> Vec<EnvLine>;
+
+    /// Whether the app's migrations go straight to PostgreSQL behind transaction pooling (the
+    /// kind renders a direct URL from `app.url.direct`); the budget counts one connection for them.
+    fn migrates_directly(&self) -> bool {
+        false
+    }
+
+    /// The settings file the framework reads besides the environment, where it has one.
+    fn settings_file(&self) -> Option<SettingsFile> {
+        None
+    }
+
+    /// That file's body (after poolstack's header), in the framework's own language. Called only
+    /// for kinds with a [`settings_file`](AppKind::settings_file).
+    fn settings_body(&self, _app: &App) -> String {
+        String::new()
+    }
 }
 
 /// A setting's comment lines in a rendered file: where a default or derived value comes from.
@@ -319,6 +366,19 @@ pub fn plain_url(app: &App) -> String {
         app.url.port.value,
         url_part(&app.url.database.value),
     )
+}
+
+/// The URL that reaches PostgreSQL past PgBouncer, for migrations (`None` when the app does not
+/// meet transaction or statement pooling): `postgresql://user:${PW}@db-host:port/dbname?query`.
+pub fn direct_url(app: &App, query: &str) -> Option<String> {
+    let (host, port, db) = app.url.direct.as_ref()?;
+    Some(format!(
+        "postgresql://{}:${{{}}}@{host}:{port}/{}{}{query}",
+        url_part(&app.user.value),
+        app.password_env.value,
+        url_part(db),
+        if query.is_empty() { "" } else { "?" },
+    ))
 }
 
 /// `(s)` after a count unless it is 1.
@@ -420,11 +480,16 @@ pub fn kinds_with_key(key: &str) -> Vec<&'static str> {
 
 /// The README's table of kinds and of each kind's keys (a test keeps the README equal to it).
 pub fn markdown_table() -> String {
-    let mut out =
-        String::from("| kind | connections per process | rules that read it |\n|---|---|---|\n");
+    let mut out = String::from(
+        "| kind | connections per process | rules that read it | settings file besides the .env |\n|---|---|---|---|\n",
+    );
     for k in KINDS {
+        let file = k.settings_file().map_or_else(
+            || "—".to_string(),
+            |f| format!("`{}`: {}", f.name, f.read_as),
+        );
         out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
+            "| `{}` | {} | {} | {file} |\n",
             k.name(),
             k.formula(),
             k.rules()
@@ -457,5 +522,7 @@ pub fn markdown_table() -> String {
     out
 }
 
+#[cfg(test)]
+mod files_tests;
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,7 @@ const APP_KEYS: &[&str] = &[
     "statement_cache_size",
     "connect_timeout",
     "env_file",
+    "settings_file",
     "metrics_pool_name",
 ];
 
@@ -89,6 +90,16 @@ fn common(cx: &Cx<'_>, a: &App, n: &str, entry: &str, key: &str) -> Option<Found
             a.env_file.value.display().to_string(),
             a.env_file.origin.clone(),
         ),
+        "settings_file" => match &a.settings_file {
+            Some(f) => Found::new(n, f.value.display().to_string(), f.origin.clone()),
+            _ => Found::unset(
+                n,
+                format!(
+                    "none: a {} app reads its settings from the environment (env_file) only",
+                    a.kind().name()
+                ),
+            ),
+        },
         "metrics_pool_name" => super::monitoring::pool_name(cx, n, entry),
         _ => return None,
     })

@@ -256,6 +256,7 @@ pub fn app(
         user,
         password_env,
         env_file: Setting::new(path.clone(), Origin::Default("the .env file itself")),
+        settings_file: None,
         url: AppUrl {
             host,
             port,
