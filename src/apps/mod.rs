@@ -418,6 +418,26 @@ pub fn unknown_url_keys<'a>(app: &'a App, driver: &str, known: &[&str]) -> Vec<S
         .collect()
 }
 
+/// DATABASE_URL query keys of a hand-written file that a node-postgres-based driver sends as
+/// startup parameters (`names`: the ones it passes on), each at its place.
+pub fn url_startup_keys<'a>(app: &'a App, driver: &str, names: &[&str]) -> Vec<StartupParam<'a>> {
+    app.url
+        .query_keys
+        .iter()
+        .filter(|k| names.contains(&k.value.as_str()))
+        .map(|k| StartupParam {
+            name: k.value.clone(),
+            setting: format!("DATABASE_URL key `{}`, which {driver} sends to the server", k.value),
+            loc: k.loc(),
+            symptom: format!("`error: unsupported startup parameter: {}`", k.value),
+            fix: format!(
+                "remove `{}` from DATABASE_URL and set it on the role or database instead (`ALTER ROLE … SET {} = …`)",
+                k.value, k.value
+            ),
+        })
+        .collect()
+}
+
 /// A kind's `.env` lines for its keys, in key order, each under the variable its [`KeyDef`] names.
 pub fn env_lines(kind: &dyn AppKind, app: &App) -> Vec<EnvLine> {
     kind.keys()

@@ -3,21 +3,14 @@
 //! and no PgBouncer version carries the unnamed statement across, so the version does not matter.
 
 use crate::diag::{Diagnostic, Severity};
-use crate::manifest::PoolMode;
 use crate::rules::Context;
 
 pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
-    if stack.pgbouncer.is_none() {
-        return;
-    }
-    for app in stack.apps.iter().filter(|a| a.url.via_pgbouncer) {
-        let Some(mode) = stack.pool_mode_for(&app.database.value, &app.user.value) else {
+    for app in &stack.apps {
+        let Some(mode) = super::transaction_mode(stack, app) else {
             continue;
         };
-        if mode.value == PoolMode::Session {
-            continue;
-        }
         let Some(s) = app.kind().split_round_trips(app) else {
             continue;
         };
