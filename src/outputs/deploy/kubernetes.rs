@@ -250,11 +250,7 @@ fn pod_spec(
                             "exec",
                             map([(
                                 "command",
-                                seq([
-                                    s("/bin/sh"),
-                                    s("-c"),
-                                    s("sleep 5; kill -INT 1; sleep 50"),
-                                ]),
+                                seq([s("/bin/sh"), s("-c"), s("sleep 5; kill -INT 1; sleep 50")]),
                             )]),
                         )]),
                     )]),
