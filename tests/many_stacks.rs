@@ -347,9 +347,8 @@ fn render_check_compares_every_manifest_of_a_tree() {
     // One JSON plan per run: several manifests with --format json are refused, not concatenated.
     let r = run(t, &["render", "--check", "--format", "json", "services"]);
     assert_eq!(r.code, Some(2), "{}", r.stdout);
-    // stdout stays one JSON document: the refusal is its INPUT diagnostic.
-    let doc: serde_json::Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", r.stdout));
+    // stdout stays one JSON document: the INPUT diagnostic.
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON document");
     assert_eq!(doc["diagnostics"][0]["code"], "INPUT", "{doc}");
     assert!(
         r.stderr
