@@ -616,7 +616,7 @@ mod tests {
 
     #[test]
     fn a_file_of_another_framework_carries_its_settings_and_none_of_sqlalchemys() {
-        // asyncpg's conventions (its own DB_POOL_MAX_SIZE), with SQLAlchemy's DB_POOL_TIMEOUT
+        // asyncpg's conventions (its own DB_POOL_MAX_SIZE), with SQLAlchemy's DB_POOL_RECYCLE
         // variable too: still checked (CAT002 when unusable), but not the app's setting.
         let text = "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:6432/mt5\nDB_POOL_MAX_SIZE=5\nDB_STATEMENT_CACHE_SIZE=100\nDB_POOL_RECYCLE=soon\n";
         let mut sources = SourceMap::default();
