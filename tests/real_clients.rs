@@ -10,42 +10,16 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
+use support::clients::*;
 use support::stack::*;
-
-fn entries(kind_keys: &str) -> String {
-    format!(
-        r#"
-[[databases]]
-name = "appdb"
-
-[[users]]
-name = "app_user"
-password = {{ env = "IT_APP_PASSWORD" }}
-admin = true
-
-[[apps]]
-name = "api"
-database = "appdb"
-user = "app_user"
-{kind_keys}
-"#
-    )
-}
 
 /// Whether `python3` imports `module`; in CI its absence is a failure.
 fn python_has(module: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "python3 cannot import {module}: .ci/run installs it"
-        );
-        eprintln!("SKIPPED: python3 cannot import {module} (pip install it, see .ci/run)");
-    }
-    ok
+    client_installed(
+        Command::new("python3").args(["-c", &format!("import {module}")]),
+        &format!("python3's {module}"),
+        "pip install it",
+    )
 }
 
 #[derive(Debug)]
@@ -59,33 +33,6 @@ struct Outcome {
 
 /// Run the Python workload for `kind` against the running stack, sampling server connections.
 fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampler = {
-        let stop = stop.clone();
-        let (socket, port, psql) = (
-            r.pg.socket_dir.clone(),
-            r.pg.port,
-            r.bins.pg_bin.join("psql"),
-        );
-        std::thread::spawn(move || {
-            let mut peak = 0u64;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let out = Command::new(&psql)
-                    .args(["-X", "-A", "-t", "-h"])
-                    .arg(&socket)
-                    .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres", "-c"])
-                    .arg("select count(*) from pg_stat_activity where usename = 'app_user' and backend_type = 'client backend'")
-                    .output();
-                if let Ok(o) = out
-                    && let Ok(n) = String::from_utf8_lossy(&o.stdout).trim().parse::<u64>()
-                {
-                    peak = peak.max(n);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            peak
-        })
-    };
     let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
     let mut cmd = if kind == "node-postgres" {
         let mut c = Command::new("node");
@@ -96,14 +43,12 @@ fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
         c.arg(clients.join("python_workload.py")).arg(kind);
         c
     };
-    let out = cmd
-        .arg(r.dir.join(".env"))
-        .args(overrides)
-        .env("IT_APP_PASSWORD", PASSWORD)
-        .output()
-        .unwrap();
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let peak = sampler.join().unwrap();
+    let (out, peaks) = run_sampling(
+        r,
+        cmd.arg(r.dir.join(".env"))
+            .args(overrides)
+            .env("IT_APP_PASSWORD", PASSWORD),
+    );
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(
         out.status.success(),
@@ -115,31 +60,7 @@ fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
         ok: json["ok"].as_u64().unwrap_or(0),
         errors: json["errors"].as_u64().unwrap_or(0),
         first_error: json["first_error"].as_str().unwrap_or("").to_string(),
-        peak,
-    }
-}
-
-fn budget(r: &Running) -> (u64, Vec<&'static str>) {
-    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
-    let stack = poolstack::stack::resolve::resolve(&loaded, None).unwrap();
-    let cx = poolstack::rules::Context {
-        stack: &stack,
-        budget: poolstack::stack::budget::ServerConnectionBudget::of(&stack),
-        files: &[],
-    };
-    let codes = poolstack::rules::run(&cx).iter().map(|d| d.code).collect();
-    (cx.budget.total.unwrap(), codes)
-}
-
-fn spec(entries: &str) -> Spec<'_> {
-    Spec {
-        auth_type: "scram-sha-256",
-        password_encryption: "scram-sha-256",
-        userlist_hash: "scram-sha-256",
-        hba: "scram-sha-256",
-        extra_pgbouncer: "",
-        extra_postgres: "",
-        entries,
+        peak: peaks.server,
     }
 }
 
@@ -226,19 +147,13 @@ fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
 /// Whether tests/clients/node has its locked node-postgres installed (`npm ci`).
 fn node_has_pg() -> bool {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node");
-    let ok = Command::new("node")
-        .current_dir(&dir)
-        .args(["-e", "require('pg')"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "node cannot load pg: .ci/run runs `npm ci` in tests/clients/node"
-        );
-        eprintln!("SKIPPED: node cannot load pg (run `npm ci` in tests/clients/node)");
-    }
-    ok
+    client_installed(
+        Command::new("node")
+            .current_dir(&dir)
+            .args(["-e", "require('pg')"]),
+        "node-postgres",
+        "run `npm ci` in tests/clients/node",
+    )
 }
 
 #[test]

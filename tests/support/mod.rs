@@ -1,3 +1,4 @@
+pub mod clients;
 pub mod deploy;
 pub mod roundtrip;
 pub mod servers;
