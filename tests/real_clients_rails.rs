@@ -16,8 +16,10 @@ use std::process::Command;
 use support::clients::*;
 use support::stack::*;
 
-/// The app: Rails 6.1 in two Puma workers, everything else as poolstack fills it in.
-const RAILS_APP: &str = "kind = \"rails\"\nversion = \"6.1\"\nprocesses = 2";
+/// The app: Rails 6.1 in two Puma workers of 4 threads, with timeouts other than Rails' own (so
+/// the workload shows ActiveRecord read them from the rendered `.env`); prepared_statements and
+/// advisory_locks as poolstack fills them in.
+const RAILS_APP: &str = "kind = \"rails\"\nversion = \"6.1\"\nprocesses = 2\npool = 4\ncheckout_timeout = 7\nidle_timeout = 120";
 
 fn rails_installed() -> bool {
     client_installed(
@@ -41,6 +43,9 @@ struct Outcome {
     prepared_statements: bool,
     advisory_locks: bool,
     pool: u64,
+    /// Seconds.
+    checkout_timeout: f64,
+    idle_timeout: Option<f64>,
     /// The workload's stderr (the server's WARNINGs reach it through libpq).
     stderr: String,
     peaks: Peaks,
@@ -77,6 +82,8 @@ fn workload(r: &Running, mode: &str, overrides: &[&str]) -> Outcome {
         prepared_statements: json["prepared_statements"].as_bool().unwrap(),
         advisory_locks: json["advisory_locks"].as_bool().unwrap(),
         pool: json["pool"].as_u64().unwrap(),
+        checkout_timeout: json["checkout_timeout"].as_f64().unwrap(),
+        idle_timeout: json["idle_timeout"].as_f64(),
         stderr,
         peaks,
     }
@@ -127,11 +134,11 @@ fn rails_prepared_statements_break_and_the_rendered_env_does_not() {
         "{codes:?}"
     );
     let formula = app_connections(&r);
-    assert_eq!(formula, 2 * 5, "2 workers × RAILS_MAX_THREADS 5");
+    assert_eq!(formula, 2 * 4, "2 workers × RAILS_MAX_THREADS 4");
 
-    // What PRE007 says breaks: Rails' own prepared_statements = true. Each of the 10 client
+    // What PRE007 says breaks: Rails' own prepared_statements = true. Each of the 8 client
     // connections prepares its first query as `a1`; PgBouncer has at most 6 server connections
-    // for the pool, so some `a1` meets a server connection that already has one.
+    // for the pool (5 + 1 reserve), so some `a1` meets a server connection that already has one.
     let bad = workload(&r, "queries", &["prepared_statements=true"]);
     eprintln!("unsafe: {bad:?}");
     assert!(bad.prepared_statements, "{bad:?}");
@@ -145,17 +152,23 @@ fn rails_prepared_statements_break_and_the_rendered_env_does_not() {
         "PRE007 does not quote what ActiveRecord 6.1 raises:\n{message}"
     );
 
-    // What poolstack renders: ActiveRecord reads prepared_statements=false from the URL as false,
-    // RAILS_MAX_THREADS as the pool; 0 errors, within the budget and the formula.
+    // What poolstack renders: ActiveRecord's adapter reads the URL's prepared_statements=false as
+    // false (6.1 leaves it the string "false" in the config and casts it there), RAILS_MAX_THREADS
+    // as the pool, the timeouts as seconds; 0 errors, within the budget and the formula.
     let good = workload(&r, "queries", &[]);
     eprintln!("rendered: {good:?}");
     assert!(
         !good.prepared_statements && !good.advisory_locks,
         "{good:?}"
     );
-    assert_eq!(good.pool, 5, "{good:?}");
+    assert_eq!(good.pool, 4, "{good:?}");
+    assert_eq!(
+        (good.checkout_timeout, good.idle_timeout),
+        (7.0, Some(120.0)),
+        "{good:?}"
+    );
     assert_eq!(good.errors, 0, "{good:?}");
-    assert_eq!(good.ok, 2 * 5 * 30, "{good:?}");
+    assert_eq!(good.ok, 2 * 4 * 30, "{good:?}");
     assert!(
         good.peaks.server > 0 && good.peaks.server <= budget,
         "{good:?} budget {budget}"

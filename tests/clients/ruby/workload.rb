@@ -17,7 +17,7 @@
 #
 # Prints one JSON object: {"ok", "errors", "first_error", "errors_seen" (distinct messages, at
 # most 50), and what the adapter made of the configuration: "prepared_statements",
-# "advisory_locks", "pool", "processes"}.
+# "advisory_locks", "pool", "checkout_timeout", "idle_timeout" (seconds), "processes"}.
 
 require "erb"
 require "json"
@@ -76,6 +76,8 @@ module Workload
       "prepared_statements" => conn.prepared_statements? ? true : false,
       "advisory_locks" => conn.advisory_locks_enabled? ? true : false,
       "pool" => ActiveRecord::Base.connection_pool.size,
+      "checkout_timeout" => ActiveRecord::Base.connection_pool.checkout_timeout,
+      "idle_timeout" => ActiveRecord::Base.connection_db_config.idle_timeout,
     }
   end
 
