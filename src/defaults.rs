@@ -292,6 +292,11 @@ pub const TABLE: &[DefaultRow] = &[
         note: "\"<name>.env\" when there are several apps",
     },
     DefaultRow {
+        key: "apps.settings_file",
+        default: "the framework's name: \"database.yml\" (rails), \"database_settings.py\" (django), \"application.properties\" (jdbc-hikari)",
+        note: "\"<name>/…\" when there are several apps; other kinds read only the environment",
+    },
+    DefaultRow {
         key: "outputs.pgbouncer_ini",
         default: "\"pgbouncer/pgbouncer.ini\"",
         note: "",

@@ -454,6 +454,40 @@ fn framework_env_files_are_read_with_their_conventions() {
     assert!(!codes(&report).contains(&"PRE008".to_string()), "{p:?}");
 }
 
+/// A combination the framework refuses at start, in a hand-written .env: the check a manifest
+/// gets (an input error there) is a CAT002 finding at the variable.
+#[test]
+fn framework_refused_combinations_in_env_files_are_cat002() {
+    let dir = mt5();
+    // Django's pool with persistent connections: `ImproperlyConfigured: Pooling doesn't support
+    // persistent connections.`
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading\nDB_DISABLE_SERVER_SIDE_CURSORS=true\nDB_POOL=true\nDB_CONN_MAX_AGE=600\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    let p = places(&report);
+    assert!(
+        p.contains(&("CAT002".to_string(), ".env".to_string(), 4)),
+        "{p:?}"
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("Pooling doesn't support persistent connections"),
+        "{report}"
+    );
+    // CONN_MAX_AGE = 0 with the pool is what Django takes.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading\nDB_DISABLE_SERVER_SIDE_CURSORS=true\nDB_POOL=true\nDB_CONN_MAX_AGE=0\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(!codes(&report).contains(&"CAT002".to_string()), "{report}");
+}
+
 /// NET004 on a hand-written asyncpg .env: a DSN key asyncpg does not read is sent to the server
 /// as a startup parameter; the finding points at the key inside DATABASE_URL.
 #[test]

@@ -142,6 +142,37 @@ fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
         good.peak > 0 && good.peak <= budget,
         "{good:?} budget {budget}"
     );
+    // The rendered DIRECT_DATABASE_URL reaches PostgreSQL itself, where sessions last: the
+    // server-side cursors that break through PgBouncer work, and migrations run. One
+    // connection, as a migration takes (the budget counts one per app).
+    let direct = env_value(&r, "DIRECT_DATABASE_URL");
+    assert!(
+        direct.ends_with(&format!(":{}/appdb", r.pg.port)),
+        "{direct}"
+    );
+    let url = format!("DATABASE_URL={direct}");
+    let session = workload(
+        &r,
+        "django",
+        &[&url, "DB_DISABLE_SERVER_SIDE_CURSORS=false", "THREADS=1"],
+    );
+    assert_eq!((session.ok, session.errors), (10, 0), "{session:?}");
+    let migrated = workload(&r, "django", &[&url, "MIGRATE=true"]);
+    assert_eq!((migrated.ok, migrated.errors), (1, 0), "{migrated:?}");
+    let tables = r.pg.query(
+        "appdb",
+        "select count(*) from pg_tables where tablename = 'django_migrations'",
+    );
+    assert_eq!(tables.trim(), "1", "{tables}");
+}
+
+/// A variable of the rendered .env, as written (a `${VAR}` reference stays one).
+fn env_value(r: &Running, name: &str) -> String {
+    let text = std::fs::read_to_string(r.dir.join(".env")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in the rendered .env:\n{text}"))
+        .to_string()
 }
 
 /// Whether tests/clients/node has its locked node-postgres installed (`npm ci`).

@@ -256,3 +256,40 @@ fn without_the_passwords_secret_files_are_planned_by_users_and_types() {
     assert_eq!(user["action"], "reload");
     assert_eq!(user["secret"], true);
 }
+
+#[test]
+fn a_changed_settings_file_restarts_its_app() {
+    let dir = fixture("apps/rails");
+    let run_rails = |args: &[&str]| {
+        let out = poolstack(dir.path(), "pw")
+            .env("APP_PASSWORD", "app-pw")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(run_rails(&["render"]).0, 0);
+    assert!(dir.path().join("database.yml").exists());
+    // Rails 8.0 names the pool size `pool` (and its URL has no 8.1 keys).
+    edit(
+        dir.path(),
+        &[("kind = \"rails\"", "kind = \"rails\"\nversion = \"8.0\"")],
+    );
+    let (code, stdout) = run_rails(&["render", "--check"]);
+    assert_eq!(code, 1, "{stdout}");
+    let plan = plan_part(&stdout);
+    let line = plan
+        .lines()
+        .find(|l| l.contains("api database.yml"))
+        .unwrap_or_else(|| panic!("{plan}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        words[..5],
+        ["app", "api", "database.yml", "changed", "restart-app"],
+        "{plan}"
+    );
+    assert!(plan.contains("Restart app api"), "{plan}");
+}

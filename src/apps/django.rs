@@ -3,7 +3,7 @@
 
 use super::{
     AppKind, Dflt, EnvLine, FwSettings, HeldCursors, IdleKeep, KeyDef, NamedStatements, PerProcess,
-    SessionState, Ty, Val,
+    SessionState, SettingsFile, Ty, Val,
 };
 use crate::stack::{App, Origin, Setting};
 use crate::units::Duration;
@@ -298,49 +298,110 @@ impl AppKind for Django {
         }]
     }
 
+    fn migrates_directly(&self) -> bool {
+        true
+    }
+
     fn env(&self, app: &App) -> Vec<EnvLine> {
-        let v = |k: &str| app.fw.req(k).value.env_text();
-        let pool = if pooled(app) {
-            format!(
-                "\"pool\": {{\"min_size\": {}, \"max_size\": {}, \"timeout\": {}}}, ",
-                v("pool_min_size"),
-                v("pool_max_size"),
-                v("pool_timeout")
-            )
-        } else {
-            String::new()
-        };
-        let role = app
-            .fw
-            .get("assume_role")
-            .map(|r| format!("\"assume_role\": \"{}\", ", r.value))
-            .unwrap_or_default();
-        let threshold = match app.fw.req("prepare_threshold").value {
-            Val::Int(n) => format!("\"prepare_threshold\": {n}, "),
-            _ => String::new(),
-        };
-        let age = match app.fw.req("CONN_MAX_AGE").value {
-            Val::Int(n) => n.to_string(),
-            _ => "None".into(),
-        };
-        let py = |b: &str| if v(b) == "true" { "True" } else { "False" };
+        let settings = app.settings_file.as_ref().map_or_else(
+            || "database_settings.py".into(),
+            |f| f.value.display().to_string(),
+        );
         let mut out = vec![EnvLine {
             name: "DATABASE_URL".into(),
             value: super::plain_url(app),
-            comments: vec![
-                "settings.py (these values; or read the DB_* variables below):".into(),
-                format!(
-                    "DATABASES = {{\"default\": {{**dj_database_url.parse(os.environ[\"DATABASE_URL\"]), \"CONN_MAX_AGE\": {age}, \"CONN_HEALTH_CHECKS\": {}, \"DISABLE_SERVER_SIDE_CURSORS\": {}, \"OPTIONS\": {{{pool}{role}{threshold}}}}}}}",
-                    py("CONN_HEALTH_CHECKS"),
-                    py("DISABLE_SERVER_SIDE_CURSORS"),
-                ),
-            ],
+            comments: vec![format!(
+                "settings.py: `from database_settings import DATABASES` (poolstack writes it as {settings}; it reads DATABASE_URL and ${{{}}}), or read the DB_* variables below",
+                app.password_env.value
+            )],
         }];
         out.extend(
             super::env_lines(self, app)
                 .into_iter()
                 .filter(|l| pooled(app) || !l.name.starts_with("DB_POOL_")),
         );
+        out.extend(super::direct_url(app, "").map(|value| EnvLine {
+            name: "DIRECT_DATABASE_URL".into(),
+            value,
+            comments: vec![
+                "migrations past PgBouncer, whose transaction pooling keeps no session state (SET, advisory locks) between their statements:".into(),
+                "DATABASE_URL=\"$DIRECT_DATABASE_URL\" python manage.py migrate".into(),
+            ],
+        }));
         out
     }
+
+    fn settings_file(&self) -> Option<SettingsFile> {
+        Some(SettingsFile {
+            name: "database_settings.py",
+            read_as: "a module settings.py imports: `from database_settings import DATABASES`",
+        })
+    }
+
+    fn settings_body(&self, app: &App) -> String {
+        let v = |k: &str| app.fw.req(k).value.clone();
+        let py_bool = |k: &str| {
+            if v(k).bool().unwrap_or(false) {
+                "True"
+            } else {
+                "False"
+            }
+        };
+        let mut options = Vec::new();
+        if pooled(app) {
+            options.push(format!(
+                "\"pool\": {{\"min_size\": {}, \"max_size\": {}, \"timeout\": {}}}",
+                v("pool_min_size").env_text(),
+                v("pool_max_size").env_text(),
+                v("pool_timeout").env_text()
+            ));
+        }
+        if let Some(role) = app.fw.get("assume_role") {
+            options.push(format!(
+                "\"assume_role\": {}",
+                py_str(&role.value.env_text())
+            ));
+        }
+        if let Val::Int(n) = v("prepare_threshold") {
+            options.push(format!("\"prepare_threshold\": {n}"));
+        }
+        let age = match v("CONN_MAX_AGE") {
+            Val::Int(n) => n.to_string(),
+            _ => "None".into(),
+        };
+        format!(
+            "# Django's DATABASES for app {app_name}: settings.py reads it with\n\
+             #     from database_settings import DATABASES\n\
+             # The connection comes from DATABASE_URL and the password from ${password} (the app's .env);\n\
+             # the rest is safe behind the PgBouncer in front. Migrations past PgBouncer:\n\
+             #     DATABASE_URL=\"$DIRECT_DATABASE_URL\" python manage.py migrate\n\
+             import os\n\
+             from urllib.parse import unquote, urlsplit\n\
+             \n\
+             _url = urlsplit(os.environ[\"DATABASE_URL\"])\n\
+             \n\
+             DATABASES = {{\n    \"default\": {{\n        \
+             \"ENGINE\": \"django.db.backends.postgresql\",\n        \
+             \"NAME\": unquote(_url.path.lstrip(\"/\")),\n        \
+             \"USER\": unquote(_url.username or \"\"),\n        \
+             \"PASSWORD\": os.environ[{password_lit}],\n        \
+             \"HOST\": _url.hostname or \"\",\n        \
+             \"PORT\": str(_url.port or \"\"),\n        \
+             \"CONN_MAX_AGE\": {age},\n        \
+             \"CONN_HEALTH_CHECKS\": {checks},\n        \
+             \"DISABLE_SERVER_SIDE_CURSORS\": {cursors},\n        \
+             \"OPTIONS\": {{{options}}},\n    }},\n}}\n",
+            app_name = py_str(&app.name.value),
+            password = app.password_env.value,
+            password_lit = py_str(&app.password_env.value),
+            checks = py_bool("CONN_HEALTH_CHECKS"),
+            cursors = py_bool("DISABLE_SERVER_SIDE_CURSORS"),
+            options = options.join(", "),
+        )
+    }
+}
+
+/// A Python string literal (JSON's escapes are Python's).
+fn py_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }

@@ -138,5 +138,22 @@ pub fn settings(kind: &dyn AppKind, env: &EnvFile, findings: &mut Vec<Diagnostic
             pgbouncer: None,
         },
     );
+    // A combination the framework refuses at start (Django's pool with CONN_MAX_AGE, Rails'
+    // pool and max_connections apart): the same check a manifest gets, as a finding.
+    if let Err((key, message, help)) = kind.check(&out) {
+        let at = out
+            .get(key)
+            .and_then(|s| s.loc().cloned())
+            .or_else(|| env.get("DATABASE_URL").map(|e| e.value_loc.clone()));
+        findings.push(
+            Diagnostic::new(
+                "CAT002",
+                Severity::Error,
+                format!("{} refuses this .env: {message}", kind.name()),
+            )
+            .at(at)
+            .help(help),
+        );
+    }
     out
 }

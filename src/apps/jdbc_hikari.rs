@@ -3,7 +3,7 @@
 
 use super::{
     AppKind, Dflt, EnvLine, FwSettings, IdleKeep, KeyDef, NamedStatements, PerProcess,
-    StartupParam, Ty, Val,
+    SettingsFile, StartupParam, Ty, Val,
 };
 use crate::stack::{App, Origin, Setting};
 use crate::units::Duration;
@@ -201,13 +201,7 @@ impl AppKind for JdbcHikari {
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {
-        let url = format!(
-            "jdbc:postgresql://{}:{}/{}?prepareThreshold={}",
-            app.url.host.value,
-            app.url.port.value,
-            super::url_part(&app.url.database.value),
-            app.fw.req("prepareThreshold").value.env_text()
-        );
+        let url = jdbc_url(app);
         let mut out = vec![
             EnvLine {
                 name: "SPRING_DATASOURCE_URL".into(),
@@ -235,4 +229,65 @@ impl AppKind for JdbcHikari {
         );
         out
     }
+
+    fn settings_file(&self) -> Option<SettingsFile> {
+        Some(SettingsFile {
+            name: "application.properties",
+            read_as: "Spring Boot's application.properties (from the working directory, or `spring.config.import`)",
+        })
+    }
+
+    fn settings_body(&self, app: &App) -> String {
+        let mut out = String::from(
+            "# Spring Boot reads this as application.properties. The SPRING_DATASOURCE_* variables of the\n\
+             # app's .env say the same (and win over it); the password comes from the environment.\n",
+        );
+        out.push_str(&format!("spring.datasource.url={}\n", jdbc_url(app)));
+        out.push_str(&format!("spring.datasource.username={}\n", app.user.value));
+        out.push_str(&format!(
+            "spring.datasource.password=${{{}}}\n",
+            app.password_env.value
+        ));
+        for d in KEYS
+            .iter()
+            .filter(|d| d.env.starts_with("SPRING_DATASOURCE_HIKARI_"))
+        {
+            if let Some(s) = app.fw.get(d.name) {
+                for c in super::origin_comments(&s.origin) {
+                    out.push_str(&format!("# {c}\n"));
+                }
+                out.push_str(&format!(
+                    "spring.datasource.hikari.{}={}\n",
+                    kebab(d.name),
+                    s.value.env_text()
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// `jdbc:postgresql://host:port/db?prepareThreshold=N`.
+fn jdbc_url(app: &App) -> String {
+    format!(
+        "jdbc:postgresql://{}:{}/{}?prepareThreshold={}",
+        app.url.host.value,
+        app.url.port.value,
+        super::url_part(&app.url.database.value),
+        app.fw.req("prepareThreshold").value.env_text()
+    )
+}
+
+/// `maximumPoolSize` → `maximum-pool-size`, Spring Boot's canonical property form.
+fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('-');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -56,6 +56,7 @@ pub const COMMON_KEYS: &[&str] = &[
     "user",
     "password_env",
     "env_file",
+    "settings_file",
 ];
 
 /// What a kind's derived defaults may depend on besides its own keys: the PgBouncer in front.
@@ -220,6 +221,16 @@ pub struct EnvLine {
     pub comments: Vec<String>,
 }
 
+/// A settings file the framework reads besides the environment (Django's `DATABASES`, Rails'
+/// `config/database.yml`, Spring Boot's `application.properties`).
+#[derive(Debug, Clone, Copy)]
+pub struct SettingsFile {
+    /// The file's name, as the framework names it (`database.yml`).
+    pub name: &'static str,
+    /// How the framework reads it, for its first comment line and `explain`.
+    pub read_as: &'static str,
+}
+
 /// One application stack.
 pub trait AppKind: Sync + std::fmt::Debug {
     /// The `kind` value in stack.toml.
@@ -282,6 +293,23 @@ pub trait AppKind: Sync + std::fmt::Debug {
 
     /// The variables of the app's `.env`, after `USE_PGBOUNCER` (which every kind writes).
     fn env(&self, app: &App) -> Vec<EnvLine>;
+
+    /// Whether the app's migrations go straight to PostgreSQL behind transaction pooling (the
+    /// kind renders a direct URL from `app.url.direct`); the budget counts one connection for them.
+    fn migrates_directly(&self) -> bool {
+        false
+    }
+
+    /// The settings file the framework reads besides the environment, where it has one.
+    fn settings_file(&self) -> Option<SettingsFile> {
+        None
+    }
+
+    /// That file's body (after poolstack's header), in the framework's own language. Called only
+    /// for kinds with a [`settings_file`](AppKind::settings_file).
+    fn settings_body(&self, _app: &App) -> String {
+        String::new()
+    }
 }
 
 /// A setting's comment lines in a rendered file: where a default or derived value comes from.
@@ -316,6 +344,19 @@ pub fn plain_url(app: &App) -> String {
         app.url.port.value,
         url_part(&app.url.database.value),
     )
+}
+
+/// The URL that reaches PostgreSQL past PgBouncer, for migrations (`None` when the app does not
+/// meet transaction or statement pooling): `postgresql://user:${PW}@db-host:port/dbname?query`.
+pub fn direct_url(app: &App, query: &str) -> Option<String> {
+    let (host, port, db) = app.url.direct.as_ref()?;
+    Some(format!(
+        "postgresql://{}:${{{}}}@{host}:{port}/{}{}{query}",
+        url_part(&app.user.value),
+        app.password_env.value,
+        url_part(db),
+        if query.is_empty() { "" } else { "?" },
+    ))
 }
 
 /// `(s)` after a count unless it is 1.
@@ -417,11 +458,16 @@ pub fn kinds_with_key(key: &str) -> Vec<&'static str> {
 
 /// The README's table of kinds and of each kind's keys (a test keeps the README equal to it).
 pub fn markdown_table() -> String {
-    let mut out =
-        String::from("| kind | connections per process | rules that read it |\n|---|---|---|\n");
+    let mut out = String::from(
+        "| kind | connections per process | rules that read it | settings file besides the .env |\n|---|---|---|---|\n",
+    );
     for k in KINDS {
+        let file = k.settings_file().map_or_else(
+            || "—".to_string(),
+            |f| format!("`{}`: {}", f.name, f.read_as),
+        );
         out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
+            "| `{}` | {} | {} | {file} |\n",
             k.name(),
             k.formula(),
             k.rules()
@@ -454,5 +500,7 @@ pub fn markdown_table() -> String {
     out
 }
 
+#[cfg(test)]
+mod files_tests;
 #[cfg(test)]
 mod tests;

@@ -296,6 +296,10 @@ impl AppKind for Prisma {
         })
     }
 
+    fn migrates_directly(&self) -> bool {
+        true
+    }
+
     fn env(&self, app: &App) -> Vec<EnvLine> {
         let v = |k: &str| app.fw.req(k).value.env_text();
         let direct = direct_url(app);
@@ -335,17 +339,9 @@ impl AppKind for Prisma {
 /// `DIRECT_URL` for `prisma migrate` (schema.prisma `directUrl`, or prisma.config.ts in v7):
 /// migrations through transaction pooling fail with `prepared statement "s0" already exists`.
 fn direct_url(app: &App) -> Option<EnvLine> {
-    let direct = app.url.direct.as_ref()?;
     Some(EnvLine {
         name: "DIRECT_URL".into(),
-        value: format!(
-            "postgresql://{}:${{{}}}@{}:{}/{}",
-            super::url_part(&app.user.value),
-            app.password_env.value,
-            direct.0,
-            direct.1,
-            super::url_part(&direct.2),
-        ),
+        value: super::direct_url(app, "")?,
         comments: vec!["prisma migrate connects here, past PgBouncer (datasource directUrl = env(\"DIRECT_URL\"))".into()],
     })
 }

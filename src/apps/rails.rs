@@ -3,7 +3,7 @@
 
 use super::{
     AppKind, Dflt, EnvLine, FwSettings, IdleKeep, KeyDef, NamedStatements, PerProcess,
-    SessionLocks, SessionState, Ty, Val,
+    SessionLocks, SessionState, SettingsFile, Ty, Val,
 };
 use crate::stack::{App, Origin, Setting};
 use crate::units::Duration;
@@ -286,6 +286,10 @@ impl AppKind for Rails {
         }]
     }
 
+    fn migrates_directly(&self) -> bool {
+        true
+    }
+
     fn env(&self, app: &App) -> Vec<EnvLine> {
         let v = |k: &str| app.fw.req(k).value.env_text();
         let before_8_1 = version(&app.fw).is_some_and(|v| v < (8, 1));
@@ -305,19 +309,17 @@ impl AppKind for Rails {
             v("checkout_timeout"),
             v("idle_timeout"),
         );
-        let pool_key = if before_8_1 {
-            "pool"
-        } else {
-            "max_connections"
-        };
+
         vec![
             EnvLine {
                 name: "DATABASE_URL".into(),
                 value: format!("{}?{query}", super::plain_url(app)),
                 comments: vec![
-                    "Rails merges these URL keys into database.yml's entry (\"false\" → false, digits → integers)".into(),
                     format!(
-                        "config/database.yml: production: {{ url: <%= ENV[\"DATABASE_URL\"] %>, {pool_key}: <%= ENV.fetch(\"RAILS_MAX_THREADS\") {{ 5 }} %> }}"
+                        "Rails merges these URL keys into config/database.yml's entry (poolstack writes it as {}; \"false\" → false, digits → integers)",
+                        app.settings_file
+                            .as_ref()
+                            .map_or_else(|| "database.yml".into(), |f| f.value.display().to_string())
                     ),
                 ],
             },
@@ -332,5 +334,40 @@ impl AppKind for Rails {
                 comments: vec!["Puma workers: the app's processes".into()],
             },
         ]
+        .into_iter()
+        .chain(super::direct_url(app, "advisory_locks=true").map(|value| EnvLine {
+            name: "DIRECT_DATABASE_URL".into(),
+            value,
+            comments: vec![
+                "migrations past PgBouncer, whose transaction pooling breaks their session advisory lock:".into(),
+                "DATABASE_URL=\"$DIRECT_DATABASE_URL\" bin/rails db:migrate".into(),
+            ],
+        }))
+        .collect()
+    }
+
+    fn settings_file(&self) -> Option<SettingsFile> {
+        Some(SettingsFile {
+            name: "database.yml",
+            read_as: "Rails' config/database.yml",
+        })
+    }
+
+    fn settings_body(&self, app: &App) -> String {
+        let pool_key = if version(&app.fw).is_some_and(|v| v < (8, 1)) {
+            "pool"
+        } else {
+            "max_connections"
+        };
+        format!(
+            "# Rails reads this as config/database.yml. The connection and the keys that keep it safe\n\
+             # behind PgBouncer (prepared_statements, advisory_locks, timeouts) are in DATABASE_URL, from\n\
+             # the app's .env: Rails merges the URL's keys over this entry, so DATABASE_URL=\"$DIRECT_DATABASE_URL\"\n\
+             # (migrations) brings its own.\n\
+             default: &default\n  adapter: postgresql\n  url: <%= ENV.fetch(\"DATABASE_URL\") %>\n  \
+             {pool_key}: <%= ENV.fetch(\"RAILS_MAX_THREADS\") {{ {} }} %>\n\n\
+             production:\n  <<: *default\n",
+            app.fw.req("max_connections").value.env_text()
+        )
     }
 }

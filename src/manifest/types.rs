@@ -452,6 +452,9 @@ pub struct AppEntry {
     pub statement_cache_size: Option<u32>,
     pub connect_timeout: Option<Dur>,
     pub env_file: Option<String>,
+    /// Where the framework's own settings file is written (Rails' database.yml, Django's
+    /// DATABASES, Spring Boot's application.properties), for the kinds that read one.
+    pub settings_file: Option<String>,
     /// The `pool_name` label this app's pool metrics carry (default: the app's name).
     pub metrics_pool_name: Option<String>,
     /// The keys of the app's kind other than SQLAlchemy's (see `crate::apps`).

@@ -168,8 +168,9 @@ fn settings(stack: &Stack, kind: &FileKind, path: &Path, text: &str) -> Settings
         FileKind::Userlist => read::userlist(text),
         FileKind::RolesSql => read::roles(text),
         FileKind::Env { .. } => read::env(path, text),
-        FileKind::Monitoring { .. } => Settings::default(),
-        FileKind::Deploy { .. } => Settings::default(),
+        FileKind::AppSettings { .. } | FileKind::Monitoring { .. } | FileKind::Deploy { .. } => {
+            Settings::default()
+        }
     }
 }
 
@@ -179,9 +180,10 @@ fn component(kind: &FileKind) -> Component {
         FileKind::PgbouncerIni | FileKind::Userlist => Component::Pgbouncer,
         FileKind::RolesSql => Component::Roles,
         // Not reached: `build` leaves monitoring and deploy files out of the plan.
-        FileKind::Env { .. } | FileKind::Monitoring { .. } | FileKind::Deploy { .. } => {
-            Component::App
-        }
+        FileKind::Env { .. }
+        | FileKind::AppSettings { .. }
+        | FileKind::Monitoring { .. }
+        | FileKind::Deploy { .. } => Component::App,
     }
 }
 
@@ -242,6 +244,25 @@ fn diff(stack: &Stack, kind: &FileKind, path: &Path, old: Option<&str>, new: &st
             secret: false,
             action: Action::ApplySql,
             reason: "its statements changed".into(),
+            reach: None,
+            moves_listener: false,
+        });
+    }
+    // An app's settings file is read whole by its framework at start.
+    if let FileKind::AppSettings { app } = kind
+        && old != Some(new)
+    {
+        out.push(Change {
+            component: Component::App,
+            file: display_path(path),
+            section: None,
+            setting: app.clone(),
+            variable: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            old: None,
+            new: None,
+            secret: false,
+            action: Action::RestartApp,
+            reason: "the framework reads its settings file at start".into(),
             reach: None,
             moves_listener: false,
         });
@@ -379,6 +400,8 @@ fn change(
         FileKind::Monitoring { .. } => {
             c.reason = "Prometheus reads rule files on reload (SIGHUP or /-/reload)".into();
         }
+        // Built whole in `diff`.
+        FileKind::AppSettings { .. } => {}
         // Not planned (filtered out in `build`).
         FileKind::Deploy { .. } => {}
     }

@@ -91,6 +91,8 @@ fn what(c: &Change) -> String {
                 format!("{o} → {n}")
             }
         },
+        // A file taken whole (roles.sql's statements, an app's settings file).
+        (None, None) => "changed".into(),
         (o, n) => format!("{} → {}", shown(o.as_ref()), shown(n.as_ref())),
     }
 }

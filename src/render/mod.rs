@@ -40,6 +40,10 @@ pub enum FileKind {
     Env {
         app: String,
     },
+    /// The framework's own settings file of an app (Rails' database.yml, …).
+    AppSettings {
+        app: String,
+    },
     /// A file under `monitoring/` (`[monitoring]`).
     Monitoring {
         file: String,
@@ -67,6 +71,7 @@ impl FileKind {
             FileKind::PostgresqlConf => "PostgreSQL fragment".to_string(),
             FileKind::RolesSql => "roles.sql".to_string(),
             FileKind::Env { app } => format!(".env of app {app}"),
+            FileKind::AppSettings { app } => format!("settings file of app {app}"),
             FileKind::Monitoring { file } => format!("monitoring {file}"),
             FileKind::Deploy { target, .. } => format!("{} deploy file", target.as_str()),
         }
@@ -177,6 +182,19 @@ pub fn plan(
             path,
             mode: 0o644,
         });
+        if let Some(file) = &app.settings_file {
+            let path = stack.outputs.base.join(&file.value);
+            // YAML, Python and .properties all take `#` comments.
+            let body = app.kind().settings_body(app);
+            files.push(RenderedFile {
+                kind: FileKind::AppSettings {
+                    app: app.name.value.clone(),
+                },
+                contents: headed(&path, CommentStyle::Hash, body),
+                path,
+                mode: 0o644,
+            });
+        }
     }
 
     for f in crate::outputs::monitoring::render(stack) {

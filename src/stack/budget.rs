@@ -20,6 +20,9 @@ pub struct ServerConnectionBudget {
     pub instances: u64,
     /// Connections of `[[clients]]` straight to PostgreSQL.
     pub clients: u64,
+    /// One connection per app whose migrations go straight to PostgreSQL past transaction
+    /// pooling (DIRECT_URL, DIRECT_DATABASE_URL): they run while the app is serving.
+    pub migrations: u64,
     /// Connections of apps straight to PostgreSQL (PgBouncer disabled); `None` when unbounded.
     pub direct_apps: Option<u64>,
     /// Everything together; `None` when an unbounded app pool makes it infinite.
@@ -179,7 +182,16 @@ impl ServerConnectionBudget {
                         )];
                     }
                 }
-                let total = per_instance * instances + clients;
+                let migrations = stack.migration_connections();
+                let migrations_term = if migrations > 0 {
+                    format!(
+                        " + {migrations} migration connection{}",
+                        if migrations == 1 { "" } else { "s" }
+                    )
+                } else {
+                    String::new()
+                };
+                let total = per_instance * instances + clients + migrations;
                 let terms = summed(terms);
                 let mut body = if terms.is_empty() {
                     "0 pools".to_string()
@@ -199,9 +211,10 @@ impl ServerConnectionBudget {
                     per_instance,
                     instances,
                     clients,
+                    migrations,
                     direct_apps: None,
                     total: Some(total),
-                    arithmetic: format!("{body}{inst}{clients_term} = {total}"),
+                    arithmetic: format!("{body}{inst}{clients_term}{migrations_term} = {total}"),
                 }
             }
             None => {
@@ -236,6 +249,7 @@ impl ServerConnectionBudget {
                     per_instance: 0,
                     instances: 0,
                     clients,
+                    migrations: 0,
                     direct_apps: sum,
                     total,
                     arithmetic: format!("{body}{clients_term} = {result}"),

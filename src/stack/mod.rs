@@ -346,6 +346,8 @@ pub struct App {
     pub statement_cache_size: Option<Setting<u32>>,
     pub connect_timeout: Setting<Duration>,
     pub env_file: Setting<PathBuf>,
+    /// The framework's own settings file (Rails' database.yml, …), for kinds that have one.
+    pub settings_file: Option<Setting<PathBuf>>,
     /// Where DATABASE_URL points.
     pub url: AppUrl,
 }
@@ -374,8 +376,9 @@ pub struct AppUrl {
     pub options: Option<Setting<String>>,
     /// A hand-written .env whose URL holds a password value rather than a `${VAR}` reference.
     pub password_in_file: bool,
-    /// PostgreSQL itself (host, port, dbname) when the URL goes through PgBouncer: for
-    /// frameworks whose migrations need a direct connection (Prisma's directUrl).
+    /// PostgreSQL itself (host, port, dbname) when the URL goes through PgBouncer's transaction
+    /// or statement pooling: for migrations, which need a session (Prisma's directUrl, Rails'
+    /// advisory lock, Django's session state).
     pub direct: Option<(String, u16, String)>,
     /// The query keys of a hand-written DATABASE_URL, each at its place (empty for a manifest,
     /// whose kinds render only keys their driver reads).
@@ -603,6 +606,14 @@ impl Stack {
         let by_user = self.user(user).and_then(|u| u.pool_mode.as_ref());
         let by_db = self.database(database).map(|d| &d.pool_mode);
         Some(by_user.or(by_db).unwrap_or(&pgb.pool_mode))
+    }
+
+    /// Apps whose migrations connect straight to PostgreSQL (one connection each at a time).
+    pub fn migration_connections(&self) -> u64 {
+        self.apps
+            .iter()
+            .filter(|a| a.kind().migrates_directly() && a.url.direct.is_some())
+            .count() as u64
     }
 
     pub fn client_connections(&self) -> u64 {

@@ -1,7 +1,7 @@
 """A workload for tests/real_clients.rs: many concurrent clients running a few statements each,
 through the pool an app of one kind would build from its rendered .env.
 
-usage: python_workload.py KIND ENV_FILE [KEY=VALUE ...]   (overrides of the .env's DB_* values)
+usage: python_workload.py KIND ENV_FILE [KEY=VALUE ...]   (overrides of the .env's values)
 Prints one JSON object: {"ok": n, "errors": n, "first_error": "..."}.
 """
 
@@ -111,29 +111,40 @@ def run_psycopg_pool(env):
     return result
 
 
-def run_django(env):
+def run_django(env, env_file, overrides):
+    """Django configured as settings.py would be: DATABASES from the rendered
+    database_settings.py beside the .env, which reads DATABASE_URL and the password variable."""
+    import importlib.util
+
     import django
     from django.conf import settings
 
-    url = urllib.parse.urlsplit(env["DATABASE_URL"])
-    age = env["DB_CONN_MAX_AGE"]
+    os.environ.update(env)
+    path = os.path.join(os.path.dirname(env_file), "database_settings.py")
+    spec = importlib.util.spec_from_file_location("database_settings", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    databases = module.DATABASES
+    # An override stands for a settings.py that changed the rendered value.
+    if "DB_DISABLE_SERVER_SIDE_CURSORS" in overrides:
+        databases["default"]["DISABLE_SERVER_SIDE_CURSORS"] = (
+            overrides["DB_DISABLE_SERVER_SIDE_CURSORS"] == "true"
+        )
+    migrate = overrides.get("MIGRATE") == "true"
     settings.configure(
-        DATABASES={
-            "default": {
-                "ENGINE": "django.db.backends.postgresql",
-                "NAME": url.path.lstrip("/"),
-                "USER": urllib.parse.unquote(url.username or ""),
-                "PASSWORD": urllib.parse.unquote(url.password or ""),
-                "HOST": url.hostname,
-                "PORT": url.port,
-                "CONN_MAX_AGE": None if age == "none" else int(age),
-                "CONN_HEALTH_CHECKS": env["DB_CONN_HEALTH_CHECKS"] == "true",
-                "DISABLE_SERVER_SIDE_CURSORS": env["DB_DISABLE_SERVER_SIDE_CURSORS"] == "true",
-            }
-        },
+        DATABASES=databases,
         USE_TZ=True,
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth"] if migrate else [],
     )
     django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        try:
+            call_command("migrate", verbosity=0)
+            return {"ok": 1, "errors": 0, "first_error": ""}
+        except Exception as e:  # noqa: BLE001
+            return {"ok": 0, "errors": 1, "first_error": f"{type(e).__name__}: {e}"}
     from django.db import connection
 
     result = {"ok": 0, "errors": 0, "first_error": ""}
@@ -164,7 +175,8 @@ def run_django(env):
                         result["first_error"] = f"{type(e).__module__}.{type(e).__name__}: {e}"
         connection.close()
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(DJANGO_THREADS)]
+    count = int(overrides.get("THREADS", DJANGO_THREADS))
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(count)]
     for th in threads:
         th.start()
     for th in threads:
@@ -182,7 +194,7 @@ def main():
     if kind == "asyncpg":
         result = asyncio.run(run_asyncpg(env))
     elif kind == "django":
-        result = run_django(env)
+        result = run_django(env, env_file, overrides)
     elif kind == "psycopg-pool":
         result = run_psycopg_pool(env)
     else:

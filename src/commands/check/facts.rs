@@ -128,7 +128,7 @@ fn role(kind: &FileKind) -> FileRole {
         FileKind::PostgresqlConf => FileRole::PostgresqlConf,
         FileKind::RolesSql => FileRole::RolesSql,
         FileKind::Env { .. } => FileRole::Env,
-        FileKind::Monitoring { .. } => FileRole::Other,
+        FileKind::AppSettings { .. } | FileKind::Monitoring { .. } => FileRole::Other,
         FileKind::Deploy { .. } => FileRole::Other,
     }
 }

@@ -317,6 +317,7 @@ const APP_KEYS: &[&str] = &[
     "statement_cache_size",
     "connect_timeout",
     "env_file",
+    "settings_file",
     "metrics_pool_name",
 ];
 
@@ -359,6 +360,7 @@ pub(super) fn app(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
         "user",
         "password_env",
         "env_file",
+        "settings_file",
         "metrics_pool_name",
     ];
     if !crate::apps::is_default(a.kind()) && !COMMON.contains(&key) {
@@ -422,6 +424,16 @@ pub(super) fn app(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
             a.env_file.value.display().to_string(),
             a.env_file.origin.clone(),
         ),
+        "settings_file" => match &a.settings_file {
+            Some(f) => Found::new(n, f.value.display().to_string(), f.origin.clone()),
+            _ => Found::unset(
+                n,
+                format!(
+                    "none: a {} app reads its settings from the environment (env_file) only",
+                    a.kind().name()
+                ),
+            ),
+        },
         "metrics_pool_name" => super::monitoring::pool_name(cx, n, &entry),
         _ => return Err(no_key("apps", &entry, key, APP_KEYS)),
     })

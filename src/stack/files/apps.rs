@@ -258,6 +258,7 @@ pub fn app(
         statement_cache_size,
         connect_timeout,
         env_file: Setting::new(path.clone(), Origin::Default("the .env file itself")),
+        settings_file: None,
         url: AppUrl {
             host,
             port,

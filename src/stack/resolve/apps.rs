@@ -179,15 +179,22 @@ pub(super) fn apps(
                 password_in_file: false,
                 options: None,
                 query_keys: Vec::new(),
-                direct: Some((
-                    cx.m.manifest
-                        .postgres
-                        .host
-                        .clone()
-                        .unwrap_or_else(|| d::POSTGRES_HOST.to_string()),
-                    cx.m.manifest.postgres.port.unwrap_or(d::POSTGRES_PORT),
-                    db.map_or_else(|| a.database.clone(), |d| d.dbname.value.clone()),
-                )),
+                // Migrations that need a session (advisory locks, prepared statements) go
+                // past transaction or statement pooling.
+                direct: pool_mode
+                    .as_ref()
+                    .is_some_and(|m| m.value != PoolMode::Session)
+                    .then(|| {
+                        (
+                            cx.m.manifest
+                                .postgres
+                                .host
+                                .clone()
+                                .unwrap_or_else(|| d::POSTGRES_HOST.to_string()),
+                            cx.m.manifest.postgres.port.unwrap_or(d::POSTGRES_PORT),
+                            db.map_or_else(|| a.database.clone(), |d| d.dbname.value.clone()),
+                        )
+                    }),
             },
             None => {
                 let pg = &cx.m.manifest.postgres;
@@ -216,6 +223,7 @@ pub(super) fn apps(
                 }
             }
         };
+        let settings_file = settings_file(cx, n, a, kind.value, several, &env_file.value, &out)?;
         out.push(App {
             name: Setting::new(a.name.clone(), p("name")),
             kind,
@@ -275,11 +283,88 @@ pub(super) fn apps(
                 d::APP_CONNECT_TIMEOUT,
                 "poolstack's default (libpq's own waits forever)",
             ),
+            settings_file,
             env_file,
             url,
         });
     }
     Ok(out)
+}
+
+/// Where the framework's own settings file goes: `settings_file`, else the framework's name for
+/// it (in a directory named after the app when there are several apps). An input error for a
+/// kind that reads only the environment, or for a path outside the output directory.
+fn settings_file(
+    cx: &Ctx<'_>,
+    n: usize,
+    a: &crate::manifest::AppEntry,
+    kind: &dyn crate::apps::AppKind,
+    several: bool,
+    env_file: &std::path::Path,
+    before: &[App],
+) -> Result<Option<Setting<PathBuf>>, InputError> {
+    let i = n.to_string();
+    let key = ["apps", i.as_str(), "settings_file"];
+    let Some(def) = kind.settings_file() else {
+        if a.settings_file.is_some() {
+            return Err(cx
+                .input_error(
+                    &key,
+                    true,
+                    format!(
+                        "app `{}` is of kind {}, which reads its settings from the environment only: there is no settings file to write",
+                        a.name,
+                        kind.name()
+                    ),
+                )
+                .with_help("remove `settings_file`: the app's .env (env_file) holds all its settings"));
+        }
+        return Ok(None);
+    };
+    let file = match &a.settings_file {
+        Some(f) => Setting::new(PathBuf::from(f), cx.origin(&key)),
+        None if several => Setting::new(
+            PathBuf::from(&a.name).join(def.name),
+            Origin::Default(match def.name {
+                "database.yml" => "\"<name>/database.yml\" when there are several apps",
+                "database_settings.py" => {
+                    "\"<name>/database_settings.py\" when there are several apps"
+                }
+                _ => "\"<name>/application.properties\" when there are several apps",
+            }),
+        ),
+        None => Setting::new(
+            PathBuf::from(def.name),
+            Origin::Default("the framework's own name for it, for the only app"),
+        ),
+    };
+    let problem = crate::fsutil::output_path_problem(&file.value)
+        .or_else(|| (file.value == env_file).then(|| "it is the app's env_file".to_string()))
+        .or_else(|| {
+            before
+                .iter()
+                .find(|o| {
+                    o.env_file.value == file.value
+                        || o.settings_file
+                            .as_ref()
+                            .is_some_and(|s| s.value == file.value)
+                })
+                .map(|o| format!("app `{}` writes the same file", o.name.value))
+        });
+    if let Some(problem) = problem {
+        let msg = format!(
+            "app `{}`: its settings file {} cannot be written: {problem}",
+            a.name.escape_debug(),
+            file.value.display()
+        );
+        return Err(if a.settings_file.is_some() {
+            cx.input_error(&key, false, msg)
+        } else {
+            cx.input_error(&["apps", &i, "name"], false, msg)
+        }
+        .with_help("give the app a `settings_file` of its own, inside the output directory"));
+    }
+    Ok(Some(file))
 }
 
 /// CAT002 for a connect_timeout libpq cannot take.
