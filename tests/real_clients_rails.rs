@@ -5,8 +5,9 @@
 //! migrations through the direct URL keep their advisory lock.
 //!
 //! The workload (tests/clients/ruby/workload.rb) configures ActiveRecord the way a Rails app does
-//! from the rendered `.env`: DATABASE_URL merged into config/database.yml, RAILS_MAX_THREADS as
-//! the pool, WEB_CONCURRENCY workers. The stacks declare `version = "6.1"`: that is the client.
+//! from what poolstack renders: the `.env` in its environment and the rendered `database.yml` as
+//! config/database.yml (DATABASE_URL's keys merged over it, RAILS_MAX_THREADS as the pool),
+//! WEB_CONCURRENCY workers. The stacks declare `version = "6.1"`: that is the client.
 //! In CI (`CI=true`) a missing ruby or ActiveRecord fails the test; elsewhere it is skipped loudly.
 
 mod support;
@@ -200,7 +201,7 @@ fn rails_advisory_locks_fail_migrations_through_pgbouncer_and_the_rendered_env_d
     // The lock stays with a server connection PgBouncer keeps open: even the next `db:migrate`
     // over the direct URL is refused as concurrent.
     assert_eq!(advisory_locks_held(&r), 1);
-    let direct = format!("DATABASE_URL={}", direct_url(&r));
+    let direct = direct_database_url(&r);
     let blocked = workload(&r, "migrate", &[&direct]);
     eprintln!("direct after the leak: {blocked:?}");
     let refused = "ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.";
@@ -223,12 +224,15 @@ fn rails_advisory_locks_fail_migrations_through_pgbouncer_and_the_rendered_env_d
     assert_eq!((good.ok, good.errors), (1, 0), "{good:?}");
 }
 
-/// The URL migrations take around PgBouncer, with the lock Rails' migrator wants.
-fn direct_url(r: &Running) -> String {
-    format!(
-        "postgresql://app_user:${{IT_APP_PASSWORD}}@127.0.0.1:{}/appdb?advisory_locks=true",
-        r.pg.port
-    )
+/// The rendered DIRECT_DATABASE_URL (migrations around PgBouncer, with the lock Rails' migrator
+/// wants), as the override `DATABASE_URL="$DIRECT_DATABASE_URL"`.
+fn direct_database_url(r: &Running) -> String {
+    let direct = env_value(r, "DIRECT_DATABASE_URL");
+    assert!(
+        direct.ends_with(&format!(":{}/appdb?advisory_locks=true", r.pg.port)),
+        "{direct}"
+    );
+    format!("DATABASE_URL={direct}")
 }
 
 #[test]
@@ -239,7 +243,7 @@ fn rails_migrations_through_the_direct_url_keep_their_advisory_lock() {
     let e = entries(RAILS_APP);
     let Some(r) = start(&spec(&e)) else { return };
     // `DATABASE_URL="$DIRECT_DATABASE_URL" bin/rails db:migrate`, requests in flight as above.
-    let direct = format!("DATABASE_URL={}", direct_url(&r));
+    let direct = direct_database_url(&r);
     let migrated = workload(&r, "migrate", &[&direct]);
     eprintln!("direct: {migrated:?}");
     assert!(migrated.advisory_locks, "{migrated:?}");

@@ -73,6 +73,15 @@ pub fn client_installed(probe: &mut Command, what: &str, install: &str) -> bool 
     ok
 }
 
+/// A variable of the rendered .env, as written (a `${VAR}` reference stays one).
+pub fn env_value(r: &Running, name: &str) -> String {
+    let text = std::fs::read_to_string(r.dir.join(".env")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in the rendered .env:\n{text}"))
+        .to_string()
+}
+
 /// The connections poolstack's formula (CON001's replicas × processes × per process) gives the
 /// manifest's first app: the most client connections it may open to PgBouncer.
 pub fn app_connections(r: &Running) -> u64 {

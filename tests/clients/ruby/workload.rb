@@ -1,9 +1,11 @@
 # A Rails app's database traffic for tests/real_clients_rails.rs: ActiveRecord 6.1 on the pg
-# adapter, configured the way a Rails app is from its rendered .env (the variables in the
-# environment, then config/database.yml through ERB: DATABASE_URL's query keys merged into the
-# entry, RAILS_MAX_THREADS as the pool).
+# adapter, configured the way a Rails app is from what poolstack renders: the .env's variables in
+# the environment (as dotenv or the deployment puts them), then the rendered database.yml as
+# config/database.yml, read as Rails reads it (ERB, then YAML; DATABASE_URL's query keys merged
+# over the entry, RAILS_MAX_THREADS as the pool).
 #
 # usage: ruby workload.rb queries|migrate ENV_FILE [NAME=VALUE ...]
+#   database.yml is read from ENV_FILE's directory, where `poolstack render` writes both.
 #   NAME in capitals replaces that .env variable (`DATABASE_URL=...`); a lowercase NAME sets that
 #   query key of DATABASE_URL (`prepared_statements=true`), as a user editing the .env would.
 #   ${VAR} references (the password) are expanded from this process's environment, URL-encoded.
@@ -22,8 +24,8 @@
 require "erb"
 require "json"
 require "tmpdir"
-require "yaml"
 require "active_record"
+require "active_support/configuration_file"
 
 module Workload
   ROUNDS = 30
@@ -61,11 +63,11 @@ module Workload
     "#{base}?#{(pairs + ["#{key}=#{value}"]).join('&')}"
   end
 
-  # What a Rails app does at boot: the .env in ENV (dotenv), database.yml through ERB.
-  def connect(env)
+  # What a Rails app does at boot: the .env in ENV, config/database.yml through
+  # ActiveSupport::ConfigurationFile (Rails' own reader of it), the production entry.
+  def connect(env, database_yml)
     env.each { |name, value| ENV[name] = value }
-    yml = File.read(File.join(__dir__, "database.yml"))
-    ActiveRecord::Base.configurations = YAML.safe_load(ERB.new(yml).result, aliases: true)
+    ActiveRecord::Base.configurations = ActiveSupport::ConfigurationFile.parse(database_yml)
     ActiveRecord::Base.establish_connection(:production)
   end
 
@@ -159,8 +161,8 @@ module Workload
     tally.to_h
   end
 
-  def queries(env)
-    connect(env)
+  def queries(env, database_yml)
+    connect(env, database_yml)
     setup = effective
     setup_widgets
     processes = Integer(env.fetch("WEB_CONCURRENCY", "1"))
@@ -211,8 +213,8 @@ module Workload
     @requests.each(&:join)
   end
 
-  def migrate(env)
-    connect(env)
+  def migrate(env, database_yml)
+    connect(env, database_yml)
     setup = effective
     tally = Tally.new
     Dir.mktmpdir("poolstack-rails-migrate") do |dir|
@@ -252,10 +254,11 @@ end
 mode, env_file, *args = ARGV
 overrides = args.to_h { |arg| arg.split("=", 2) }
 env = Workload.read_env(env_file, overrides)
+database_yml = File.join(File.dirname(env_file), "database.yml")
 result =
   case mode
-  when "queries" then Workload.queries(env)
-  when "migrate" then Workload.migrate(env)
+  when "queries" then Workload.queries(env, database_yml)
+  when "migrate" then Workload.migrate(env, database_yml)
   else abort("unknown mode #{mode.inspect}: queries or migrate")
   end
 puts JSON.generate(result)
