@@ -169,7 +169,7 @@ fn rails_prepared_statements_break_and_the_rendered_env_does_not() {
         "{good:?}"
     );
     assert_eq!(good.errors, 0, "{good:?}");
-    assert_eq!(good.ok, 2 * 4 * 30, "{good:?}");
+    assert_eq!(good.ok, 2 * 4 * 60, "{good:?}");
     assert!(
         good.peaks.server > 0 && good.peaks.server <= budget,
         "{good:?} budget {budget}"

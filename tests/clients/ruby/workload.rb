@@ -28,7 +28,7 @@ require "active_record"
 require "active_support/configuration_file"
 
 module Workload
-  ROUNDS = 30
+  ROUNDS = 60
   ROWS = 100
   REQUESTS_IN_FLIGHT = 3
   # Distinct error messages kept.
@@ -156,6 +156,8 @@ module Workload
             tally.error(e)
           end
         end
+      rescue StandardError => e # no connection at all (ActiveRecord::ConnectionTimeoutError…)
+        tally.error(e)
       end
     end.each(&:join)
     tally.to_h
