@@ -41,6 +41,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
             let r = commands::render::run(args, &mut io);
             if let Err(e) = &r {
                 let _ = write!(io.err, "{}", report::human::render_input_error(e, color));
+                // `--format json`: stdout stays one JSON document, with the `INPUT` diagnostic.
+                if args.format == cli::PlanFormat::Json {
+                    let subject = args.manifests.first().map(|p| source::display_path(p));
+                    let text = report::input_error(e, subject, cli::Format::Json, false);
+                    let _ = io.out.write_all(text.as_bytes());
+                }
             }
             return r.unwrap_or(Outcome::InputError);
         }

@@ -523,3 +523,40 @@ fn unknown_driver_url_keys_are_startup_parameters() {
     let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
     assert!(!codes(&report).contains(&"NET004".to_string()), "{report}");
 }
+
+/// node-postgres (and Prisma 7's adapter, which is node-postgres) sends statement_timeout,
+/// lock_timeout, idle_in_transaction_session_timeout and options from DATABASE_URL as startup
+/// parameters: NET004 at the key (seen on PgBouncer 1.18: `P2039 … unsupported startup
+/// parameter: statement_timeout` from Prisma 7).
+#[test]
+fn node_postgres_url_timeouts_are_startup_parameters() {
+    let dir = mt5();
+    for env in [
+        "DB_POOL_MAX=4\nDB_POOL_IDLE_TIMEOUT_MILLIS=10000\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?statement_timeout=5000\n",
+        "DB_POOL_MAX=4\nDB_POOL_IDLE_TIMEOUT_MILLIS=10000\nDIRECT_URL=postgresql://trader:${TRADER_PASSWORD}@db:5432/mt5_trading\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading?statement_timeout=5000\n",
+    ] {
+        std::fs::write(dir.path().join(".env"), env).unwrap();
+        let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+        let net: Vec<&Value> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "NET004")
+            .collect();
+        assert_eq!(net.len(), 1, "{report}");
+        assert!(
+            net[0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("unsupported startup parameter: statement_timeout"),
+            "{report}"
+        );
+    }
+    std::fs::write(
+        dir.path().join(".env"),
+        "DB_POOL_MAX=4\nDB_POOL_IDLE_TIMEOUT_MILLIS=10000\nDATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:5432/mt5_trading\n",
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), &["pgbouncer.ini", ".env"]);
+    assert!(!codes(&report).contains(&"NET004".to_string()), "{report}");
+}

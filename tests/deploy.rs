@@ -139,6 +139,14 @@ fn kubernetes_bundle_checks(dir: &tempfile::TempDir) {
         let port = container[probe]["tcpSocket"]["port"].as_str().unwrap();
         assert!(port_names.contains(&port), "{probe} port {port}");
     }
+    // A rolling update ends PgBouncer with SIGINT (safe shutdown) inside the grace period.
+    let pre_stop = container["lifecycle"]["preStop"]["exec"]["command"].to_string();
+    assert!(pre_stop.contains("kill -INT 1"), "{pre_stop}");
+    assert_eq!(template["spec"]["terminationGracePeriodSeconds"], 60);
+    assert_eq!(
+        container["securityContext"]["allowPrivilegeEscalation"],
+        false
+    );
 
     // Volumes name the bundle's ConfigMap and Secret; mounts name volumes; no subPath.
     let volumes = template["spec"]["volumes"].as_array().unwrap();

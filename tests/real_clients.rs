@@ -3,37 +3,19 @@
 //! the configuration poolstack renders for the kind runs it with 0 errors, and PostgreSQL never
 //! sees more server connections than the budget (CON002) computed.
 //!
-//! The Python clients are installed by `.ci/run` (pinned pip installs). In CI (`CI=true`) a missing
+//! The Python clients are installed by `.ci/run` (pinned pip installs), node-postgres by `npm ci`
+//! (tests/clients/node); the shared harness is tests/support/clients.rs. In CI (`CI=true`) a missing
 //! client fails the test; elsewhere it is skipped loudly.
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use support::clients::*;
-use support::stack::*;
+use support::stack::{Running, start};
 
-/// Whether `python3` imports `module`; in CI its absence is a failure.
-fn python_has(module: &str) -> bool {
-    client_installed(
-        Command::new("python3").args(["-c", &format!("import {module}")]),
-        &format!("python3's {module}"),
-        "pip install it",
-    )
-}
-
-#[derive(Debug)]
-struct Outcome {
-    ok: u64,
-    errors: u64,
-    first_error: String,
-    /// The most server connections of app_user PostgreSQL saw at once.
-    peak: u64,
-}
-
-/// Run the Python workload for `kind` against the running stack, sampling server connections.
+/// Run the workload for `kind` (the Python one, or node-postgres') against the running stack.
 fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
-    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let clients = clients_dir();
     let mut cmd = if kind == "node-postgres" {
         let mut c = Command::new("node");
         c.arg(clients.join("node/workload.js"));
@@ -43,25 +25,8 @@ fn workload(r: &Running, kind: &str, overrides: &[&str]) -> Outcome {
         c.arg(clients.join("python_workload.py")).arg(kind);
         c
     };
-    let (out, peaks) = run_sampling(
-        r,
-        cmd.arg(r.dir.join(".env"))
-            .args(overrides)
-            .env("IT_APP_PASSWORD", PASSWORD),
-    );
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(
-        out.status.success(),
-        "workload failed: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    Outcome {
-        ok: json["ok"].as_u64().unwrap_or(0),
-        errors: json["errors"].as_u64().unwrap_or(0),
-        first_error: json["first_error"].as_str().unwrap_or("").to_string(),
-        peak: peaks.server,
-    }
+    cmd.arg(r.dir.join(".env")).args(overrides);
+    run_workload(r, cmd)
 }
 
 #[test]
@@ -168,12 +133,9 @@ fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
 
 /// Whether tests/clients/node has its locked node-postgres installed (`npm ci`).
 fn node_has_pg() -> bool {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node");
-    client_installed(
-        Command::new("node")
-            .current_dir(&dir)
-            .args(["-e", "require('pg')"]),
-        "node-postgres",
+    installed(
+        node_runs(&clients_dir().join("node"), "require('pg')"),
+        "node cannot load pg",
         "run `npm ci` in tests/clients/node",
     )
 }

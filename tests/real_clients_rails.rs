@@ -12,10 +12,9 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use support::clients::*;
-use support::stack::*;
+use support::stack::{Running, start};
 
 /// The app: Rails 6.1 in two Puma workers of 4 threads, with timeouts other than Rails' own (so
 /// the workload shows ActiveRecord read them from the rendered `.env`); prepared_statements and
@@ -23,21 +22,23 @@ use support::stack::*;
 const RAILS_APP: &str = "kind = \"rails\"\nversion = \"6.1\"\nprocesses = 2\npool = 4\ncheckout_timeout = 7\nidle_timeout = 120";
 
 fn rails_installed() -> bool {
-    client_installed(
-        Command::new("ruby").args([
+    let ok = Command::new("ruby")
+        .args([
             "-e",
             "require 'active_record'; require 'pg'; exit(ActiveRecord::VERSION::STRING.start_with?('6.1') ? 0 : 1)",
-        ]),
-        "ruby with ActiveRecord 6.1 and the pg gem",
-        "apt-get install ruby ruby-activerecord ruby-pg",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    installed(
+        ok,
+        "ruby cannot load ActiveRecord 6.1 and the pg gem",
+        "apt-get install ruby ruby-activerecord ruby-pg, see .ci/run",
     )
 }
 
+/// What the Ruby workload reports beyond [`Outcome`]'s counts.
 #[derive(Debug)]
-struct Outcome {
-    ok: u64,
-    errors: u64,
-    first_error: String,
+struct Rails {
     /// Distinct error messages.
     errors_seen: Vec<String>,
     /// What ActiveRecord's adapter made of the configuration.
@@ -47,47 +48,39 @@ struct Outcome {
     /// Seconds.
     checkout_timeout: f64,
     idle_timeout: Option<f64>,
-    /// The workload's stderr (the server's WARNINGs reach it through libpq).
-    stderr: String,
-    peaks: Peaks,
+}
+
+impl Rails {
+    fn of(o: &Outcome) -> Rails {
+        let j = &o.json;
+        let field = |k: &str| j.get(k).unwrap_or_else(|| panic!("no {k}: {o:?}"));
+        Rails {
+            errors_seen: field("errors_seen")
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            prepared_statements: field("prepared_statements").as_bool().unwrap(),
+            advisory_locks: field("advisory_locks").as_bool().unwrap(),
+            pool: field("pool").as_u64().unwrap(),
+            checkout_timeout: field("checkout_timeout").as_f64().unwrap(),
+            idle_timeout: field("idle_timeout").as_f64(),
+        }
+    }
 }
 
 /// Run the Ruby workload (`queries` or `migrate`) with the stack's rendered `.env` and
 /// `overrides` (see workload.rb), sampling connections.
-fn workload(r: &Running, mode: &str, overrides: &[&str]) -> Outcome {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/ruby/workload.rb");
-    let (out, peaks) = run_sampling(
-        r,
-        Command::new("ruby")
-            .arg(script)
-            .arg(mode)
-            .arg(r.dir.join(".env"))
-            .args(overrides)
-            .env("IT_APP_PASSWORD", PASSWORD),
-    );
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "workload failed: {stderr}\n{text}");
-    let json: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}\n{stderr}"));
-    Outcome {
-        ok: json["ok"].as_u64().unwrap(),
-        errors: json["errors"].as_u64().unwrap(),
-        first_error: json["first_error"].as_str().unwrap().to_string(),
-        errors_seen: json["errors_seen"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect(),
-        prepared_statements: json["prepared_statements"].as_bool().unwrap(),
-        advisory_locks: json["advisory_locks"].as_bool().unwrap(),
-        pool: json["pool"].as_u64().unwrap(),
-        checkout_timeout: json["checkout_timeout"].as_f64().unwrap(),
-        idle_timeout: json["idle_timeout"].as_f64(),
-        stderr,
-        peaks,
-    }
+fn workload(r: &Running, mode: &str, overrides: &[&str]) -> (Outcome, Rails) {
+    let mut cmd = Command::new("ruby");
+    cmd.arg(clients_dir().join("ruby/workload.rb"))
+        .arg(mode)
+        .arg(r.dir.join(".env"))
+        .args(overrides);
+    let o = run_workload(r, cmd);
+    let rails = Rails::of(&o);
+    (o, rails)
 }
 
 /// The message of rule `code` on the running stack's manifest with `key` added to the app: what
@@ -140,12 +133,12 @@ fn rails_prepared_statements_break_and_the_rendered_env_does_not() {
     // What PRE007 says breaks: Rails' own prepared_statements = true. Each of the 8 client
     // connections prepares its first query as `a1`; PgBouncer has at most 6 server connections
     // for the pool (5 + 1 reserve), so some `a1` meets a server connection that already has one.
-    let bad = workload(&r, "queries", &["prepared_statements=true"]);
+    let (bad, rails) = workload(&r, "queries", &["prepared_statements=true"]);
     eprintln!("unsafe: {bad:?}");
-    assert!(bad.prepared_statements, "{bad:?}");
+    assert!(rails.prepared_statements, "{rails:?}");
     assert!(bad.errors > 0, "{bad:?}");
     let seen = "ActiveRecord::StatementInvalid: PG::DuplicatePstatement: ERROR:  prepared statement \"a1\" already exists";
-    assert!(bad.errors_seen.iter().any(|m| m == seen), "{bad:?}");
+    assert!(rails.errors_seen.iter().any(|m| m == seen), "{rails:?}");
     // The rule quotes exactly that.
     let message = message_for(&r, "prepared_statements = true", "PRE007");
     assert!(
@@ -156,26 +149,26 @@ fn rails_prepared_statements_break_and_the_rendered_env_does_not() {
     // What poolstack renders: ActiveRecord's adapter reads the URL's prepared_statements=false as
     // false (6.1 leaves it the string "false" in the config and casts it there), RAILS_MAX_THREADS
     // as the pool, the timeouts as seconds; 0 errors, within the budget and the formula.
-    let good = workload(&r, "queries", &[]);
+    let (good, rails) = workload(&r, "queries", &[]);
     eprintln!("rendered: {good:?}");
     assert!(
-        !good.prepared_statements && !good.advisory_locks,
-        "{good:?}"
+        !rails.prepared_statements && !rails.advisory_locks,
+        "{rails:?}"
     );
-    assert_eq!(good.pool, 4, "{good:?}");
+    assert_eq!(rails.pool, 4, "{rails:?}");
     assert_eq!(
-        (good.checkout_timeout, good.idle_timeout),
+        (rails.checkout_timeout, rails.idle_timeout),
         (7.0, Some(120.0)),
-        "{good:?}"
+        "{rails:?}"
     );
     assert_eq!(good.errors, 0, "{good:?}");
     assert_eq!(good.ok, 2 * 4 * 60, "{good:?}");
     assert!(
-        good.peaks.server > 0 && good.peaks.server <= budget,
+        good.peak > 0 && good.peak <= budget,
         "{good:?} budget {budget}"
     );
     assert!(
-        good.peaks.clients > 0 && good.peaks.clients <= formula,
+        good.peak_clients > 0 && good.peak_clients <= formula,
         "{good:?} formula {formula}"
     );
 }
@@ -190,9 +183,9 @@ fn rails_advisory_locks_fail_migrations_through_pgbouncer_and_the_rendered_env_d
     // What PRE008 says breaks: Rails' own advisory_locks = true, migrating through PgBouncer
     // while requests are in flight. The migrator locks on one server connection; the requests'
     // open transactions hold that one, so the release runs on another.
-    let bad = workload(&r, "migrate", &["advisory_locks=true"]);
+    let (bad, rails) = workload(&r, "migrate", &["advisory_locks=true"]);
     eprintln!("unsafe: {bad:?}");
-    assert!(bad.advisory_locks, "{bad:?}");
+    assert!(rails.advisory_locks, "{rails:?}");
     assert_eq!((bad.ok, bad.errors), (0, 1), "{bad:?}");
     let error = "ActiveRecord::ConcurrentMigrationError: Failed to release advisory lock";
     assert_eq!(bad.first_error, error, "{bad:?}");
@@ -202,7 +195,7 @@ fn rails_advisory_locks_fail_migrations_through_pgbouncer_and_the_rendered_env_d
     // over the direct URL is refused as concurrent.
     assert_eq!(advisory_locks_held(&r), 1);
     let direct = direct_database_url(&r);
-    let blocked = workload(&r, "migrate", &[&direct]);
+    let (blocked, _) = workload(&r, "migrate", &[&direct]);
     eprintln!("direct after the leak: {blocked:?}");
     let refused = "ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.";
     assert_eq!(
@@ -218,9 +211,9 @@ fn rails_advisory_locks_fail_migrations_through_pgbouncer_and_the_rendered_env_d
     );
 
     // What poolstack renders: no advisory lock, the migration runs through PgBouncer.
-    let good = workload(&r, "migrate", &[]);
+    let (good, rails) = workload(&r, "migrate", &[]);
     eprintln!("rendered: {good:?}");
-    assert!(!good.advisory_locks, "{good:?}");
+    assert!(!rails.advisory_locks, "{rails:?}");
     assert_eq!((good.ok, good.errors), (1, 0), "{good:?}");
 }
 
@@ -244,9 +237,9 @@ fn rails_migrations_through_the_direct_url_keep_their_advisory_lock() {
     let Some(r) = start(&spec(&e)) else { return };
     // `DATABASE_URL="$DIRECT_DATABASE_URL" bin/rails db:migrate`, requests in flight as above.
     let direct = direct_database_url(&r);
-    let migrated = workload(&r, "migrate", &[&direct]);
+    let (migrated, rails) = workload(&r, "migrate", &[&direct]);
     eprintln!("direct: {migrated:?}");
-    assert!(migrated.advisory_locks, "{migrated:?}");
+    assert!(rails.advisory_locks, "{rails:?}");
     assert_eq!((migrated.ok, migrated.errors), (1, 0), "{migrated:?}");
     assert!(!migrated.stderr.contains("WARNING"), "{migrated:?}");
     assert_eq!(advisory_locks_held(&r), 0);

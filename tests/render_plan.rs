@@ -293,3 +293,41 @@ fn a_changed_settings_file_restarts_its_app() {
     );
     assert!(plan.contains("Restart app api"), "{plan}");
 }
+
+/// `--format json` keeps stdout one JSON document when render cannot go on: an input error is
+/// the `INPUT` diagnostic (exit 2), a refusal says so with what render said (exit 1).
+#[test]
+fn json_stays_json_on_input_errors_and_refusals() {
+    let dir = fixture("mt5");
+    let parse = |stdout: &str| -> serde_json::Value {
+        serde_json::from_str(stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{stdout}"))
+    };
+    // Refused: a hand-edited file.
+    assert_eq!(run(dir.path(), "pw", &["render"]).0, 0);
+    let env = dir.path().join(".env");
+    let text = std::fs::read_to_string(&env).unwrap();
+    std::fs::write(&env, text + "EXTRA=1\n").unwrap();
+    edit(dir.path(), &[("\npool_size = 5\n", "\npool_size = 8\n")]);
+    let (code, stdout, stderr) = run(dir.path(), "pw", &["render", "--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let doc = parse(&stdout);
+    assert_eq!(doc["refused"], true, "{doc}");
+    assert_eq!(doc["changes"], serde_json::json!([]));
+    let said = doc["messages"].to_string();
+    assert!(said.contains("edited by hand"), "{said}");
+    assert!(stderr.contains("edited by hand"), "{stderr}");
+    // An input error: the manifest has an unknown key.
+    edit(dir.path(), &[("[postgres]\n", "[postgres]\nbogus = 1\n")]);
+    let (code, stdout, _) = run(dir.path(), "pw", &["render", "--format", "json"]);
+    assert_eq!(code, 2);
+    let doc = parse(&stdout);
+    assert_eq!(doc["diagnostics"][0]["code"], "INPUT", "{doc}");
+    assert!(
+        doc["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bogus"),
+        "{doc}"
+    );
+}

@@ -214,3 +214,20 @@ fn spring_properties_use_spring_boots_kebab_case_names() {
         "{body}"
     );
 }
+
+#[test]
+fn pgx_writes_a_cache_capacity_only_for_the_mode_that_uses_it() {
+    let url = |keys: &str| {
+        let st = testing::stack(&manifest(
+            TX,
+            &app("api", &format!("kind = \"pgx\"\n{keys}")),
+        ));
+        env_var(&st, 0, "DATABASE_URL").unwrap_or_default()
+    };
+    let exec = url("");
+    assert!(!exec.contains("cache_capacity"), "{exec}");
+    let stmt = url("default_query_exec_mode = \"cache_statement\"\nstatement_cache_capacity = 64");
+    assert!(stmt.ends_with("&statement_cache_capacity=64"), "{stmt}");
+    let desc = url("default_query_exec_mode = \"cache_describe\"");
+    assert!(desc.ends_with("&description_cache_capacity=512"), "{desc}");
+}

@@ -153,6 +153,20 @@ pub struct NamedStatements<'a> {
     pub fix_env: String,
 }
 
+/// A driver mode that runs one query over two round trips on the unnamed statement (pgx's
+/// describe_exec, PRE010): behind transaction pooling PgBouncer may give the second round trip to
+/// another server connection, and no PgBouncer version carries the unnamed statement across.
+#[derive(Debug, Clone)]
+pub struct SplitTrips<'a> {
+    /// e.g. `pgx, default_query_exec_mode = describe_exec`.
+    pub setting: String,
+    pub loc: Option<&'a Loc>,
+    /// The error users see, quoted.
+    pub symptom: &'static str,
+    pub fix: String,
+    pub fix_env: String,
+}
+
 /// A client-side "PgBouncer mode" (Prisma 6's `pgbouncer=true`, PRE009): on, the client prepares
 /// nothing by name and sends `DEALLOCATE ALL` at each transaction start; off, it names its
 /// statements.
@@ -263,6 +277,11 @@ pub trait AppKind: Sync + std::fmt::Debug {
     /// Whether the app prepares named statements, and what that needs (PRE010). `None` when it
     /// does not (or, for SQLAlchemy, when PRE001 covers it).
     fn named_statements<'a>(&self, _app: &'a App) -> Option<NamedStatements<'a>> {
+        None
+    }
+
+    /// Whether the app runs queries over two round trips on the unnamed statement (PRE010).
+    fn split_round_trips<'a>(&self, _app: &'a App) -> Option<SplitTrips<'a>> {
         None
     }
 
@@ -391,6 +410,26 @@ pub fn unknown_url_keys<'a>(app: &'a App, driver: &str, known: &[&str]) -> Vec<S
             fix: format!(
                 "remove `{}` from DATABASE_URL and pass it to {driver} in code (or set it on the role: `ALTER ROLE … SET …`)",
                 k.value
+            ),
+        })
+        .collect()
+}
+
+/// DATABASE_URL query keys of a hand-written file that a node-postgres-based driver sends as
+/// startup parameters (`names`: the ones it passes on), each at its place.
+pub fn url_startup_keys<'a>(app: &'a App, driver: &str, names: &[&str]) -> Vec<StartupParam<'a>> {
+    app.url
+        .query_keys
+        .iter()
+        .filter(|k| names.contains(&k.value.as_str()))
+        .map(|k| StartupParam {
+            name: k.value.clone(),
+            setting: format!("DATABASE_URL key `{}`, which {driver} sends to the server", k.value),
+            loc: k.loc(),
+            symptom: format!("`error: unsupported startup parameter: {}`", k.value),
+            fix: format!(
+                "remove `{}` from DATABASE_URL and set it on the role or database instead (`ALTER ROLE … SET {} = …`)",
+                k.value, k.value
             ),
         })
         .collect()

@@ -8,7 +8,8 @@ use crate::stack::App;
 pub struct NodePostgres;
 
 /// Pool options node-postgres sends to the server as startup parameters.
-const STARTUP: &[&str] = &[
+/// Settings node-postgres sends as startup parameters, from its config object or its URL.
+pub(super) const STARTUP: &[&str] = &[
     "statement_timeout",
     "lock_timeout",
     "idle_in_transaction_session_timeout",
@@ -98,7 +99,7 @@ impl AppKind for NodePostgres {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); NET004 (statement_timeout, lock_timeout, idle_in_transaction_session_timeout, options); TMO001 (idleTimeoutMillis, no checkout check)"
+        "CON001, CON003, CON006, MEM003 (budget); NET004 (statement_timeout, lock_timeout, idle_in_transaction_session_timeout, options, as keys or in DATABASE_URL); TMO001 (idleTimeoutMillis, no checkout check)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -149,7 +150,8 @@ impl AppKind for NodePostgres {
     }
 
     fn startup_params<'a>(&self, app: &'a App) -> Vec<StartupParam<'a>> {
-        STARTUP
+        let mut out = super::url_startup_keys(app, "node-postgres", STARTUP);
+        out.extend(STARTUP
             .iter()
             .filter_map(|name| {
                 let s = app.fw.get(name)?;
@@ -163,8 +165,8 @@ impl AppKind for NodePostgres {
                         app.name.value
                     ),
                 })
-            })
-            .collect()
+            }));
+        out
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {

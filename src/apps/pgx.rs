@@ -74,6 +74,20 @@ static KEYS: &[KeyDef] = &[
         },
         doc: "how queries run: exec keeps statements unnamed; cache_statement prepares named ones",
     },
+    KeyDef {
+        name: "statement_cache_capacity",
+        env: "DATABASE_URL",
+        ty: Ty::Count,
+        default: Dflt::Own(Val::Int(512), "pgx's own"),
+        doc: "named statements kept per connection in cache_statement mode (evicted with the protocol's Close)",
+    },
+    KeyDef {
+        name: "description_cache_capacity",
+        env: "DATABASE_URL",
+        ty: Ty::Count,
+        default: Dflt::Own(Val::Int(512), "pgx's own"),
+        doc: "statement descriptions kept per connection in cache_describe mode",
+    },
 ];
 
 impl AppKind for Pgx {
@@ -86,7 +100,7 @@ impl AppKind for Pgx {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); PRE010 (default_query_exec_mode cache_statement); NET004 (DSN keys pgx does not read, in a hand-written .env); TMO001 never (acquire pings connections idle over 1 s)"
+        "CON001, CON003, CON006, MEM003 (budget); PRE010 (default_query_exec_mode cache_statement, or describe_exec at any PgBouncer version); NET004 (DSN keys pgx does not read, in a hand-written .env); TMO001 never (acquire pings connections idle over 1 s)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -159,6 +173,27 @@ impl AppKind for Pgx {
         })
     }
 
+    fn split_round_trips<'a>(&self, app: &'a App) -> Option<super::SplitTrips<'a>> {
+        let s = app.fw.req("default_query_exec_mode");
+        if s.value != Val::Text(Cow::Borrowed("describe_exec")) {
+            return None;
+        }
+        Some(super::SplitTrips {
+            setting: format!(
+                "pgx, default_query_exec_mode = describe_exec{}",
+                s.origin.note()
+            ),
+            loc: s.loc(),
+            // exec_bind_message's error for an unnamed statement the connection never parsed.
+            symptom: "`ERROR: unnamed prepared statement does not exist (SQLSTATE 26000)`",
+            fix: format!(
+                "set default_query_exec_mode = \"exec\" for `{}` (or cache_describe, which runs each query in one round trip)",
+                app.name.value
+            ),
+            fix_env: "write default_query_exec_mode=exec in DATABASE_URL".into(),
+        })
+    }
+
     fn startup_params<'a>(&self, app: &'a App) -> Vec<StartupParam<'a>> {
         // pgxpool's and pgconn's own DSN keys; any other becomes a runtime (startup) parameter.
         const KNOWN: &[&str] = &[
@@ -205,7 +240,7 @@ impl AppKind for Pgx {
                 other => format!("{k}={}", other.env_text()),
             }
         };
-        let query = [
+        let mut query = [
             "pool_max_conns",
             "pool_min_conns",
             "pool_max_conn_lifetime",
@@ -214,7 +249,15 @@ impl AppKind for Pgx {
             "default_query_exec_mode",
         ]
         .map(q)
-        .join("&");
+        .to_vec();
+        // A cache's capacity only where the mode uses that cache.
+        let mode = app.fw.req("default_query_exec_mode").value.env_text();
+        match mode.as_str() {
+            "cache_statement" => query.push(q("statement_cache_capacity")),
+            "cache_describe" => query.push(q("description_cache_capacity")),
+            _ => {}
+        }
+        let query = query.join("&");
         vec![EnvLine {
             name: "DATABASE_URL".into(),
             value: format!("{}?{query}", super::plain_url(app)),

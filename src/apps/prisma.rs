@@ -103,6 +103,20 @@ fn v7(app: &App) -> bool {
     major(&app.fw).is_none_or(|m| m >= 7)
 }
 
+impl Prisma {
+    /// Prisma 7's driver adapter is node-postgres: its URL keys that become startup parameters.
+    fn adapter_startup_params<'a>(app: &'a App) -> Vec<super::StartupParam<'a>> {
+        if !v7(app) {
+            return Vec::new();
+        }
+        super::url_startup_keys(
+            app,
+            "Prisma 7's adapter (node-postgres)",
+            super::node_postgres::STARTUP,
+        )
+    }
+}
+
 impl AppKind for Prisma {
     fn name(&self) -> &'static str {
         "prisma"
@@ -113,7 +127,7 @@ impl AppKind for Prisma {
     }
 
     fn rules(&self) -> &'static str {
-        "CON001, CON003, CON006, MEM003 (budget); PRE009 (pgbouncer flag against PgBouncer's statement tracking); TMO001 (v7 idleTimeoutMillis)"
+        "CON001, CON003, CON006, MEM003 (budget); PRE009 (pgbouncer flag against PgBouncer's statement tracking); NET004 (v7: statement_timeout, lock_timeout, idle_in_transaction_session_timeout, options in DATABASE_URL); TMO001 (v7 idleTimeoutMillis)"
     }
 
     fn keys(&self) -> &'static [KeyDef] {
@@ -294,6 +308,10 @@ impl AppKind for Prisma {
                 app.name.value
             ),
         })
+    }
+
+    fn startup_params<'a>(&self, app: &'a App) -> Vec<super::StartupParam<'a>> {
+        Self::adapter_startup_params(app)
     }
 
     fn migrates_directly(&self) -> bool {

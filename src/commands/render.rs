@@ -55,9 +55,14 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
         .iter()
         .filter(|d| d.code.starts_with("CAT") && d.severity == Severity::Error)
         .collect();
+    let json = args.format == PlanFormat::Json;
     if !blocking.is_empty() {
         for d in &blocking {
             let _ = write!(io.err, "{}", human::render(d, &stack.sources, io.color));
+        }
+        if json {
+            let owned: Vec<Diagnostic> = blocking.iter().map(|d| (*d).clone()).collect();
+            refused_json(&owned, &stack.sources, manifest, "", io);
         }
         let _ = writeln!(
             io.err,
@@ -75,6 +80,10 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
         for d in &errors {
             let _ = write!(io.err, "{}", human::render(d, &verified.sources, io.color));
         }
+        if json {
+            let owned: Vec<Diagnostic> = errors.iter().map(|d| (*d).clone()).collect();
+            refused_json(&owned, &verified.sources, manifest, "", io);
+        }
         let _ = writeln!(
             io.err,
             "poolstack: refusing to render: {} error{} in the files it built (the server would refuse them); nothing was written",
@@ -90,7 +99,6 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
     // How each change takes effect: read what is on disk before anything is written.
     let apply = crate::plan::build(&stack, &plan);
     let deploy_changes = changed_deploy_targets(&plan);
-    let json = args.format == PlanFormat::Json;
     let outcome = if json {
         // stdout is the plan alone: what would go there goes to stderr, in the order written.
         let merged = Merged::default();
@@ -106,6 +114,10 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
             write(&stack, &plan, &existing, args.force, &mut inner)
         };
         let _ = io.err.write_all(&merged.0.borrow());
+        if let Ok(Outcome::Refused) = outcome {
+            let said = String::from_utf8_lossy(&merged.0.borrow()).into_owned();
+            refused_json(&[], &stack.sources, manifest, &said, io);
+        }
         outcome
     } else if args.check {
         Ok(check(&plan, &secrets, io))
@@ -120,6 +132,35 @@ fn run_one(args: &RenderArgs, manifest: &Path, io: &mut Io<'_>) -> Result<Outcom
         }
     }
     Ok(outcome)
+}
+
+/// `--format json` when render refuses: stdout is still one JSON document — the plan's keys
+/// (empty: nothing is applied), `"refused": true`, the findings that refuse (as `check --format
+/// json` writes them) and what render said on stderr, line by line.
+fn refused_json(
+    diags: &[Diagnostic],
+    sources: &crate::source::SourceMap,
+    manifest: &Path,
+    said: &str,
+    io: &mut Io<'_>,
+) {
+    let report = report::Report::new(diags, sources, Some(display_path(manifest)));
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&report.render(crate::cli::Format::Json, false))
+            .unwrap_or_else(|_| serde_json::json!({"version": 1}));
+    doc["refused"] = serde_json::json!(true);
+    doc["changes"] = serde_json::json!([]);
+    doc["steps"] = serde_json::json!([]);
+    doc["messages"] = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("poolstack: "))
+        .collect::<Vec<_>>()
+        .into();
+    let _ = writeln!(
+        io.out,
+        "{}",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    );
 }
 
 /// The deploy targets whose files render is about to change (read before anything is written).

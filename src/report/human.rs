@@ -282,20 +282,24 @@ fn render_excerpt(diag: &Diagnostic, primary: &Loc, sources: &SourceMap, color: 
         .char_indices()
         .nth(EXCERPT_CONTEXT)
         .map_or(text.len(), |(i, _)| span_end + i);
+    // Secrets as one fixed-width mask each, as in a short line's snippet.
+    let piece = |a: usize, b: usize| super::masked::masked_text(file, lo + a..lo + b);
     let mut data = String::new();
     if from > 0 || lo > bounds.start {
         data.push('…');
     }
-    let caret = data.len() + (start - from);
-    data.push_str(&text[from..span_end]);
+    data.push_str(&piece(from, start));
+    let caret = data.len();
+    let marked = piece(start, span_end);
+    data.push_str(&marked);
     if span_end < end {
         data.push('…');
     }
-    data.push_str(&text[span_end..to]);
+    data.push_str(&piece(span_end, to));
     if to < text.len() || hi < bounds.end {
         data.push('…');
     }
-    let caret_len = span_end - start;
+    let caret_len = marked.len();
     let shown = Shown {
         diag,
         source: Some(Excerpt {

@@ -27,6 +27,24 @@ pub struct MaskedWindow {
     segments: Vec<(Range<usize>, usize)>,
 }
 
+/// `file.text[range]` with every starred-out part drawn as one [`MASK`] (a range cut by the
+/// ends of `range` gives a mask in each piece, so no length shows either way).
+pub fn masked_text(file: &SourceFile, range: Range<usize>) -> String {
+    let mut out = String::with_capacity(range.len());
+    let mut at = range.start;
+    for m in file.masks_in(&range) {
+        let (ms, me) = (m.start.max(at), m.end.min(range.end));
+        if ms >= me {
+            continue;
+        }
+        out.push_str(&file.text[at..ms]);
+        out.push_str(MASK);
+        at = me;
+    }
+    out.push_str(&file.text[at..range.end]);
+    out
+}
+
 impl MaskedWindow {
     /// The window around `spans` (offsets into `file`), or `None` when no secret is near them.
     pub fn around(file: &SourceFile, spans: &[Range<usize>]) -> Option<MaskedWindow> {

@@ -1,17 +1,17 @@
-//! What the real-client tests (tests/real_clients*.rs) share: the one-app manifest, the budget
-//! poolstack computes for it, whether a client is installed, and how many server connections of
-//! the app's user PostgreSQL saw at once while a workload ran.
+//! Real application clients through a rendered stack ([`super::stack`]): the one-app manifest
+//! they share, whether a client is installed, and a workload run while PostgreSQL's server
+//! connections and PgBouncer's client connections are sampled. Shared by tests/real_clients.rs,
+//! tests/real_clients_prisma.rs and tests/real_clients_rails.rs.
 
 #![allow(dead_code)]
 
-use super::stack::{Running, Spec};
-use std::process::{Command, Output};
-use std::sync::Arc;
+use super::servers;
+use super::stack::{PASSWORD, Running, Spec};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
-/// The `[[databases]]`, `[[users]]` and one `[[apps]]` entry (`api`, of app_user on appdb) with
-/// `kind_keys` added to the app.
+/// One database, one user (app_user, a PgBouncer admin), one app `api` with `kind_keys`.
 pub fn entries(kind_keys: &str) -> String {
     format!(
         r#"
@@ -32,7 +32,7 @@ user = "app_user"
     )
 }
 
-/// A SCRAM stack (transaction pooling, as support::stack::manifest writes it) with `entries`.
+/// SCRAM everywhere, PgBouncer 1.18 in transaction pooling (tests/support/stack.rs).
 pub fn spec(entries: &str) -> Spec<'_> {
     Spec {
         auth_type: "scram-sha-256",
@@ -45,32 +45,124 @@ pub fn spec(entries: &str) -> Spec<'_> {
     }
 }
 
-/// The server connections poolstack's budget (CON002) allows the running stack, and the codes of
-/// the rules that fire on its manifest.
-pub fn budget(r: &Running) -> (u64, Vec<&'static str>) {
-    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
-    let stack = poolstack::stack::resolve::resolve(&loaded, None).unwrap();
-    let cx = poolstack::rules::Context {
-        stack: &stack,
-        budget: poolstack::stack::budget::ServerConnectionBudget::of(&stack),
-        files: &[],
-    };
-    let codes = poolstack::rules::run(&cx).iter().map(|d| d.code).collect();
-    (cx.budget.total.unwrap(), codes)
+/// `tests/clients`: the workloads, and each npm client's directory with its lockfile.
+pub fn clients_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
 
-/// Whether a client is installed (`probe` ran and succeeded). In CI (`CI=true`) its absence is a
-/// failure; elsewhere the test is skipped loudly, saying how to install it.
-pub fn client_installed(probe: &mut Command, what: &str, install: &str) -> bool {
-    let ok = probe.output().is_ok_and(|o| o.status.success());
+/// Whether a client is installed: in CI (`CI=true`) its absence fails the test; elsewhere the
+/// test is skipped loudly with `how` to install it.
+pub fn installed(ok: bool, what: &str, how: &str) -> bool {
     if !ok {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "{what} is not installed: .ci/run installs it ({install})"
+            "{what}: .ci/run installs it ({how})"
         );
-        eprintln!("SKIPPED: {what} is not installed ({install}, see .ci/run)");
+        eprintln!("SKIPPED: {what} ({how})");
     }
     ok
+}
+
+/// Whether `python3` imports `module`.
+pub fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    installed(
+        ok,
+        &format!("python3 cannot import {module}"),
+        "pip install it, see .ci/run",
+    )
+}
+
+/// Whether `node`, started in `dir`, runs `script` (e.g. `require('pg')`).
+pub fn node_runs(dir: &Path, script: &str) -> bool {
+    Command::new("node")
+        .current_dir(dir)
+        .args(["-e", script])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub ok: u64,
+    pub errors: u64,
+    pub first_error: String,
+    /// The most server connections of app_user PostgreSQL saw at once.
+    pub peak: u64,
+    /// The most client connections to appdb PgBouncer saw at once.
+    pub peak_clients: u64,
+    /// Everything the workload printed (for what a kind's workload reports beyond the counts).
+    pub json: serde_json::Value,
+    /// The workload's stderr (the server's notices and warnings reach it through libpq).
+    pub stderr: String,
+}
+
+/// The number of rows of `show clients` on database appdb (PgBouncer's admin console, as
+/// app_user), or `None` when the console did not answer.
+fn pgbouncer_clients(r: &Running) -> Option<u64> {
+    let out = servers::client(
+        &r.bins.pg_bin,
+        r.pgb.port,
+        "pgbouncer",
+        "app_user",
+        PASSWORD,
+        "show clients",
+    );
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.split('|').nth(2) == Some("appdb"))
+            .count() as u64
+    })
+}
+
+/// Run a workload `cmd` that prints `{"ok": n, "errors": n, "first_error": "..."}` against the
+/// running stack (the password in IT_APP_PASSWORD), sampling connections while it runs.
+pub fn run_workload(r: &Running, mut cmd: Command) -> Outcome {
+    let stop = AtomicBool::new(false);
+    let (out, (peak, peak_clients)) = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let (mut peak, mut peak_clients) = (0u64, 0u64);
+            while !stop.load(Ordering::Relaxed) {
+                let out = Command::new(r.bins.pg_bin.join("psql"))
+                    .args(["-X", "-A", "-t", "-h"])
+                    .arg(&r.pg.socket_dir)
+                    .args(["-p", &r.pg.port.to_string(), "-U", "postgres", "-d", "postgres", "-c"])
+                    .arg("select count(*) from pg_stat_activity where usename = 'app_user' and backend_type = 'client backend'")
+                    .output();
+                if let Ok(o) = out
+                    && let Ok(n) = String::from_utf8_lossy(&o.stdout).trim().parse::<u64>()
+                {
+                    peak = peak.max(n);
+                }
+                if let Some(n) = pgbouncer_clients(r) {
+                    peak_clients = peak_clients.max(n);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            (peak, peak_clients)
+        });
+        let out = cmd.env("IT_APP_PASSWORD", PASSWORD).output();
+        stop.store(true, Ordering::Relaxed);
+        (out, sampler.join().unwrap())
+    });
+    let out = out.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "workload failed: {stderr}\n{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    Outcome {
+        ok: json["ok"].as_u64().unwrap_or(0),
+        errors: json["errors"].as_u64().unwrap_or(0),
+        first_error: json["first_error"].as_str().unwrap_or("").to_string(),
+        peak,
+        peak_clients,
+        json,
+        stderr,
+    }
 }
 
 /// A variable of the rendered .env, as written (a `${VAR}` reference stays one).
@@ -82,79 +174,27 @@ pub fn env_value(r: &Running, name: &str) -> String {
         .to_string()
 }
 
-/// The connections poolstack's formula (CON001's replicas × processes × per process) gives the
-/// manifest's first app: the most client connections it may open to PgBouncer.
-pub fn app_connections(r: &Running) -> u64 {
-    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
-    let stack = poolstack::stack::resolve::resolve(&loaded, None).unwrap();
-    poolstack::apps::max_connections(&stack.apps[0]).unwrap()
-}
-
-/// The most connections of app_user seen at once while a workload ran.
-#[derive(Debug, Clone, Copy)]
-pub struct Peaks {
-    /// Client backends PostgreSQL saw (pg_stat_activity).
-    pub server: u64,
-    /// Clients PgBouncer had on appdb (`SHOW CLIENTS` on its admin console).
-    pub clients: u64,
-}
-
-/// Run `cmd` to its end while sampling every 20 ms: its output, and the [`Peaks`].
-pub fn run_sampling(r: &Running, cmd: &mut Command) -> (Output, Peaks) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let stop = stop.clone();
-        let (socket, port, pgb_port, psql) = (
-            r.pg.socket_dir.clone(),
-            r.pg.port,
-            r.pgb.port,
-            r.bins.pg_bin.join("psql"),
-        );
-        std::thread::spawn(move || {
-            let mut peaks = Peaks {
-                server: 0,
-                clients: 0,
-            };
-            while !stop.load(Ordering::Relaxed) {
-                let out = Command::new(&psql)
-                    .args(["-X", "-A", "-t", "-h"])
-                    .arg(&socket)
-                    .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres", "-c"])
-                    .arg("select count(*) from pg_stat_activity where usename = 'app_user' and backend_type = 'client backend'")
-                    .output();
-                if let Ok(o) = out
-                    && let Ok(n) = String::from_utf8_lossy(&o.stdout).trim().parse::<u64>()
-                {
-                    peaks.server = peaks.server.max(n);
-                }
-                // The harness's manifest makes app_user one of PgBouncer's admin_users.
-                let out = Command::new(&psql)
-                    .args(["-X", "-A", "-t", "-F", "|"])
-                    .arg(format!(
-                        "host=127.0.0.1 port={pgb_port} dbname=pgbouncer user=app_user connect_timeout=5"
-                    ))
-                    .args(["-c", "SHOW CLIENTS"])
-                    .env("PGPASSWORD", super::stack::PASSWORD)
-                    .output();
-                if let Ok(o) = out
-                    && o.status.success()
-                {
-                    let n = String::from_utf8_lossy(&o.stdout)
-                        .lines()
-                        .filter(|l| {
-                            let f: Vec<&str> = l.split('|').collect();
-                            f.get(1) == Some(&"app_user") && f.get(2) == Some(&"appdb")
-                        })
-                        .count() as u64;
-                    peaks.clients = peaks.clients.max(n);
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            peaks
-        })
+/// The stack's server-connection budget (CON002's total) and the rule codes that fire.
+pub fn budget(r: &Running) -> (u64, Vec<&'static str>) {
+    let stack = resolved(r);
+    let cx = poolstack::rules::Context {
+        stack: &stack,
+        budget: poolstack::stack::budget::ServerConnectionBudget::of(&stack),
+        files: &[],
     };
-    let out = cmd.output();
-    stop.store(true, Ordering::Relaxed);
-    let peaks = sampler.join().unwrap();
-    (out.expect("run the workload"), peaks)
+    let codes = poolstack::rules::run(&cx).iter().map(|d| d.code).collect();
+    (cx.budget.total.unwrap(), codes)
+}
+
+/// The connections app `api` may open (CON001's term for it: replicas × processes × its kind's
+/// per-process formula).
+pub fn app_connections(r: &Running) -> u64 {
+    let stack = resolved(r);
+    let app = stack.apps.iter().find(|a| a.name.value == "api").unwrap();
+    app.max_connections().unwrap()
+}
+
+fn resolved(r: &Running) -> poolstack::stack::Stack {
+    let loaded = poolstack::manifest::load(&r.dir.join("stack.toml")).unwrap();
+    poolstack::stack::resolve::resolve(&loaded, None).unwrap()
 }

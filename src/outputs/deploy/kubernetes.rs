@@ -221,7 +221,7 @@ fn pod_spec(
         ])
     };
     map([
-        // PgBouncer waits for clients on SIGTERM from 1.23; give pooled apps time to move.
+        // The preStop hook's safe shutdown (below) and pooled apps' moving take up to a minute.
         ("terminationGracePeriodSeconds", Yaml::Int(60)),
         (
             "containers",
@@ -238,6 +238,32 @@ fn pod_spec(
                 ),
                 ("readinessProbe", probe(2, 10)),
                 ("livenessProbe", probe(10, 20)),
+                // Kubernetes sends SIGTERM, which before PgBouncer 1.23 shuts down at once,
+                // cutting transactions in flight. SIGINT is the safe shutdown (it waits for
+                // the server connections in use); PgBouncer is PID 1 in the images. The pause
+                // first lets the Service stop sending new clients to this pod.
+                (
+                    "lifecycle",
+                    map([(
+                        "preStop",
+                        map([(
+                            "exec",
+                            map([(
+                                "command",
+                                seq([s("/bin/sh"), s("-c"), s("sleep 5; kill -INT 1; sleep 50")]),
+                            )]),
+                        )]),
+                    )]),
+                ),
+                // What PgBouncer never needs; the user and filesystem stay the image's own.
+                (
+                    "securityContext",
+                    map([
+                        ("allowPrivilegeEscalation", Yaml::Bool(false)),
+                        ("capabilities", map([("drop", seq([s("ALL")]))])),
+                        ("seccompProfile", map([("type", s("RuntimeDefault"))])),
+                    ]),
+                ),
                 (
                     "resources",
                     map([

@@ -2,6 +2,8 @@
 //! app's kind (`crate::apps`) states the facts (held cursors, named statements, session `SET`s);
 //! these rules weigh them against PgBouncer and never look at framework names.
 
+mod split_trips;
+
 use super::{Context, Rule};
 use crate::catalog::pgbouncer::PgbVersion;
 use crate::diag::{Diagnostic, Severity};
@@ -155,6 +157,10 @@ How to fix: keep poolstack's defaults (statement_cache_size = 0, prepare_thresho
 behind transaction pooling), or run PgBouncer 1.21+ (1.22+ with libpq 17 for psycopg) with
 max_prepared_statements > 0.
 
+It also fires for pgx's default_query_exec_mode = describe_exec, whatever the PgBouncer: each
+query takes two round trips on the unnamed statement, and PgBouncer may give the second to another
+server connection (`unnamed prepared statement does not exist`); no version carries it.
+
 Facts: reference/apps/facts.md §0 (max_prepared_statements), §7 (asyncpg), §8 (psycopg_pool);
 reference/sqlalchemy/facts.md §4.";
 
@@ -289,6 +295,7 @@ fn orm_prepared_statements(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 fn driver_statement_cache(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     named_statements(cx, out, "PRE010");
+    split_trips::check(cx, out);
 }
 
 fn session_advisory_locks(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

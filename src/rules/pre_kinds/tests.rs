@@ -218,3 +218,41 @@ fn pre010_psycopg_pool_needs_libpq_17_too() {
     let none = toml.replace("prepare_threshold = 5", "prepare_threshold = \"none\"");
     assert!(testing::run("PRE010", &none).is_empty());
 }
+
+#[test]
+fn pre010_fires_on_pgx_describe_exec_whatever_the_pgbouncer() {
+    // Even PgBouncer 1.24 with max_prepared_statements > 0 does not carry the unnamed statement
+    // between describe_exec's two round trips.
+    for pgb in [
+        "version = \"1.18\"",
+        "version = \"1.24\"\nmax_prepared_statements = 200",
+    ] {
+        let toml = stack(
+            pgb,
+            "kind = \"pgx\"\ndefault_query_exec_mode = \"describe_exec\"",
+        );
+        let st = testing::stack(&toml);
+        let d = testing::run_with_files("PRE010", &st, &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(testing::pointed_text(&st, &d[0]), "\"describe_exec\"");
+        let m = &d[0].message;
+        assert!(m.contains("two round trips"), "{m}");
+        assert!(
+            m.contains("unnamed prepared statement does not exist (SQLSTATE 26000)"),
+            "{m}"
+        );
+    }
+    // exec, cache_describe (one round trip) and simple_protocol are silent.
+    for mode in ["exec", "cache_describe", "simple_protocol"] {
+        let toml = stack(
+            "version = \"1.18\"",
+            &format!("kind = \"pgx\"\ndefault_query_exec_mode = \"{mode}\""),
+        );
+        assert!(testing::run("PRE010", &toml).is_empty(), "{mode}");
+    }
+    // Session pooling keeps the server connection between the round trips.
+    let session = "[stack]\nname = \"t\"\n[postgres]\nversion = 16\n[pgbouncer]\nversion = \"1.18\"\npool_mode = \"session\"\n\
+         [[databases]]\nname = \"app\"\n[[users]]\nname = \"app\"\npassword = { env = \"APP_PASSWORD\" }\n\
+         [[apps]]\nname = \"api\"\ndatabase = \"app\"\nuser = \"app\"\nkind = \"pgx\"\ndefault_query_exec_mode = \"describe_exec\"\n";
+    assert!(testing::run("PRE010", session).is_empty());
+}

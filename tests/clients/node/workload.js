@@ -2,17 +2,11 @@
 // app would build from its rendered .env.
 // usage: node workload.js ENV_FILE [KEY=VALUE ...]   (overrides; `statement_timeout=5000` adds that
 // Pool option). Prints {"ok": n, "errors": n, "first_error": "..."}.
-const fs = require("fs");
 const { Pool } = require("pg");
+const { readEnv, expandUrl } = require("./env");
 
 const [envFile, ...args] = process.argv.slice(2);
-const env = {};
-for (const line of fs.readFileSync(envFile, "utf8").split("\n")) {
-  const t = line.trim();
-  if (!t || t.startsWith("#") || !t.includes("=")) continue;
-  const i = t.indexOf("=");
-  env[t.slice(0, i)] = t.slice(i + 1);
-}
+const env = readEnv(envFile);
 const extra = {};
 for (const a of args) {
   const i = a.indexOf("=");
@@ -20,8 +14,7 @@ for (const a of args) {
   if (k.startsWith("DB_")) env[k] = v;
   else extra[k] = Number.isNaN(Number(v)) ? v : Number(v);
 }
-// The password is a ${VAR} reference: expand it, URL-encoded.
-const url = env.DATABASE_URL.replace(/\$\{(\w+)\}/g, (_, v) => encodeURIComponent(process.env[v] || ""));
+const url = expandUrl(env.DATABASE_URL);
 
 const pool = new Pool({
   connectionString: url,
