@@ -248,7 +248,7 @@ impl AppKind for Rails {
                 )
             }),
             // Observed with ActiveRecord 6.1 through PgBouncer 1.18 (tests/real_clients_rails.rs).
-            symptom: "`ActiveRecord::StatementInvalid: PG::DuplicatePstatement: ERROR:  prepared statement \"a1\" already exists` or `PG::InvalidSqlStatementName: ERROR:  prepared statement \"a1\" does not exist`, and queries that run another query's `a1` on that server connection (`ActiveRecord::RecordNotFound` for rows that exist)",
+            symptom: "`ActiveRecord::StatementInvalid: PG::DuplicatePstatement: ERROR:  prepared statement \"a1\" already exists` or `PG::InvalidSqlStatementName: ERROR:  prepared statement \"a1\" does not exist`, and a query can run another query's `a1` on that server connection (`ActiveRecord::RecordNotFound` for rows that exist)",
             fix: format!("set prepared_statements = false for `{}`", app.name.value),
             fix_env: "add prepared_statements=false to DATABASE_URL".into(),
         })
