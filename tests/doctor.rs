@@ -204,7 +204,7 @@ fn a_setting_waiting_for_a_restart_is_liv002() {
 }
 
 #[test]
-fn without_a_superuser_secret_types_are_an_info_note_and_sarif_carries_the_budget() {
+fn without_a_superuser_the_summary_says_verifiers_were_not_compared_and_sarif_carries_the_budget() {
     let Some(r) = started() else { return };
     let pg = Some(format!(
         "postgresql://app_user@127.0.0.1:{}/appdb",
@@ -219,16 +219,32 @@ fn without_a_superuser_secret_types_are_an_info_note_and_sarif_carries_the_budge
     );
     let report = json(&out);
     assert_eq!(out.status.code(), Some(0), "{report:#}");
-    let note = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "LIV004")
-        .unwrap_or_else(|| panic!("no LIV004 note: {report:#}"));
-    assert_eq!(note["severity"], "info");
+    // Not a finding: the summary says the verifiers were not compared, and why.
     assert!(
-        note["message"].as_str().unwrap().contains("pg_authid"),
-        "{note}"
+        !report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "LIV004"),
+        "{report:#}"
+    );
+    let skipped = &report["summary"]["skipped"][0];
+    assert_eq!(skipped["rules"][0], "LIV004", "{report:#}");
+    assert!(
+        skipped["needs"].as_str().unwrap().contains("pg_authid"),
+        "{skipped}"
+    );
+    let human = doctor(
+        &r.dir.join("stack.toml"),
+        None,
+        pg.clone(),
+        PASSWORD,
+        "human",
+    );
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("not checked: LIV004 needs read access to pg_authid"),
+        "{text}"
     );
     let sarif = doctor(&r.dir.join("stack.toml"), None, pg, PASSWORD, "sarif");
     let sarif = json(&sarif);

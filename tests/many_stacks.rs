@@ -347,7 +347,9 @@ fn render_check_compares_every_manifest_of_a_tree() {
     // One JSON plan per run: several manifests with --format json are refused, not concatenated.
     let r = run(t, &["render", "--check", "--format", "json", "services"]);
     assert_eq!(r.code, Some(2), "{}", r.stdout);
-    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    // stdout stays one JSON document: the INPUT diagnostic.
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+    assert_eq!(doc["diagnostics"][0]["code"], "INPUT", "{doc}");
     assert!(
         r.stderr
             .contains("--format json prints the apply plan of one stack"),

@@ -41,7 +41,8 @@ pub fn run(args: &DoctorArgs, io: &mut Io<'_>) -> Outcome {
                 let _ = writeln!(io.err, "poolstack: {n}");
             }
             let report = Report::new(&done.diags, &done.stack.sources, Some(done.shown))
-                .with_budget(done.budget);
+                .with_budget(done.budget)
+                .with_skipped(&done.skipped);
             let _ = io
                 .out
                 .write_all(report.render(args.format, io.color).as_bytes());
@@ -61,6 +62,8 @@ struct Done {
     notes: Vec<String>,
     diags: Vec<Diagnostic>,
     budget: Option<Budget>,
+    /// What could not be checked (verifiers without pg_authid), for the summary.
+    skipped: Vec<crate::rules::skipped::Skipped>,
     fail_on: Severity,
     shown: String,
 }
@@ -123,12 +126,13 @@ fn doctor(args: &DoctorArgs, path: &std::path::Path) -> Result<Done, InputError>
     .ok()
     .map(|b| crate::formats::userlist::Userlist::parse_bytes(&b));
     // Only LIV findings: the manifest's own problems are `check`'s to report.
-    let (diags, budget) = findings(&stack, &facts);
+    let (diags, budget, skipped) = findings(&stack, &facts);
     Ok(Done {
         notes,
         diags: rules::apply(diags, &policy),
         fail_on: policy.fail_on,
         budget,
+        skipped,
         stack,
         shown: display_path(path),
     })
@@ -394,23 +398,31 @@ mod live {
 }
 
 /// Every LIV finding, and connection use against the budget (when PostgreSQL was read).
-pub fn findings(stack: &Stack, facts: &Facts) -> (Vec<Diagnostic>, Option<Budget>) {
+pub fn findings(
+    stack: &Stack,
+    facts: &Facts,
+) -> (
+    Vec<Diagnostic>,
+    Option<Budget>,
+    Vec<crate::rules::skipped::Skipped>,
+) {
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     if let (Some(pgb), Some(live)) = (&stack.pgbouncer, &facts.pgbouncer) {
         pgbouncer_findings(pgb, live, &mut out);
     }
     if let Some(live) = &facts.postgres {
         postgres_findings(stack, live, &mut out);
-        verifiers::findings(
+        skipped.extend(verifiers::findings(
             stack,
             &live.shown,
             &live.authid,
             facts.userlist.as_ref(),
             &mut out,
-        );
+        ));
     }
     let budget = budget::finding(stack, facts, &mut out);
-    (out, budget)
+    (out, budget, skipped)
 }
 
 /// A PgBouncer value as PgBouncer reads it: integers with C prefixes (`0777` octal, `0x1f` hex),

@@ -12,6 +12,13 @@ pub fn report(r: &Report<'_>) -> String {
         .map(|d| line(r, d))
         .collect::<Vec<_>>()
         .concat();
+    // Rules that could not run, as notices (a job log shows them; no annotation is made).
+    for s in r.skipped {
+        out.push_str(&format!(
+            "::notice title=not checked::{}\n",
+            escape_data(&crate::rules::skipped::describe(s))
+        ));
+    }
     // doctor: connection use against the budget, as one notice.
     if let Some(b) = r.budget {
         out.push_str(&format!(

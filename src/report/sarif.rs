@@ -70,6 +70,24 @@ fn document(reports: &[&Report<'_>]) -> String {
     if let (Some(b), Some(run)) = (budget, doc["runs"].get_mut(0)) {
         run["properties"] = json!({ "budget": { "used": b.used, "active": b.active, "idle": b.idle, "capacity": b.capacity } });
     }
+    // Rules that could not run (no version declared for hand-written files): SARIF's place for
+    // what the tool says about its own run.
+    let skipped: Vec<Value> = reports
+        .iter()
+        .flat_map(|r| r.skipped)
+        .map(|s| {
+            json!({
+                "level": "note",
+                "message": { "text": crate::rules::skipped::describe(s) },
+            })
+        })
+        .collect();
+    if let (false, Some(run)) = (skipped.is_empty(), doc["runs"].get_mut(0)) {
+        run["invocations"] = json!([{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": skipped,
+        }]);
+    }
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text

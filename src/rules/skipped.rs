@@ -114,8 +114,9 @@ fn pgbouncer_floor(pgb: &crate::stack::Pgbouncer) -> Option<String> {
 /// One line per entry, for the human summary.
 pub fn describe(s: &Skipped) -> String {
     let mut line = format!(
-        "not checked: {} need {}: {}",
+        "not checked: {} {} {}: {}",
         s.codes.join(", "),
+        if s.codes.len() == 1 { "needs" } else { "need" },
         s.needs,
         s.enable
     );

@@ -127,6 +127,28 @@ fn checking_files_without_versions_names_what_was_skipped_and_the_lower_bounds()
         json["summary"]["skipped"][0]["rules"][0], "AUT002",
         "{json}"
     );
+    // SARIF says it as a tool notification, the github format as a notice.
+    let mut args = vec!["check", "--format", "sarif"];
+    args.extend(files);
+    let sarif: Value = serde_json::from_str(&run_in(dir.path(), &args).stdout).unwrap();
+    let note = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "note", "{sarif}");
+    assert!(
+        note["message"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("not checked: AUT002, AUT003 need the PostgreSQL version"),
+        "{sarif}"
+    );
+    let mut args = vec!["check", "--format", "github"];
+    args.extend(files);
+    let gh = run_in(dir.path(), &args).stdout;
+    assert!(
+        gh.contains(
+            "::notice title=not checked::not checked: AUT002, AUT003 need the PostgreSQL version"
+        ),
+        "{gh}"
+    );
     // With the versions given, nothing is skipped, and AUT002/AUT003 speak.
     let mut args = vec![
         "check",

@@ -7,6 +7,7 @@ use crate::auth::{self, SecretKind};
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::userlist::Userlist;
 use crate::render::verifiers::MAX_VERIFY_ITERATIONS;
+use crate::rules::skipped::Skipped;
 use crate::secrets::Password;
 use crate::stack::Stack;
 
@@ -52,31 +53,27 @@ fn mismatch(user: &str, entry: &str, stored: &str) -> Option<(&'static str, &'st
 }
 
 /// LIV004 findings. `userlist` is the userlist on disk (the rendered one); without it, only the
-/// secret types the manifest asks for are compared.
+/// secret types the manifest asks for are compared. Without read access to pg_authid nothing is
+/// compared: the returned [`Skipped`] says so and why, in the report's summary.
 pub fn findings(
     stack: &Stack,
     shown: &str,
     authid: &Result<Vec<StoredRole>, String>,
     userlist: Option<&Userlist>,
     out: &mut Vec<Diagnostic>,
-) {
-    if stack.pgbouncer.is_none() {
-        return;
-    }
+) -> Option<Skipped> {
+    stack.pgbouncer.as_ref()?;
     let roles = match authid {
         Ok(roles) => roles,
         Err(why) => {
-            out.push(
-                Diagnostic::new(
-                    "LIV004",
-                    Severity::Info,
-                    format!(
-                        "verifiers not compared: {shown} does not let this user read pg_authid ({why}), so userlist entries were not checked against the stored passwords"
-                    ),
-                )
-                .help("run doctor with --postgres as a superuser (or a role granted SELECT on pg_catalog.pg_authid) to compare them"),
-            );
-            return;
+            return Some(Skipped {
+                codes: vec!["LIV004"],
+                needs: format!(
+                    "read access to pg_authid, which {shown} refused this user ({why}): verifiers not compared"
+                ),
+                enable: "run doctor with --postgres as a superuser (or a role granted SELECT on pg_catalog.pg_authid)".into(),
+                lower_bound: None,
+            });
         }
     };
     for u in &stack.users {
@@ -120,6 +117,7 @@ pub fn findings(
             ));
         }
     }
+    None
 }
 
 fn mismatch_kinds(entry: SecretKind, stored: SecretKind) -> Option<(&'static str, &'static str)> {
@@ -156,13 +154,14 @@ mod tests {
         let stack = testing::stack(HEALTHY);
         let parsed = userlist.map(Userlist::parse);
         let mut out = Vec::new();
-        findings(
+        let skipped = findings(
             &stack,
             "PostgreSQL at x",
             &authid,
             parsed.as_ref(),
             &mut out,
         );
+        assert_eq!(skipped.is_some(), authid.is_err());
         out
     }
 
@@ -211,10 +210,17 @@ mod tests {
 
     #[test]
     fn without_pg_authid_says_why_verifiers_were_not_compared() {
-        let d = run(Err("permission denied for table pg_authid".into()), None);
-        assert_eq!(d.len(), 1);
-        assert_eq!((d[0].code, d[0].severity), ("LIV004", Severity::Info));
-        assert!(d[0].message.contains("verifiers not compared"));
-        assert!(d[0].message.contains("permission denied"));
+        let stack = testing::stack(HEALTHY);
+        let mut out = Vec::new();
+        let why: Result<Vec<StoredRole>, String> =
+            Err("permission denied for table pg_authid".into());
+        let s = findings(&stack, "PostgreSQL at x", &why, None, &mut out)
+            .expect("a summary line, not a finding");
+        assert!(out.is_empty());
+        assert_eq!(s.codes, ["LIV004"]);
+        let line = crate::rules::skipped::describe(&s);
+        assert!(line.contains("verifiers not compared"), "{line}");
+        assert!(line.contains("permission denied"), "{line}");
+        assert!(line.contains("as a superuser"), "{line}");
     }
 }
