@@ -247,7 +247,8 @@ impl AppKind for Rails {
                     v.0, v.1
                 )
             }),
-            symptom: "`PG::DuplicatePstatement: ERROR: prepared statement \"a1\" already exists`",
+            // Observed with ActiveRecord 6.1 through PgBouncer 1.18 (tests/real_clients_rails.rs).
+            symptom: "`ActiveRecord::StatementInvalid: PG::DuplicatePstatement: ERROR:  prepared statement \"a1\" already exists` or `PG::InvalidSqlStatementName: ERROR:  prepared statement \"a1\" does not exist`, and a query can run another query's `a1` on that server connection (`ActiveRecord::RecordNotFound` for rows that exist)",
             fix: format!("set prepared_statements = false for `{}`", app.name.value),
             fix_env: "add prepared_statements=false to DATABASE_URL".into(),
         })
@@ -261,7 +262,8 @@ impl AppKind for Rails {
         Some(SessionLocks {
             setting: format!("advisory_locks = true{}", s.origin.note()),
             loc: s.loc(),
-            symptom: "`WARNING: you don't own a lock of type ExclusiveLock` then `ActiveRecord::ConcurrentMigrationError: Failed to release advisory lock`",
+            // Observed with ActiveRecord 6.1 through PgBouncer 1.18 (tests/real_clients_rails.rs).
+            symptom: "`WARNING:  you don't own a lock of type ExclusiveLock` then `ActiveRecord::ConcurrentMigrationError: Failed to release advisory lock`; the lock stays held, so later migrations fail with `ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.`",
             fix: format!(
                 "set advisory_locks = false for `{}` (the Rails guide says so for PgBouncer)",
                 app.name.value

@@ -109,7 +109,7 @@ fn pre007_fires_on_rails_prepared_statements_unless_pgbouncer_and_rails_carry_th
     assert_eq!(testing::pointed_text(&st, &d[0]), "true");
     assert!(
         d[0].message
-            .contains("PG::DuplicatePstatement: ERROR: prepared statement \"a1\" already exists"),
+            .contains("PG::DuplicatePstatement: ERROR:  prepared statement \"a1\" already exists"),
         "{}",
         d[0].message
     );
