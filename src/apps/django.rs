@@ -287,8 +287,8 @@ impl AppKind for Django {
         }]
     }
 
-    fn migrates_directly(&self) -> bool {
-        true
+    fn migration_connections(&self, _app: &App) -> u64 {
+        1
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {

@@ -316,10 +316,11 @@ pub trait AppKind: Sync + std::fmt::Debug {
     /// The variables of the app's `.env`, after `USE_PGBOUNCER` (which every kind writes).
     fn env(&self, app: &App) -> Vec<EnvLine>;
 
-    /// Whether the app's migrations go straight to PostgreSQL behind transaction pooling (the
-    /// kind renders a direct URL from `app.url.direct`); the budget counts one connection for them.
-    fn migrates_directly(&self) -> bool {
-        false
+    /// Connections the app's migrations open straight to PostgreSQL behind transaction pooling
+    /// (the kind renders a direct URL from `app.url.direct`); 0 when they do not go direct. The
+    /// budget counts them: migrations run while the app serves.
+    fn migration_connections(&self, _app: &App) -> u64 {
+        0
     }
 
     /// The settings file the framework reads besides the environment, where it has one.

@@ -314,8 +314,8 @@ impl AppKind for Prisma {
         Self::adapter_startup_params(app)
     }
 
-    fn migrates_directly(&self) -> bool {
-        true
+    fn migration_connections(&self, _app: &App) -> u64 {
+        1
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {

@@ -603,12 +603,14 @@ impl Stack {
         Some(by_user.or(by_db).unwrap_or(&pgb.pool_mode))
     }
 
-    /// Apps whose migrations connect straight to PostgreSQL (one connection each at a time).
+    /// Connections the apps' migrations open straight to PostgreSQL (one migration per app at
+    /// a time).
     pub fn migration_connections(&self) -> u64 {
         self.apps
             .iter()
-            .filter(|a| a.kind().migrates_directly() && a.url.direct.is_some())
-            .count() as u64
+            .filter(|a| a.url.direct.is_some())
+            .map(|a| a.kind().migration_connections(a))
+            .sum()
     }
 
     pub fn client_connections(&self) -> u64 {
