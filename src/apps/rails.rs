@@ -289,7 +289,7 @@ impl AppKind for Rails {
     fn migration_connections(&self, app: &App) -> u64 {
         // From 6.1 the migrator takes its advisory lock on a connection of its own (seen on
         // ActiveRecord 6.1: two backends during `db:migrate`).
-        if version(&app.fw).is_none_or(|v| v >= (6, 1)) {
+        if version(app.fw()).is_none_or(|v| v >= (6, 1)) {
             2
         } else {
             1
