@@ -159,16 +159,7 @@ pub struct NamedStatements<'a> {
 /// A driver mode that runs one query over two round trips on the unnamed statement (pgx's
 /// describe_exec, PRE010): behind transaction pooling PgBouncer may give the second round trip to
 /// another server connection, and no PgBouncer version carries the unnamed statement across.
-#[derive(Debug, Clone)]
-pub struct SplitTrips<'a> {
-    /// e.g. `pgx, default_query_exec_mode = describe_exec`.
-    pub setting: String,
-    pub loc: Option<&'a Loc>,
-    /// The error users see, quoted.
-    pub symptom: &'static str,
-    pub fix: String,
-    pub fix_env: String,
-}
+pub type SplitTrips<'a> = Hazard<'a>;
 
 /// A client-side "PgBouncer mode" (Prisma 6's `pgbouncer=true`, PRE009): on, the client prepares
 /// nothing by name and sends `DEALLOCATE ALL` at each transaction start; off, it names its
@@ -195,8 +186,12 @@ pub struct SessionLocks<'a> {
 }
 
 /// A setting that makes the app hold a server-side cursor across transactions (PRE006).
+pub type HeldCursors<'a> = Hazard<'a>;
+
+/// A setting of the app that transaction pooling breaks whatever PgBouncer's version: what it
+/// is, where, the error users see, and the fix in manifest and in .env terms.
 #[derive(Debug, Clone)]
-pub struct HeldCursors<'a> {
+pub struct Hazard<'a> {
     /// e.g. `DISABLE_SERVER_SIDE_CURSORS = false (Django's own default)`.
     pub setting: String,
     pub loc: Option<&'a Loc>,
