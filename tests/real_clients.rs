@@ -131,15 +131,6 @@ fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
     assert_eq!(tables.trim(), "1", "{tables}");
 }
 
-/// A variable of the rendered .env, as written (a `${VAR}` reference stays one).
-fn env_value(r: &Running, name: &str) -> String {
-    let text = std::fs::read_to_string(r.dir.join(".env")).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} in the rendered .env:\n{text}"))
-        .to_string()
-}
-
 /// Whether tests/clients/node has its locked node-postgres installed (`npm ci`).
 fn node_has_pg() -> bool {
     installed(

@@ -38,14 +38,6 @@ fn prisma(r: &Running, args: &[&str]) -> Command {
     c
 }
 
-fn env_value(r: &Running, key: &str) -> String {
-    let env = std::fs::read_to_string(r.dir.join(".env")).unwrap();
-    env.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")))
-        .unwrap_or_else(|| panic!("no {key} in the rendered .env:\n{env}"))
-        .to_string()
-}
-
 #[test]
 fn prisma7_rendered_env_runs_within_the_budget_and_named_statements_break() {
     if !prisma_ready() {

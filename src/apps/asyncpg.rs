@@ -76,7 +76,7 @@ impl AppKind for Asyncpg {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("max_size");
+        let max = app.fw().req("max_size");
         let n = max.value.int().unwrap_or(0);
         PerProcess {
             connections: Some(n),
@@ -88,7 +88,7 @@ impl AppKind for Asyncpg {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let s = app.fw.req("max_inactive_connection_lifetime");
+        let s = app.fw().req("max_inactive_connection_lifetime");
         let keep = s.value.secs().filter(|d| d.0 > 0);
         IdleKeep {
             keep,
@@ -115,7 +115,7 @@ impl AppKind for Asyncpg {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("statement_cache_size");
+        let s = app.fw().req("statement_cache_size");
         let n = s.value.int().filter(|n| *n > 0)?;
         Some(NamedStatements {
             code: "PRE010",

@@ -110,7 +110,7 @@ static KEYS: &[KeyDef] = &[
 ];
 
 fn pooled(app: &App) -> bool {
-    app.fw.req("pool").value.bool().unwrap_or(false)
+    app.fw().req("pool").value.bool().unwrap_or(false)
 }
 
 /// `5.0` < `5.1`: the version as (major, minor), when it reads as one.
@@ -189,9 +189,9 @@ impl AppKind for Django {
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
         let (key, s) = if pooled(app) {
-            ("pool_max_size", app.fw.req("pool_max_size"))
+            ("pool_max_size", app.fw().req("pool_max_size"))
         } else {
-            ("threads", app.fw.req("threads"))
+            ("threads", app.fw().req("threads"))
         };
         let n = s.value.int().unwrap_or(0);
         PerProcess {
@@ -204,11 +204,11 @@ impl AppKind for Django {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let checks = app.fw.req("CONN_HEALTH_CHECKS");
+        let checks = app.fw().req("CONN_HEALTH_CHECKS");
         let checked = checks.value.bool().unwrap_or(false);
         let check_note = format!("CONN_HEALTH_CHECKS = false{}", checks.origin.note());
         if pooled(app) {
-            let min = app.fw.req("pool_min_size");
+            let min = app.fw().req("pool_min_size");
             return IdleKeep {
                 keep: None,
                 keep_loc: min.loc(),
@@ -223,7 +223,7 @@ impl AppKind for Django {
                 check_key: Some(("CONN_HEALTH_CHECKS", "DB_CONN_HEALTH_CHECKS")),
             };
         }
-        let age = app.fw.req("CONN_MAX_AGE");
+        let age = app.fw().req("CONN_MAX_AGE");
         let keep = match age.value {
             Val::Int(n) => Some(Duration::from_secs(n)),
             _ => None,
@@ -248,26 +248,15 @@ impl AppKind for Django {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("prepare_threshold");
-        let n = s.value.int()?;
-        Some(NamedStatements {
-            code: "PRE010",
-            frees_with_sql: None,
-            setting: format!("Django on psycopg, OPTIONS prepare_threshold = {n}"),
-            setting_loc: s.loc(),
-            min_pgbouncer: (1, 22),
-            libpq: Some(app.fw.get("libpq")),
-            symptom: "`psycopg.errors.InvalidSqlStatementName: prepared statement \"_pg3_10\" does not exist`",
-            fix: format!(
-                "remove prepare_threshold from `{}` (Django's own None keeps poolers working)",
-                app.name.value
-            ),
-            fix_env: "write DB_PREPARE_THRESHOLD=none".into(),
-        })
+        super::psycopg::named_statements(
+            app,
+            "Django on psycopg",
+            "DATABASES OPTIONS \"prepare_threshold\": None, Django's own default when left out",
+        )
     }
 
     fn held_cursors<'a>(&self, app: &'a App) -> Option<HeldCursors<'a>> {
-        let s = app.fw.req("DISABLE_SERVER_SIDE_CURSORS");
+        let s = app.fw().req("DISABLE_SERVER_SIDE_CURSORS");
         if s.value.bool().unwrap_or(false) {
             return None;
         }
@@ -284,7 +273,7 @@ impl AppKind for Django {
     }
 
     fn session_state<'a>(&self, app: &'a App) -> Vec<SessionState<'a>> {
-        let Some(role) = app.fw.get("assume_role") else {
+        let Some(role) = app.fw().get("assume_role") else {
             return Vec::new();
         };
         vec![SessionState {
@@ -298,8 +287,8 @@ impl AppKind for Django {
         }]
     }
 
-    fn migrates_directly(&self) -> bool {
-        true
+    fn migration_connections(&self, _app: &App) -> u64 {
+        1
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {
@@ -339,7 +328,7 @@ impl AppKind for Django {
     }
 
     fn settings_body(&self, app: &App) -> String {
-        let v = |k: &str| app.fw.req(k).value.clone();
+        let v = |k: &str| app.fw().req(k).value.clone();
         let py_bool = |k: &str| {
             if v(k).bool().unwrap_or(false) {
                 "True"
@@ -356,7 +345,7 @@ impl AppKind for Django {
                 v("pool_timeout").env_text()
             ));
         }
-        if let Some(role) = app.fw.get("assume_role") {
+        if let Some(role) = app.fw().get("assume_role") {
             options.push(format!(
                 "\"assume_role\": {}",
                 py_str(&role.value.env_text())

@@ -2,7 +2,7 @@
 //! (the variables a kind's [`KeyDef::env`] names, and the DATABASE_URL query keys of the kinds
 //! that read their settings from the URL), and its settings with their places.
 
-use super::{AppKind, Dflt, FwSettings, KINDS, KeyDef, KindCx, Ty, Val};
+use super::{AppKind, Dflt, FRAMEWORKS, Framework, FwSettings, KeyDef, KindCx, Ty, Val};
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::dotenv::{EnvEntry, EnvFile};
 use crate::stack::{Origin, Setting};
@@ -52,9 +52,9 @@ fn shared(name: &str) -> bool {
 
 /// The kind whose conventions the file follows most (its own variables and URL keys present),
 /// when one does beyond SQLAlchemy's.
-pub fn detect(env: &EnvFile) -> Option<&'static dyn AppKind> {
-    let mut best: Option<(usize, &'static dyn AppKind)> = None;
-    for kind in KINDS.iter().copied().filter(|k| !super::is_default(*k)) {
+pub fn detect(env: &EnvFile) -> Option<&'static dyn Framework> {
+    let mut best: Option<(usize, &'static dyn Framework)> = None;
+    for kind in FRAMEWORKS.iter().copied() {
         let score = kind
             .keys()
             .iter()

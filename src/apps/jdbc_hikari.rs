@@ -179,8 +179,8 @@ impl AppKind for JdbcHikari {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("maximumPoolSize");
-        let ds = app.fw.req("dataSources");
+        let max = app.fw().req("maximumPoolSize");
+        let ds = app.fw().req("dataSources");
         let (m, d) = (max.value.int().unwrap_or(0), ds.value.int().unwrap_or(1));
         PerProcess {
             connections: Some(m * d),
@@ -199,9 +199,9 @@ impl AppKind for JdbcHikari {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let life = app.fw.req("maxLifetime");
+        let life = app.fw().req("maxLifetime");
         let life_ms = life.value.int().unwrap_or(0);
-        let keepalive = app.fw.get("keepaliveTime");
+        let keepalive = app.fw().get("keepaliveTime");
         let ka_ms = keepalive.and_then(|k| k.value.int()).unwrap_or(0);
         // A keepalive ping is traffic on an idle connection: it bounds the idle time the other
         // side sees, where it comes before maxLifetime retires the connection.
@@ -238,7 +238,7 @@ impl AppKind for JdbcHikari {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("prepareThreshold");
+        let s = app.fw().req("prepareThreshold");
         let n = s.value.int().filter(|n| *n > 0)?;
         Some(NamedStatements {
             code: "PRE010",
@@ -260,8 +260,8 @@ impl AppKind for JdbcHikari {
     }
 
     fn startup_params<'a>(&self, app: &'a App) -> Vec<StartupParam<'a>> {
-        let s = app.fw.req("pgjdbc_version");
-        if pgjdbc(&app.fw).is_none_or(|v| v > vec![42, 7, 4]) {
+        let s = app.fw().req("pgjdbc_version");
+        if pgjdbc(app.fw()).is_none_or(|v| v > vec![42, 7, 4]) {
             return Vec::new();
         }
         vec![StartupParam {
@@ -325,7 +325,7 @@ impl AppKind for JdbcHikari {
             .iter()
             .filter(|d| d.env.starts_with("SPRING_DATASOURCE_HIKARI_"))
         {
-            if let Some(s) = app.fw.get(d.name) {
+            if let Some(s) = app.fw().get(d.name) {
                 for c in super::origin_comments(&s.origin) {
                     out.push_str(&format!("# {c}\n"));
                 }
@@ -347,7 +347,7 @@ fn jdbc_url(app: &App) -> String {
         app.url.host.value,
         app.url.port.value,
         super::url_part(&app.url.database.value),
-        app.fw.req("prepareThreshold").value.env_text()
+        app.fw().req("prepareThreshold").value.env_text()
     )
 }
 

@@ -23,7 +23,7 @@ fn resolved(app: &str) -> Result<Stack, InputError> {
 /// keepaliveTime as resolved (`None` when the declared HikariCP has none), and its origin.
 fn keepalive(app: &str) -> Option<(u64, Origin)> {
     let st = resolved(app).expect("resolves");
-    let k = st.apps[0].fw.get("keepaliveTime")?;
+    let k = st.apps[0].fw().get("keepaliveTime")?;
     Some((k.value.int().expect("a count"), k.origin.clone()))
 }
 

@@ -8,11 +8,13 @@
 pub mod asyncpg;
 pub mod django;
 pub mod dotenv;
+pub mod framework;
 pub mod jdbc_hikari;
 pub mod keys;
 pub mod node_postgres;
 pub mod pgx;
 pub mod prisma;
+pub mod psycopg;
 pub mod psycopg_pool;
 pub mod rails;
 pub mod schema;
@@ -21,6 +23,7 @@ pub mod sqlalchemy;
 use crate::source::Loc;
 use crate::stack::{App, Origin, Setting};
 use crate::units::Duration;
+pub use framework::{FRAMEWORKS, Framework, framework};
 pub use keys::{Dflt, FwSetting, FwSettings, KeyDef, Ty, Val};
 
 /// Every kind, in the order the README and `init` list them. The first is the default.
@@ -156,16 +159,7 @@ pub struct NamedStatements<'a> {
 /// A driver mode that runs one query over two round trips on the unnamed statement (pgx's
 /// describe_exec, PRE010): behind transaction pooling PgBouncer may give the second round trip to
 /// another server connection, and no PgBouncer version carries the unnamed statement across.
-#[derive(Debug, Clone)]
-pub struct SplitTrips<'a> {
-    /// e.g. `pgx, default_query_exec_mode = describe_exec`.
-    pub setting: String,
-    pub loc: Option<&'a Loc>,
-    /// The error users see, quoted.
-    pub symptom: &'static str,
-    pub fix: String,
-    pub fix_env: String,
-}
+pub type SplitTrips<'a> = Hazard<'a>;
 
 /// A client-side "PgBouncer mode" (Prisma 6's `pgbouncer=true`, PRE009): on, the client prepares
 /// nothing by name and sends `DEALLOCATE ALL` at each transaction start; off, it names its
@@ -192,8 +186,12 @@ pub struct SessionLocks<'a> {
 }
 
 /// A setting that makes the app hold a server-side cursor across transactions (PRE006).
+pub type HeldCursors<'a> = Hazard<'a>;
+
+/// A setting of the app that transaction pooling breaks whatever PgBouncer's version: what it
+/// is, where, the error users see, and the fix in manifest and in .env terms.
 #[derive(Debug, Clone)]
-pub struct HeldCursors<'a> {
+pub struct Hazard<'a> {
     /// e.g. `DISABLE_SERVER_SIDE_CURSORS = false (Django's own default)`.
     pub setting: String,
     pub loc: Option<&'a Loc>,
@@ -313,10 +311,11 @@ pub trait AppKind: Sync + std::fmt::Debug {
     /// The variables of the app's `.env`, after `USE_PGBOUNCER` (which every kind writes).
     fn env(&self, app: &App) -> Vec<EnvLine>;
 
-    /// Whether the app's migrations go straight to PostgreSQL behind transaction pooling (the
-    /// kind renders a direct URL from `app.url.direct`); the budget counts one connection for them.
-    fn migrates_directly(&self) -> bool {
-        false
+    /// Connections the app's migrations open straight to PostgreSQL behind transaction pooling
+    /// (the kind renders a direct URL from `app.url.direct`); 0 when they do not go direct. The
+    /// budget counts them: migrations run while the app serves.
+    fn migration_connections(&self, _app: &App) -> u64 {
+        0
     }
 
     /// The settings file the framework reads besides the environment, where it has one.
@@ -459,7 +458,7 @@ pub fn env_lines(kind: &dyn AppKind, app: &App) -> Vec<EnvLine> {
         // Keys that live in DATABASE_URL are the kind's to write into it.
         .filter(|d| !d.env.is_empty() && d.env != "DATABASE_URL")
         .filter_map(|d| {
-            let s = app.fw.get(d.name)?;
+            let s = app.fw().get(d.name)?;
             Some(EnvLine {
                 name: d.env.to_string(),
                 value: s.value.env_text(),

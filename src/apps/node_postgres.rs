@@ -107,8 +107,8 @@ impl AppKind for NodePostgres {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("max");
-        let pools = app.fw.req("pools");
+        let max = app.fw().req("max");
+        let pools = app.fw().req("pools");
         let (m, p) = (max.value.int().unwrap_or(0), pools.value.int().unwrap_or(1));
         PerProcess {
             connections: Some(m * p),
@@ -127,7 +127,7 @@ impl AppKind for NodePostgres {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let s = app.fw.req("idleTimeoutMillis");
+        let s = app.fw().req("idleTimeoutMillis");
         let ms = s.value.int().unwrap_or(0);
         IdleKeep {
             keep: (ms > 0).then(|| crate::units::Duration(ms * 1000)),
@@ -154,7 +154,7 @@ impl AppKind for NodePostgres {
         out.extend(STARTUP
             .iter()
             .filter_map(|name| {
-                let s = app.fw.get(name)?;
+                let s = app.fw().get(name)?;
                 Some(StartupParam {
                     name: (*name).to_string(),
                     setting: format!("{name} = {}", s.value),

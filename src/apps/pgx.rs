@@ -123,7 +123,7 @@ impl AppKind for Pgx {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("pool_max_conns");
+        let max = app.fw().req("pool_max_conns");
         let n = max.value.int().unwrap_or(0);
         PerProcess {
             connections: Some(n),
@@ -135,7 +135,7 @@ impl AppKind for Pgx {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let s = app.fw.req("pool_max_conn_idle_time");
+        let s = app.fw().req("pool_max_conn_idle_time");
         IdleKeep {
             keep: s.value.secs(),
             keep_loc: s.loc(),
@@ -153,7 +153,7 @@ impl AppKind for Pgx {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("default_query_exec_mode");
+        let s = app.fw().req("default_query_exec_mode");
         if s.value != Val::Text(Cow::Borrowed("cache_statement")) {
             return None;
         }
@@ -174,7 +174,7 @@ impl AppKind for Pgx {
     }
 
     fn split_round_trips<'a>(&self, app: &'a App) -> Option<super::SplitTrips<'a>> {
-        let s = app.fw.req("default_query_exec_mode");
+        let s = app.fw().req("default_query_exec_mode");
         if s.value != Val::Text(Cow::Borrowed("describe_exec")) {
             return None;
         }
@@ -233,7 +233,7 @@ impl AppKind for Pgx {
 
     fn env(&self, app: &App) -> Vec<EnvLine> {
         let q = |k: &str| {
-            let v = &app.fw.req(k).value;
+            let v = &app.fw().req(k).value;
             match v {
                 // Go's time.ParseDuration.
                 Val::Secs(d) => format!("{k}={}s", d.secs_text()),
@@ -251,7 +251,7 @@ impl AppKind for Pgx {
         .map(q)
         .to_vec();
         // A cache's capacity only where the mode uses that cache.
-        let mode = app.fw.req("default_query_exec_mode").value.env_text();
+        let mode = app.fw().req("default_query_exec_mode").value.env_text();
         match mode.as_str() {
             "cache_statement" => query.push(q("statement_cache_capacity")),
             "cache_describe" => query.push(q("description_cache_capacity")),

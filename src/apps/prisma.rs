@@ -96,11 +96,11 @@ fn major(s: &FwSettings) -> Option<u32> {
 }
 
 fn s_major(app: &App) -> String {
-    major(&app.fw).map_or_else(|| "?".into(), |m| m.to_string())
+    major(app.fw()).map_or_else(|| "?".into(), |m| m.to_string())
 }
 
 fn v7(app: &App) -> bool {
-    major(&app.fw).is_none_or(|m| m >= 7)
+    major(app.fw()).is_none_or(|m| m >= 7)
 }
 
 impl Prisma {
@@ -225,8 +225,8 @@ impl AppKind for Prisma {
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
         let key = if v7(app) { "max" } else { "connection_limit" };
-        let max = app.fw.req(key);
-        let clients = app.fw.req("clients");
+        let max = app.fw().req(key);
+        let clients = app.fw().req("clients");
         let (m, c) = (
             max.value.int().unwrap_or(0),
             clients.value.int().unwrap_or(1),
@@ -267,7 +267,7 @@ impl AppKind for Prisma {
                 check_key: None,
             };
         }
-        let s = app.fw.req("idleTimeoutMillis");
+        let s = app.fw().req("idleTimeoutMillis");
         let ms = s.value.int().unwrap_or(0);
         IdleKeep {
             keep: (ms > 0).then(|| crate::units::Duration(ms * 1000)),
@@ -288,7 +288,7 @@ impl AppKind for Prisma {
         if v7(app) {
             return None;
         }
-        let s = app.fw.req("pgbouncer");
+        let s = app.fw().req("pgbouncer");
         Some(PgbouncerFlag {
             on: s.value == Val::Bool(true),
             setting: format!(
@@ -314,12 +314,12 @@ impl AppKind for Prisma {
         Self::adapter_startup_params(app)
     }
 
-    fn migrates_directly(&self) -> bool {
-        true
+    fn migration_connections(&self, _app: &App) -> u64 {
+        1
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {
-        let v = |k: &str| app.fw.req(k).value.env_text();
+        let v = |k: &str| app.fw().req(k).value.env_text();
         let direct = direct_url(app);
         if v7(app) {
             let mut out = vec![EnvLine {
@@ -336,7 +336,7 @@ impl AppKind for Prisma {
             v("connection_limit"),
             v("pool_timeout")
         );
-        if app.fw.req("pgbouncer").value == Val::Bool(true) {
+        if app.fw().req("pgbouncer").value == Val::Bool(true) {
             query.push_str("&pgbouncer=true");
         } else {
             query.push_str(&format!(
@@ -347,7 +347,7 @@ impl AppKind for Prisma {
         let mut out = vec![EnvLine {
             name: "DATABASE_URL".into(),
             value: format!("{}?{query}", super::plain_url(app)),
-            comments: super::origin_comments(&app.fw.req("pgbouncer").origin),
+            comments: super::origin_comments(&app.fw().req("pgbouncer").origin),
         }];
         out.extend(direct);
         out

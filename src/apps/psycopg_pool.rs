@@ -106,7 +106,7 @@ impl AppKind for PsycopgPool {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("max_size");
+        let max = app.fw().req("max_size");
         let n = max.value.int().unwrap_or(0);
         PerProcess {
             connections: Some(n),
@@ -118,8 +118,8 @@ impl AppKind for PsycopgPool {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let min = app.fw.req("min_size");
-        let check = app.fw.req("check");
+        let min = app.fw().req("min_size");
+        let check = app.fw().req("check");
         IdleKeep {
             keep: None,
             keep_loc: min.loc(),
@@ -137,24 +137,11 @@ impl AppKind for PsycopgPool {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("prepare_threshold");
-        let n = s.value.int()?;
-        Some(NamedStatements {
-            code: "PRE010",
-            frees_with_sql: None,
-            setting: format!("psycopg, prepare_threshold = {n}"),
-            setting_loc: s.loc(),
-            min_pgbouncer: (1, 22),
-            libpq: Some(app.fw.get("libpq")),
-            symptom: "`psycopg.errors.DuplicatePreparedStatement: prepared statement \"_pg3_0\" already exists` or `InvalidSqlStatementName: prepared statement \"_pg3_10\" does not exist`",
-            fix: format!(
-                "set prepare_threshold = \"none\" for `{}` (ConnectionPool(…, kwargs={{\"prepare_threshold\": None}}))",
-                app.name.value
-            ),
-            fix_env:
-                "write DB_PREPARE_THRESHOLD=none (passed as kwargs={\"prepare_threshold\": None})"
-                    .into(),
-        })
+        super::psycopg::named_statements(
+            app,
+            "psycopg_pool",
+            "ConnectionPool(…, kwargs={\"prepare_threshold\": None})",
+        )
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {

@@ -173,7 +173,7 @@ impl AppKind for Rails {
     }
 
     fn per_process<'a>(&self, app: &'a App) -> PerProcess<'a> {
-        let max = app.fw.req("max_connections");
+        let max = app.fw().req("max_connections");
         let n = max.value.int().unwrap_or(0);
         PerProcess {
             connections: Some(n),
@@ -185,11 +185,11 @@ impl AppKind for Rails {
     }
 
     fn idle_keep<'a>(&self, app: &'a App) -> IdleKeep<'a> {
-        let s = app.fw.req("idle_timeout");
+        let s = app.fw().req("idle_timeout");
         let idle = s.value.secs().filter(|d| d.0 > 0);
         // 8.1 pings a connection idle for keepalive, so it is never idle longer than that.
-        let ping = app.fw.req("keepalive");
-        let pinged = version(&app.fw)
+        let ping = app.fw().req("keepalive");
+        let pinged = version(app.fw())
             .is_some_and(|v| v >= (8, 1))
             .then(|| ping.value.secs())
             .flatten()
@@ -230,11 +230,11 @@ impl AppKind for Rails {
     }
 
     fn named_statements<'a>(&self, app: &'a App) -> Option<NamedStatements<'a>> {
-        let s = app.fw.req("prepared_statements");
+        let s = app.fw().req("prepared_statements");
         if !s.value.bool().unwrap_or(true) {
             return None;
         }
-        let v = version(&app.fw).unwrap_or((8, 1));
+        let v = version(app.fw()).unwrap_or((8, 1));
         Some(NamedStatements {
             code: "PRE007",
             setting: format!("Rails {}.{}, prepared_statements = true{}", v.0, v.1, s.origin.note()),
@@ -247,21 +247,23 @@ impl AppKind for Rails {
                     v.0, v.1
                 )
             }),
-            symptom: "`PG::DuplicatePstatement: ERROR: prepared statement \"a1\" already exists`",
+            // Observed with ActiveRecord 6.1 through PgBouncer 1.18 (tests/real_clients_rails.rs).
+            symptom: "`ActiveRecord::StatementInvalid: PG::DuplicatePstatement: ERROR:  prepared statement \"a1\" already exists` or `PG::InvalidSqlStatementName: ERROR:  prepared statement \"a1\" does not exist`, and a query can run another query's `a1` on that server connection (`ActiveRecord::RecordNotFound` for rows that exist)",
             fix: format!("set prepared_statements = false for `{}`", app.name.value),
             fix_env: "add prepared_statements=false to DATABASE_URL".into(),
         })
     }
 
     fn session_locks<'a>(&self, app: &'a App) -> Option<SessionLocks<'a>> {
-        let s = app.fw.req("advisory_locks");
+        let s = app.fw().req("advisory_locks");
         if !s.value.bool().unwrap_or(true) {
             return None;
         }
         Some(SessionLocks {
             setting: format!("advisory_locks = true{}", s.origin.note()),
             loc: s.loc(),
-            symptom: "`WARNING: you don't own a lock of type ExclusiveLock` then `ActiveRecord::ConcurrentMigrationError: Failed to release advisory lock`",
+            // Observed with ActiveRecord 6.1 through PgBouncer 1.18 (tests/real_clients_rails.rs).
+            symptom: "`WARNING:  you don't own a lock of type ExclusiveLock` then `ActiveRecord::ConcurrentMigrationError: Failed to release advisory lock`; the lock stays held, so later migrations fail with `ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.`",
             fix: format!(
                 "set advisory_locks = false for `{}` (the Rails guide says so for PgBouncer)",
                 app.name.value
@@ -270,7 +272,7 @@ impl AppKind for Rails {
     }
 
     fn session_state<'a>(&self, app: &'a App) -> Vec<SessionState<'a>> {
-        let Some(vars) = app.fw.get("variables") else {
+        let Some(vars) = app.fw().get("variables") else {
             return Vec::new();
         };
         vec![SessionState {
@@ -284,13 +286,19 @@ impl AppKind for Rails {
         }]
     }
 
-    fn migrates_directly(&self) -> bool {
-        true
+    fn migration_connections(&self, app: &App) -> u64 {
+        // From 6.1 the migrator takes its advisory lock on a connection of its own (seen on
+        // ActiveRecord 6.1: two backends during `db:migrate`).
+        if version(app.fw()).is_none_or(|v| v >= (6, 1)) {
+            2
+        } else {
+            1
+        }
     }
 
     fn env(&self, app: &App) -> Vec<EnvLine> {
-        let v = |k: &str| app.fw.req(k).value.env_text();
-        let before_8_1 = version(&app.fw).is_some_and(|v| v < (8, 1));
+        let v = |k: &str| app.fw().req(k).value.env_text();
+        let before_8_1 = version(app.fw()).is_some_and(|v| v < (8, 1));
         let query = format!(
             "prepared_statements={}&advisory_locks={}{}&checkout_timeout={}&idle_timeout={}",
             v("prepared_statements"),
@@ -324,7 +332,7 @@ impl AppKind for Rails {
             EnvLine {
                 name: "RAILS_MAX_THREADS".into(),
                 value: v("max_connections"),
-                comments: super::origin_comments(&app.fw.req("max_connections").origin),
+                comments: super::origin_comments(&app.fw().req("max_connections").origin),
             },
             EnvLine {
                 name: "WEB_CONCURRENCY".into(),
@@ -352,7 +360,7 @@ impl AppKind for Rails {
     }
 
     fn settings_body(&self, app: &App) -> String {
-        let pool_key = if version(&app.fw).is_some_and(|v| v < (8, 1)) {
+        let pool_key = if version(app.fw()).is_some_and(|v| v < (8, 1)) {
             "pool"
         } else {
             "max_connections"
@@ -365,7 +373,7 @@ impl AppKind for Rails {
              default: &default\n  adapter: postgresql\n  url: <%= ENV.fetch(\"DATABASE_URL\") %>\n  \
              {pool_key}: <%= ENV.fetch(\"RAILS_MAX_THREADS\") {{ {} }} %>\n\n\
              production:\n  <<: *default\n",
-            app.fw.req("max_connections").value.env_text()
+            app.fw().req("max_connections").value.env_text()
         )
     }
 }

@@ -124,16 +124,16 @@ fn tmo001_asks_the_kind_for_its_idle_keep_time() {
 #[test]
 fn safe_defaults_follow_the_pool_mode() {
     let tx = testing::stack(&stack(PGB, "kind = \"asyncpg\""));
-    let s = tx.apps[0].fw.get("statement_cache_size").unwrap();
+    let s = tx.apps[0].fw().get("statement_cache_size").unwrap();
     assert_eq!(s.value, super::Val::Int(0));
     let session = testing::stack(&stack(
         &PGB.replace("transaction", "session"),
         "kind = \"asyncpg\"",
     ));
-    let s = session.apps[0].fw.get("statement_cache_size").unwrap();
+    let s = session.apps[0].fw().get("statement_cache_size").unwrap();
     assert_eq!(s.value, super::Val::Int(100));
     let pp = testing::stack(&stack(PGB, "kind = \"psycopg-pool\"\nmin_size = 2"));
-    let max = pp.apps[0].fw.get("max_size").unwrap();
+    let max = pp.apps[0].fw().get("max_size").unwrap();
     assert_eq!(max.value, super::Val::Int(2));
     assert!(matches!(max.origin, crate::stack::Origin::Derived { .. }));
 }
@@ -304,4 +304,32 @@ fn tmo001_rails_idle_timeout_and_8_1_keepalive() {
     assert_eq!(d.len(), 1, "{d:?}");
     let pinged = stack(&pgb, "kind = \"rails\"\nkeepalive = 60");
     assert!(testing::run("TMO001", &pinged).is_empty());
+}
+
+#[test]
+fn an_app_carries_its_kinds_settings_only() {
+    use super::AppKind;
+    let st = testing::stack(&stack(PGB, "kind = \"asyncpg\"\nmax_size = 7"));
+    let app = &st.apps[0];
+    assert_eq!(app.kind().name(), "asyncpg");
+    assert!(app.sqlalchemy().is_none());
+    assert!(app.fw().get("max_size").is_some());
+    // Asked about another kind's app, SQLAlchemy's kind gives that kind's answer, not its own
+    // (there are no SQLAlchemy settings to read).
+    let per = super::sqlalchemy::SqlAlchemy.per_process(app);
+    assert_eq!((per.formula, per.connections), ("max_size", Some(7)));
+    let lines = |v: Vec<super::EnvLine>| {
+        v.into_iter()
+            .map(|l| format!("{}={}", l.name, l.value))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lines(super::sqlalchemy::SqlAlchemy.env(app)),
+        lines(app.kind().env(app))
+    );
+    let sqla = testing::stack(&stack(PGB, "pool_size = 3"));
+    let app = &sqla.apps[0];
+    assert!(app.fw().0.is_empty());
+    assert_eq!(app.sqlalchemy().map(|s| s.pool_size.value), Some(3));
+    assert_eq!(app.kind().per_process(app).connections, Some(13));
 }

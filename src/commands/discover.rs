@@ -211,7 +211,8 @@ fn walk_error(root: &Path, e: &ignore::Error) -> InputError {
 mod tests {
     use super::*;
 
-    fn touch(root: &Path, names: &[&str]) {
+    /// Empty files at `names` below `root` (shared with `siblings`' tests).
+    pub(super) fn touch(root: &Path, names: &[&str]) {
         for name in names {
             let path = root.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -219,7 +220,8 @@ mod tests {
         }
     }
 
-    fn rel(root: &Path, paths: impl IntoIterator<Item = PathBuf>) -> Vec<String> {
+    /// `paths` relative to `root`, as text.
+    pub(super) fn rel(root: &Path, paths: impl IntoIterator<Item = PathBuf>) -> Vec<String> {
         paths
             .into_iter()
             .map(|p| p.strip_prefix(root).unwrap().display().to_string())

@@ -51,8 +51,9 @@ Reports each alert `render` leaves out of `monitoring/prometheus-rules.yml` beca
 gives it no threshold: `PgBouncerDatabaseConnectionsNearLimit` where `max_db_connections` is 0
 (unlimited), `PgBouncerPoolSaturated` for the fallback database `*` or a pool of size 0,
 `SQLAlchemyPoolUtilizationHigh` for an app with `max_overflow = -1` or `pool_size = 0` (no
-capacity to divide by) or with `app_metrics = \"none\"`, every PgBouncer alert when the stack has
-no PgBouncer.
+capacity to divide by), for an app of another kind than sqlalchemy (the seed's app metrics are
+SQLAlchemy's pool metrics) or with `app_metrics = \"none\"`, every PgBouncer alert when the stack
+has no PgBouncer.
 
 Why it matters: poolstack never divides by a limit that can be 0 and never invents one; this says
 which alerts you do not have, so that their absence is a decision.
@@ -93,8 +94,13 @@ fn alert_cannot_fire(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
     if mon.app_metrics.value == AppMetrics::Seed {
         let p99 = mon.checkout_p99.value;
-        for app in &stack.apps {
-            if p99 >= app.pool_timeout.value {
+        // The seed's checkout histogram is SQLAlchemy's: other kinds export none.
+        for (app, sqla) in stack
+            .apps
+            .iter()
+            .filter_map(|a| a.sqlalchemy().map(|s| (a, s)))
+        {
+            if p99 >= sqla.pool_timeout.value {
                 out.push(
                     Diagnostic::new(
                         "MON001",
@@ -103,18 +109,19 @@ fn alert_cannot_fire(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                             "SQLAlchemyCheckoutSlow of app {} can never fire: {} is not below its pool_timeout {}{}, when SQLAlchemy gives up the checkout",
                             app.name.value,
                             sourced(stack, "checkout_p99", &mon.checkout_p99),
-                            app.pool_timeout.value,
-                            app.pool_timeout.origin.note()
+                            sqla.pool_timeout.value,
+                            sqla.pool_timeout.origin.note()
                         ),
                     )
                     .at(here(mon.checkout_p99.loc()))
-                    .related(app.pool_timeout.loc().cloned(), "pool_timeout is set here")
+                    .related(sqla.pool_timeout.loc().cloned(), "pool_timeout is set here")
                     .help("set checkout_p99 well below pool_timeout"),
                 );
             }
         }
         let top = mon.checkout_buckets.value.last().copied().unwrap_or(0.0);
-        if !stack.apps.is_empty() && p99.micros() as f64 / 1e6 >= top {
+        let any_sqlalchemy = stack.apps.iter().any(|a| a.sqlalchemy().is_some());
+        if any_sqlalchemy && p99.micros() as f64 / 1e6 >= top {
             out.push(
                 Diagnostic::new(
                     "MON001",
@@ -276,5 +283,33 @@ mod tests {
         assert!(found[1].message.contains("SQLAlchemyPoolUtilizationHigh"));
         let (_, d) = only("MON002", &with("app_metrics = \"none\"\n"));
         assert!(d.message.contains("app_metrics"));
+    }
+
+    /// HEALTHY with its app as a Django app: SQLAlchemy's keys give way to Django's.
+    fn django(monitoring: &str) -> String {
+        with(monitoring).replace(
+            "pool_size = 5\nmax_overflow = 5\npre_ping = true\n",
+            "kind = \"django\"\n",
+        )
+    }
+
+    #[test]
+    fn the_seed_metrics_are_sqlalchemys_only() {
+        // A Django app exports no sqlalchemy_pool_* metrics: no alert on SQLAlchemy's
+        // pool_timeout (it has none), and MON002 says its SQLAlchemy alerts are left out.
+        let toml = django("checkout_p99 = \"40s\"\n");
+        assert!(toml.contains("kind = \"django\""), "{toml}");
+        let found = run("MON001", &toml);
+        assert!(found.is_empty(), "{found:#?}");
+        let (_, d) = only("MON002", &django(""));
+        assert!(
+            d.message.contains(
+                "SQLAlchemyPoolUtilizationHigh is left out of the rendered rules: app api is a django app"
+            ),
+            "{}",
+            d.message
+        );
+        // The same checkout_p99 on the SQLAlchemy app does fire (pool_timeout and top bucket).
+        assert_eq!(run("MON001", &with("checkout_p99 = \"40s\"\n")).len(), 2);
     }
 }

@@ -5,7 +5,7 @@ use crate::catalog::pgbouncer::PgbVersion;
 use crate::diag::{Diagnostic, Severity};
 use crate::manifest::{Driver, PoolMode, PrepareThreshold};
 use crate::source::Loc;
-use crate::stack::{App, Origin, Pgbouncer, Setting, Stack};
+use crate::stack::{App, Origin, Pgbouncer, Setting, SqlAlchemyApp, Stack};
 
 pub const RULES: &[Rule] = &[
     Rule {
@@ -188,7 +188,7 @@ struct PrepareNeeds {
     fix: &'static str,
 }
 
-fn prepare_needs(stack: &Stack, app: &App) -> Option<PrepareNeeds> {
+fn prepare_needs(stack: &Stack, app: &SqlAlchemyApp) -> Option<PrepareNeeds> {
     match app.driver.value {
         Driver::Psycopg => {
             let t = app.prepare_threshold.as_ref()?;
@@ -230,13 +230,17 @@ fn prepared_statements_through_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
         return;
     };
     for app in &stack.apps {
+        // Other kinds' drivers are PRE010's (crate::apps::NamedStatements).
+        let Some(sqla) = app.sqlalchemy() else {
+            continue;
+        };
         let Some(mode) = app_pool_mode(stack, app) else {
             continue;
         };
         if mode.value == PoolMode::Session {
             continue;
         }
-        let Some(needs) = prepare_needs(stack, app) else {
+        let Some(needs) = prepare_needs(stack, sqla) else {
             continue;
         };
         let mut lacks: Vec<String> = Vec::new();
@@ -282,7 +286,7 @@ fn prepared_statements_through_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
         }
         let mut libpq_unknown = false;
         if needs.needs_libpq {
-            match &app.libpq {
+            match &sqla.libpq {
                 Some(l) if l.value < 17 => {
                     lacks.push(format!(
                         "libpq {} ({}) is older than 17",
@@ -298,7 +302,7 @@ fn prepared_statements_through_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
         if lacks.is_empty() && !libpq_unknown {
             continue;
         }
-        let symptom = match app.driver.value {
+        let symptom = match sqla.driver.value {
             Driver::Asyncpg => "`prepared statement \"__asyncpg_stmt_1__\" does not exist`",
             _ => "`prepared statement \"_pg3_0\" does not exist`",
         };
@@ -330,7 +334,7 @@ fn prepared_statements_through_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
             // A .env cannot declare libpq or versions: the fix is the variable, or a suppression.
             format!(
                 "write {}; or, if PgBouncer is 1.22 or later with max_prepared_statements > 0 and the app's libpq is 17 or later, suppress this with `# poolstack: ignore PRE001 <why>` above the line",
-                if app.driver.value == Driver::Asyncpg {
+                if sqla.driver.value == Driver::Asyncpg {
                     "DB_STATEMENT_CACHE_SIZE=0 (and prepared_statement_cache_size=0 in the URL)"
                 } else {
                     "DB_PREPARE_THRESHOLD=none (the app passes connect_args={\"prepare_threshold\": None})"
@@ -364,7 +368,7 @@ fn prepared_statements_through_pool(cx: &Context<'_>, out: &mut Vec<Diagnostic>)
 fn prepare_threshold_zero(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let stack = cx.stack;
     for app in &stack.apps {
-        let Some(t) = &app.prepare_threshold else {
+        let Some(t) = app.sqlalchemy().and_then(|s| s.prepare_threshold.as_ref()) else {
             continue;
         };
         if t.value != PrepareThreshold::After(0) {
@@ -801,7 +805,10 @@ mod tests {
         let text = "DB_POOL_SIZE=5\nDB_PREPARE_THRESHOLD=0\n".to_string();
         let file = stack.sources.add(std::path::Path::new(".env"), text);
         let at = "DB_POOL_SIZE=5\nDB_PREPARE_THRESHOLD=".len();
-        stack.apps[0].prepare_threshold = Some(Setting::new(
+        let crate::stack::KindSettings::SqlAlchemy(sqla) = &mut stack.apps[0].kind.value else {
+            panic!("HEALTHY's app is a SQLAlchemy app");
+        };
+        sqla.prepare_threshold = Some(Setting::new(
             PrepareThreshold::After(0),
             Origin::Imported(Loc {
                 file,

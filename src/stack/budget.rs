@@ -20,8 +20,8 @@ pub struct ServerConnectionBudget {
     pub instances: u64,
     /// Connections of `[[clients]]` straight to PostgreSQL.
     pub clients: u64,
-    /// One connection per app whose migrations go straight to PostgreSQL past transaction
-    /// pooling (DIRECT_URL, DIRECT_DATABASE_URL): they run while the app is serving.
+    /// Connections of the apps' migrations straight to PostgreSQL past transaction pooling
+    /// (DIRECT_URL, DIRECT_DATABASE_URL; Rails takes two): they run while the app is serving.
     pub migrations: u64,
     /// Connections of apps straight to PostgreSQL (PgBouncer disabled); `None` when unbounded.
     pub direct_apps: Option<u64>,

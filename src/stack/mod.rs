@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod derive;
 pub mod files;
 pub mod handwritten;
+pub mod kind;
 pub mod monitoring;
 pub mod resolve;
 pub mod settings;
@@ -14,11 +15,11 @@ use crate::auth::SecretKind;
 use crate::catalog::pgbouncer::PgbVersion;
 use crate::diag::Diagnostic;
 use crate::manifest::{
-    AuthType, DataSize, Driver, FailOn, Os, PasswordEncryption, PasswordSource, PoolMode,
-    PrepareThreshold, Recycle, Storage, Workload,
+    AuthType, DataSize, FailOn, Os, PasswordEncryption, PasswordSource, PoolMode, Storage, Workload,
 };
 use crate::source::{Loc, SourceMap};
 use crate::units::{Bytes, Duration};
+pub use kind::{KindSettings, SqlAlchemyApp};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -321,30 +322,14 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct App {
     pub name: Setting<String>,
-    /// The application stack (`crate::apps`): what the app's settings mean, its budget formula,
-    /// what it renders.
-    pub kind: Setting<&'static dyn crate::apps::AppKind>,
-    /// The settings of a kind other than SQLAlchemy, as the framework names them. The SQLAlchemy
-    /// fields below (driver … connect_timeout) are the sqlalchemy kind's and keep their defaults
-    /// for other kinds, which never read them.
-    pub fw: crate::apps::FwSettings,
+    /// The application stack (`crate::apps`) with the settings only it has: what the app's
+    /// settings mean, its budget formula, what it renders. The origin is the `kind` key's.
+    pub kind: Setting<KindSettings>,
     pub replicas: Setting<u32>,
     pub processes: Setting<u32>,
-    pub driver: Setting<Driver>,
-    pub libpq: Option<Setting<u32>>,
     pub database: Setting<String>,
     pub user: Setting<String>,
     pub password_env: Setting<String>,
-    pub pool_size: Setting<u32>,
-    pub max_overflow: Setting<i32>,
-    pub pool_timeout: Setting<Duration>,
-    pub pool_recycle: Setting<Recycle>,
-    pub pre_ping: Setting<bool>,
-    /// psycopg only.
-    pub prepare_threshold: Option<Setting<PrepareThreshold>>,
-    /// asyncpg only.
-    pub statement_cache_size: Option<Setting<u32>>,
-    pub connect_timeout: Setting<Duration>,
     pub env_file: Setting<PathBuf>,
     /// The framework's own settings file (Rails' database.yml, …), for kinds that have one.
     pub settings_file: Option<Setting<PathBuf>>,
@@ -361,7 +346,17 @@ impl App {
 
     /// The app's kind.
     pub fn kind(&self) -> &'static dyn crate::apps::AppKind {
-        self.kind.value
+        self.kind.value.kind()
+    }
+
+    /// The SQLAlchemy settings, when the app is of kind sqlalchemy.
+    pub fn sqlalchemy(&self) -> Option<&SqlAlchemyApp> {
+        self.kind.value.sqlalchemy()
+    }
+
+    /// The framework keys of a kind other than SQLAlchemy (none for a SQLAlchemy app).
+    pub fn fw(&self) -> &crate::apps::FwSettings {
+        self.kind.value.fw()
     }
 }
 
@@ -608,12 +603,14 @@ impl Stack {
         Some(by_user.or(by_db).unwrap_or(&pgb.pool_mode))
     }
 
-    /// Apps whose migrations connect straight to PostgreSQL (one connection each at a time).
+    /// Connections the apps' migrations open straight to PostgreSQL (one migration per app at
+    /// a time).
     pub fn migration_connections(&self) -> u64 {
         self.apps
             .iter()
-            .filter(|a| a.kind().migrates_directly() && a.url.direct.is_some())
-            .count() as u64
+            .filter(|a| a.url.direct.is_some())
+            .map(|a| a.kind().migration_connections(a))
+            .sum()
     }
 
     pub fn client_connections(&self) -> u64 {

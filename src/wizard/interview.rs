@@ -3,7 +3,7 @@
 //! so no answer is lost to a mistake in another.
 
 use super::validate;
-use super::{AdminAnswer, Answers, AppAnswers, PasswordAnswer, PgbouncerAnswers};
+use super::{AdminAnswer, Answers, AppAnswers, KindAnswer, PasswordAnswer, PgbouncerAnswers};
 use crate::catalog::pgbouncer::PgbVersion;
 use crate::diag::InputError;
 use inquire::validator::Validation;
@@ -224,17 +224,18 @@ pub fn interview(detected: Option<(String, Option<u32>, String)>) -> Result<Answ
         )?;
         let processes = ask("Worker processes per replica:", Some("1"), validate::count)?;
         let kind = choose_str("Framework:", &crate::apps::names())?;
-        let driver = if kind == crate::apps::default_kind().name() {
-            choose_str("SQLAlchemy driver:", &["psycopg", "psycopg2", "asyncpg"])?
+        let kind = if kind == crate::apps::default_kind().name() {
+            KindAnswer::SqlAlchemy {
+                driver: choose_str("SQLAlchemy driver:", &["psycopg", "psycopg2", "asyncpg"])?,
+            }
         } else {
-            String::new()
+            KindAnswer::Framework(kind)
         };
         a.apps.push(AppAnswers {
             name,
             replicas,
             processes,
             kind,
-            driver,
         });
         if !confirm("Add another app?", false)? {
             break;

@@ -67,9 +67,16 @@ pub struct AppAnswers {
     pub name: String,
     pub replicas: u32,
     pub processes: u32,
-    /// The framework (`crate::apps` kind); the driver applies to SQLAlchemy apps only.
-    pub kind: String,
-    pub driver: String,
+    pub kind: KindAnswer,
+}
+
+/// The framework an app uses (`crate::apps` kind).
+#[derive(Debug, Clone, PartialEq)]
+pub enum KindAnswer {
+    /// SQLAlchemy (the default kind) on this driver.
+    SqlAlchemy { driver: String },
+    /// Another kind, by name.
+    Framework(String),
 }
 
 impl Default for Answers {
@@ -98,8 +105,9 @@ impl Default for Answers {
                 name: "api".to_string(),
                 replicas: 1,
                 processes: 1,
-                kind: "sqlalchemy".to_string(),
-                driver: "psycopg".to_string(),
+                kind: KindAnswer::SqlAlchemy {
+                    driver: "psycopg".to_string(),
+                },
             }],
         }
     }
@@ -275,16 +283,20 @@ pub fn manifest_text(a: &Answers) -> String {
             &format!("processes = {}", app.processes),
             "worker processes per replica, each with its own pool",
         );
-        let sqlalchemy = app.kind == crate::apps::default_kind().name();
-        if sqlalchemy {
-            let _ = writeln!(t, "driver = {}", q(&app.driver));
-        } else {
-            commented(
-                &mut t,
-                &format!("kind = {}", q(&app.kind)),
-                "its framework's keys and safe defaults apply",
-            );
-        }
+        let driver = match &app.kind {
+            KindAnswer::SqlAlchemy { driver } => {
+                let _ = writeln!(t, "driver = {}", q(driver));
+                Some(driver)
+            }
+            KindAnswer::Framework(kind) => {
+                commented(
+                    &mut t,
+                    &format!("kind = {}", q(kind)),
+                    "its framework's keys and safe defaults apply",
+                );
+                None
+            }
+        };
         let _ = writeln!(t, "database = {}\nuser = {}", q(&a.database), q(&a.user));
         if let PasswordAnswer::File(_) = &a.password {
             let _ = writeln!(
@@ -292,11 +304,11 @@ pub fn manifest_text(a: &Answers) -> String {
                 "password_env = \"DB_PASSWORD\"          # the variable DATABASE_URL refers to"
             );
         }
-        if !sqlalchemy {
+        let Some(driver) = driver else {
             continue;
-        }
+        };
         let _ = writeln!(t, "pool_size = 5\nmax_overflow = 5\npre_ping = true");
-        if app.driver == "psycopg" {
+        if driver == "psycopg" {
             let _ = writeln!(
                 t,
                 "prepare_threshold = \"none\"            # none disables prepared statements; 0 would prepare every query"
@@ -307,88 +319,4 @@ pub fn manifest_text(a: &Answers) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_manifest_loads_and_resolves_without_findings() {
-        let text = manifest_text(&Answers::default());
-        let loaded = crate::manifest::parse(std::path::Path::new("stack.toml"), text).unwrap();
-        let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
-        assert!(stack.findings.is_empty(), "{:?}", stack.findings);
-        assert!(stack.pgbouncer.is_some());
-    }
-
-    #[test]
-    fn the_admin_is_its_own_user_or_the_database_user() {
-        let text = manifest_text(&Answers::default());
-        let loaded = crate::manifest::parse(std::path::Path::new("stack.toml"), text).unwrap();
-        let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
-        let admins: Vec<&str> = stack
-            .pgbouncer
-            .as_ref()
-            .unwrap()
-            .admin_users
-            .iter()
-            .map(|u| u.value.as_str())
-            .collect();
-        assert_eq!(admins, ["pgbouncer_admin"]);
-        assert!(!stack.user("pgbouncer_admin").unwrap().role.value);
-        assert_eq!(
-            password_variables(&Answers::default()),
-            ["APP_PASSWORD", "PGBOUNCER_ADMIN_PASSWORD"]
-        );
-
-        let a = Answers {
-            admin: Some(AdminAnswer {
-                name: "app".into(),
-                password: PasswordAnswer::Env("APP_PASSWORD".into()),
-            }),
-            ..Answers::default()
-        };
-        let loaded =
-            crate::manifest::parse(std::path::Path::new("stack.toml"), manifest_text(&a)).unwrap();
-        let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
-        assert!(stack.findings.is_empty(), "{:?}", stack.findings);
-        assert_eq!(stack.users.len(), 1);
-        assert!(stack.users[0].admin.value);
-        assert_eq!(password_variables(&a), ["APP_PASSWORD"]);
-    }
-
-    #[test]
-    fn every_answer_shape_gives_a_valid_manifest() {
-        let mut a = Answers {
-            pgbouncer: None,
-            password: PasswordAnswer::File("secrets/app".into()),
-            memory: Some("8GB".into()),
-            cpus: Some(2),
-            ..Answers::default()
-        };
-        a.apps.push(AppAnswers {
-            name: "worker".into(),
-            replicas: 2,
-            processes: 3,
-            kind: "sqlalchemy".into(),
-            driver: "asyncpg".into(),
-        });
-        for kind in crate::apps::names().into_iter().skip(1) {
-            a.apps.push(AppAnswers {
-                name: format!("app-{kind}"),
-                replicas: 1,
-                processes: 1,
-                kind: kind.into(),
-                driver: String::new(),
-            });
-        }
-        let loaded =
-            crate::manifest::parse(std::path::Path::new("stack.toml"), manifest_text(&a)).unwrap();
-        let stack = crate::stack::resolve::resolve(&loaded, None).unwrap();
-        assert!(stack.findings.is_empty());
-        assert_eq!(stack.apps.len(), 1 + crate::apps::KINDS.len());
-        assert_eq!(stack.apps[2].kind().name(), crate::apps::names()[1]);
-        assert_eq!(
-            stack.apps[1].env_file.value,
-            std::path::PathBuf::from("worker.env")
-        );
-    }
-}
+mod tests;

@@ -1,7 +1,7 @@
 //! Real application clients through a rendered stack ([`super::stack`]): the one-app manifest
 //! they share, whether a client is installed, and a workload run while PostgreSQL's server
 //! connections and PgBouncer's client connections are sampled. Shared by tests/real_clients.rs,
-//! tests/real_clients_prisma.rs and tests/real_clients_jvm.rs.
+//! tests/real_clients_prisma.rs, tests/real_clients_rails.rs and tests/real_clients_jvm.rs.
 
 #![allow(dead_code)]
 
@@ -94,8 +94,10 @@ pub struct Outcome {
     pub peak: u64,
     /// The most client connections to appdb PgBouncer saw at once.
     pub peak_clients: u64,
-    /// Everything the workload printed (one JSON object).
+    /// Everything the workload printed (for what a kind's workload reports beyond the counts).
     pub json: serde_json::Value,
+    /// The workload's stderr (the server's notices and warnings reach it through libpq).
+    pub stderr: String,
 }
 
 /// The number of rows of `show clients` on database appdb (PgBouncer's admin console, as
@@ -149,11 +151,8 @@ pub fn run_workload(r: &Running, mut cmd: Command) -> Outcome {
     });
     let out = out.unwrap();
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(
-        out.status.success(),
-        "workload failed: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "workload failed: {stderr}\n{text}");
     let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     Outcome {
         ok: json["ok"].as_u64().unwrap_or(0),
@@ -162,7 +161,17 @@ pub fn run_workload(r: &Running, mut cmd: Command) -> Outcome {
         peak,
         peak_clients,
         json,
+        stderr,
     }
+}
+
+/// A variable of the rendered .env, as written (a `${VAR}` reference stays one).
+pub fn env_value(r: &Running, name: &str) -> String {
+    let text = std::fs::read_to_string(r.dir.join(".env")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in the rendered .env:\n{text}"))
+        .to_string()
 }
 
 /// The stack's server-connection budget (CON002's total) and the rule codes that fire.

@@ -143,24 +143,37 @@ pub fn apps(paths: &[PathBuf]) -> Vec<String> {
         .apps
         .iter()
         .map(|a| {
+            let own = match a.sqlalchemy() {
+                Some(s) => format!(
+                    "driver={:?} pool_size={} max_overflow={} pool_timeout={:?} pool_recycle={:?} pre_ping={} prepare_threshold={:?} statement_cache_size={:?} connect_timeout={:?}",
+                    s.driver.value,
+                    s.pool_size.value,
+                    s.max_overflow.value,
+                    s.pool_timeout.value,
+                    s.pool_recycle.value,
+                    s.pre_ping.value,
+                    s.prepare_threshold.as_ref().map(|s| s.value),
+                    s.statement_cache_size.as_ref().map(|s| s.value),
+                    s.connect_timeout.value,
+                ),
+                None => a
+                    .fw()
+                    .0
+                    .iter()
+                    .map(|s| format!("{}={}", s.key, s.value.value))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
             format!(
-                "{}: driver={:?} url={}@{}:{}/{} via_pgbouncer={} password=${{{}}} pool_size={} max_overflow={} pool_timeout={:?} pool_recycle={:?} pre_ping={} prepare_threshold={:?} statement_cache_size={:?} connect_timeout={:?}",
+                "{}: kind={} url={}@{}:{}/{} via_pgbouncer={} password=${{{}}} {own}",
                 a.env_file.value.display(),
-                a.driver.value,
+                a.kind().name(),
                 a.user.value,
                 a.url.host.value,
                 a.url.port.value,
                 a.url.database.value,
                 a.url.via_pgbouncer,
                 a.password_env.value,
-                a.pool_size.value,
-                a.max_overflow.value,
-                a.pool_timeout.value,
-                a.pool_recycle.value,
-                a.pre_ping.value,
-                a.prepare_threshold.as_ref().map(|s| s.value),
-                a.statement_cache_size.as_ref().map(|s| s.value),
-                a.connect_timeout.value,
             )
         })
         .collect()

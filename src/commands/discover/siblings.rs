@@ -101,21 +101,7 @@ fn top(dir: &Path) -> Option<PathBuf> {
 mod tests {
     use super::*;
     use crate::commands::discover::kind_in_tree;
-
-    fn touch(root: &Path, names: &[&str]) {
-        for name in names {
-            let path = root.join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, "").unwrap();
-        }
-    }
-
-    fn rel(root: &Path, paths: impl IntoIterator<Item = PathBuf>) -> Vec<String> {
-        paths
-            .into_iter()
-            .map(|p| p.strip_prefix(root).unwrap().display().to_string())
-            .collect()
-    }
+    use crate::commands::discover::tests::{rel, touch};
 
     #[test]
     fn siblings_are_found_beside_and_above_the_named_files() {

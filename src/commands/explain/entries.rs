@@ -3,11 +3,11 @@
 
 use super::{Cx, Found};
 use crate::diag::InputError;
-use crate::manifest::{PasswordSource, PrepareThreshold, Recycle};
+use crate::manifest::PasswordSource;
 use crate::stack::{Origin, PgbOption, Setting};
 
 /// Split `NAME.KEY` against the entry names: the longest name that is followed by a dot.
-fn split(rest: &str, names: impl Iterator<Item = String>) -> Option<(String, &str)> {
+pub(super) fn split(rest: &str, names: impl Iterator<Item = String>) -> Option<(String, &str)> {
     names
         .filter(|n| {
             rest.len() > n.len() + 1
@@ -21,7 +21,7 @@ fn split(rest: &str, names: impl Iterator<Item = String>) -> Option<(String, &st
         })
 }
 
-fn no_entry(table: &str, rest: &str, names: Vec<String>) -> InputError {
+pub(super) fn no_entry(table: &str, rest: &str, names: Vec<String>) -> InputError {
     let help = match names.is_empty() {
         true => format!("the manifest has no [[{table}]] entry"),
         false => format!("its [[{table}]] entries are: {}", names.join(", ")),
@@ -32,7 +32,7 @@ fn no_entry(table: &str, rest: &str, names: Vec<String>) -> InputError {
     .with_help(format!("write {table}.NAME.KEY; {help}"))
 }
 
-fn no_key(table: &str, entry: &str, key: &str, keys: &[&str]) -> InputError {
+pub(super) fn no_key(table: &str, entry: &str, key: &str, keys: &[&str]) -> InputError {
     InputError::new(format!(
         "`{key}` is not a key of the [[{table}]] entry `{entry}`"
     ))
@@ -296,146 +296,6 @@ pub(super) fn user(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
             crate::catalog::pgbouncer::Section::Users,
         )
         .ok_or_else(|| no_key("users", &entry, key, USER_KEYS))?,
-    })
-}
-
-const APP_KEYS: &[&str] = &[
-    "name",
-    "replicas",
-    "processes",
-    "driver",
-    "libpq",
-    "database",
-    "user",
-    "password_env",
-    "pool_size",
-    "max_overflow",
-    "pool_timeout",
-    "pool_recycle",
-    "pre_ping",
-    "prepare_threshold",
-    "statement_cache_size",
-    "connect_timeout",
-    "env_file",
-    "settings_file",
-    "metrics_pool_name",
-];
-
-pub(super) fn app(cx: &Cx<'_>, rest: &str) -> Result<Found, InputError> {
-    let names = || cx.stack.apps.iter().map(|a| a.name.value.clone());
-    let Some((entry, key)) = split(rest, names()) else {
-        return Err(no_entry("apps", rest, names().collect()));
-    };
-    let Some(a) = cx.stack.apps.iter().find(|a| a.name.value == entry) else {
-        return Err(no_entry("apps", rest, names().collect()));
-    };
-    let name = format!("apps.{entry}.{key}");
-    let n = name.as_str();
-    // A kind's own settings (`crate::apps`), as the framework names them.
-    if let Some(s) = a.fw.get(key) {
-        return Ok(Found::new(n, s.value.to_string(), s.origin.clone()));
-    }
-    if key == "kind" {
-        return Ok(Found::new(n, a.kind().name(), a.kind.origin.clone()));
-    }
-    // A key of the kind with no default, left out: the framework's own behaviour applies.
-    // (SQLAlchemy's own keys are the typed fields below.)
-    let own = a.kind().keys().iter().find(|k| k.name == key);
-    if let Some(def) = own.filter(|_| !crate::apps::is_default(a.kind())) {
-        return Ok(Found::unset(
-            n,
-            format!(
-                "not set: {} (left to the {} app itself)",
-                def.doc.trim_end_matches('.'),
-                a.kind().name()
-            ),
-        ));
-    }
-    // SQLAlchemy's own keys mean nothing for another kind.
-    const COMMON: &[&str] = &[
-        "name",
-        "replicas",
-        "processes",
-        "database",
-        "user",
-        "password_env",
-        "env_file",
-        "settings_file",
-        "metrics_pool_name",
-    ];
-    if !crate::apps::is_default(a.kind()) && !COMMON.contains(&key) {
-        let mut keys: Vec<&str> = COMMON.to_vec();
-        keys.push("kind");
-        keys.extend(a.kind().keys().iter().map(|k| k.name));
-        return Err(no_key("apps", &entry, key, &keys));
-    }
-    let driver = a.driver.value.as_str();
-    Ok(match key {
-        "name" => Found::of(n, &a.name),
-        "replicas" => Found::of(n, &a.replicas),
-        "processes" => Found::of(n, &a.processes),
-        "driver" => Found::new(n, driver, a.driver.origin.clone()),
-        "libpq" => match &a.libpq {
-            Some(v) => Found::of(n, v),
-            None => Found::unset(
-                n,
-                "not declared: rules that depend on the client's libpq version stay silent",
-            ),
-        },
-        "database" => Found::of(n, &a.database),
-        "user" => Found::of(n, &a.user),
-        "password_env" => Found::of(n, &a.password_env),
-        "pool_size" => Found::of(n, &a.pool_size),
-        "max_overflow" => Found::of(n, &a.max_overflow),
-        "pool_timeout" => Found::of(n, &a.pool_timeout),
-        "connect_timeout" => Found::of(n, &a.connect_timeout),
-        "pool_recycle" => Found::new(
-            n,
-            match a.pool_recycle.value {
-                Recycle::Never => "-1 (never)".to_string(),
-                Recycle::After(d) => d.to_string(),
-            },
-            a.pool_recycle.origin.clone(),
-        ),
-        "pre_ping" => Found::of(n, &a.pre_ping),
-        "prepare_threshold" => match &a.prepare_threshold {
-            Some(p) => Found::new(
-                n,
-                match p.value {
-                    PrepareThreshold::Disabled => "none".to_string(),
-                    PrepareThreshold::After(k) => k.to_string(),
-                },
-                p.origin.clone(),
-            ),
-            None => Found::unset(
-                n,
-                format!("not used: a psycopg setting, and the app uses {driver}"),
-            ),
-        },
-        "statement_cache_size" => match &a.statement_cache_size {
-            Some(s) => Found::of(n, s),
-            None => Found::unset(
-                n,
-                format!("not used: an asyncpg setting, and the app uses {driver}"),
-            ),
-        },
-        "env_file" => Found::new(
-            n,
-            a.env_file.value.display().to_string(),
-            a.env_file.origin.clone(),
-        ),
-        "settings_file" => match &a.settings_file {
-            Some(f) => Found::new(n, f.value.display().to_string(), f.origin.clone()),
-            _ => Found::unset(
-                n,
-                format!(
-                    "none: a {} app reads its settings from the environment (env_file) only",
-                    a.kind().name()
-                ),
-            ),
-        },
-        "metrics_pool_name" => super::monitoring::pool_name(cx, n, &entry),
-        _ => return Err(no_key("apps", &entry, key, APP_KEYS)),
     })
 }
 

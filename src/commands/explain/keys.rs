@@ -62,7 +62,7 @@ pub(super) fn lookup(cx: &Cx<'_>, target: &str) -> Result<Found, InputError> {
         Some("pgbouncer") => return pgbouncer(cx, rest).ok_or_else(unknown),
         Some("databases") => return entries::database(cx, rest),
         Some("users") => return entries::user(cx, rest),
-        Some("apps") => return entries::app(cx, rest),
+        Some("apps") => return super::apps::app(cx, rest),
         Some("clients") => return entries::client(cx, rest),
         Some("lint") => lint(cx, rest),
         Some("monitoring") => super::monitoring::key(cx, rest),

@@ -3,6 +3,7 @@
 //! dotted path (`pgbouncer.userlist_hash`, `apps.api.prepare_threshold`,
 //! `databases.app.settings.connect_query`, `lint.fail_on`).
 
+mod apps;
 mod deploy;
 mod entries;
 mod keys;

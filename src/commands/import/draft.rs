@@ -6,7 +6,7 @@ use super::{pgbouncer, values};
 use crate::manifest::write::{Document, Table};
 use crate::manifest::{PasswordEncryption, PrepareThreshold, Recycle};
 use crate::stack::files::pgbouncer_ini::IniSettings;
-use crate::stack::{App, Stack};
+use crate::stack::{App, SqlAlchemyApp, Stack};
 use std::path::Path;
 
 /// First-class `[postgres]` keys; every other parameter goes to `[postgres.settings]`.
@@ -354,11 +354,10 @@ fn app_table(
     names.push(name.clone());
     let mut t = Table::array("apps");
     t.set("name", name.clone());
-    let sqlalchemy = crate::apps::is_default(app.kind());
-    if sqlalchemy {
-        t.set("driver", app.driver.value.as_str());
-    } else {
-        t.set("kind", app.kind().name());
+    let sqla = app.sqlalchemy();
+    match sqla {
+        Some(s) => t.set("driver", s.driver.value.as_str()),
+        None => t.set("kind", app.kind().name()),
     }
     t.set("database", app.url.database.value.clone());
     t.set("user", app.user.value.clone());
@@ -375,7 +374,7 @@ fn app_table(
         t.set("password_env", app.password_env.value.clone());
     }
     // Another framework's settings, as its .env conventions gave them (crate::apps::dotenv).
-    for s in app.fw.0.iter().filter(|s| s.value.origin.is_explicit()) {
+    for s in app.fw().0.iter().filter(|s| s.value.origin.is_explicit()) {
         use crate::apps::Val;
         match &s.value.value {
             Val::Int(n) => t.set(s.key, i64::try_from(*n).unwrap_or(i64::MAX)),
@@ -385,41 +384,8 @@ fn app_table(
             Val::Nothing => t.set(s.key, "none"),
         }
     }
-    if sqlalchemy && app.pool_size.origin.is_explicit() {
-        t.set("pool_size", i64::from(app.pool_size.value));
-    }
-    if sqlalchemy && app.max_overflow.origin.is_explicit() {
-        t.set("max_overflow", i64::from(app.max_overflow.value));
-    }
-    if sqlalchemy && app.pool_timeout.origin.is_explicit() {
-        t.set("pool_timeout", values::seconds(app.pool_timeout.value));
-    }
-    if sqlalchemy && app.pool_recycle.origin.is_explicit() {
-        t.set(
-            "pool_recycle",
-            match app.pool_recycle.value {
-                Recycle::Never => toml::Value::Integer(-1),
-                Recycle::After(d) => values::seconds(d),
-            },
-        );
-    }
-    if sqlalchemy && app.pre_ping.origin.is_explicit() {
-        t.set("pre_ping", app.pre_ping.value);
-    }
-    if let Some(p) = &app.prepare_threshold {
-        match p.value {
-            PrepareThreshold::Disabled => t.set("prepare_threshold", "none"),
-            PrepareThreshold::After(n) => t.set("prepare_threshold", i64::from(n)),
-        }
-    }
-    if let Some(s) = &app.statement_cache_size {
-        t.set("statement_cache_size", i64::from(s.value));
-    }
-    if sqlalchemy && app.connect_timeout.origin.is_explicit() {
-        t.set(
-            "connect_timeout",
-            values::seconds(app.connect_timeout.value),
-        );
+    if let Some(s) = sqla {
+        sqlalchemy_keys(&mut t, s);
     }
     // Never the file it was read from: render would refuse it (not written by poolstack) or,
     // forced, replace the user's own file.
@@ -434,6 +400,43 @@ fn app_table(
     ));
     t.set("env_file", env_file);
     Some(t)
+}
+
+/// A SQLAlchemy app's settings the .env file wrote (not SQLAlchemy's defaults).
+fn sqlalchemy_keys(t: &mut Table, s: &SqlAlchemyApp) {
+    if s.pool_size.origin.is_explicit() {
+        t.set("pool_size", i64::from(s.pool_size.value));
+    }
+    if s.max_overflow.origin.is_explicit() {
+        t.set("max_overflow", i64::from(s.max_overflow.value));
+    }
+    if s.pool_timeout.origin.is_explicit() {
+        t.set("pool_timeout", values::seconds(s.pool_timeout.value));
+    }
+    if s.pool_recycle.origin.is_explicit() {
+        t.set(
+            "pool_recycle",
+            match s.pool_recycle.value {
+                Recycle::Never => toml::Value::Integer(-1),
+                Recycle::After(d) => values::seconds(d),
+            },
+        );
+    }
+    if s.pre_ping.origin.is_explicit() {
+        t.set("pre_ping", s.pre_ping.value);
+    }
+    if let Some(p) = &s.prepare_threshold {
+        match p.value {
+            PrepareThreshold::Disabled => t.set("prepare_threshold", "none"),
+            PrepareThreshold::After(n) => t.set("prepare_threshold", i64::from(n)),
+        }
+    }
+    if let Some(c) = &s.statement_cache_size {
+        t.set("statement_cache_size", i64::from(c.value));
+    }
+    if s.connect_timeout.origin.is_explicit() {
+        t.set("connect_timeout", values::seconds(s.connect_timeout.value));
+    }
 }
 
 #[cfg(test)]

@@ -142,7 +142,9 @@ fn block_ok(text: &str) -> bool {
         && text.ends_with('\n')
         && !text.ends_with("\n\n")
         && !text.starts_with('\n')
-        && text.lines().all(|l| {
+        // Split on `\n` alone: `lines()` would hide a `\r` before it, which a YAML reader takes
+        // for a line break of its own.
+        && text.strip_suffix('\n').unwrap_or(text).split('\n').all(|l| {
             !l.starts_with(' ')
                 && !l.ends_with([' ', '\t'])
                 && l.chars()
@@ -214,6 +216,15 @@ fn looks_numeric(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_carriage_return_is_never_written_into_a_block() {
+        // `lines()` strips "\r\n"; YAML reads a bare `\r` as a line break.
+        assert!(!block_ok("\r\n"));
+        assert!(!block_ok("a\r\nb\n"));
+        assert_eq!(scalar_value(&Yaml::Str("\r\n".into()), 2), "\"\\r\\n\"");
+        assert!(block_ok("a\nb\n"));
+    }
 
     #[test]
     fn quotes_what_yaml_would_read_as_something_else() {

@@ -71,20 +71,22 @@ fn sum_expr(m: &Measure, job: &str) -> String {
 pub fn body(stack: &Stack, mon: &Monitoring) -> String {
     let job = mon.job.value.as_str();
     let ex = mon.exporter.value;
-    let seed = mon.app_metrics.value == AppMetrics::Seed;
+    // The seed's app metrics are SQLAlchemy's pool metrics: only its apps export them.
+    let seed = mon.app_metrics.value == AppMetrics::Seed
+        && stack.apps.iter().any(|a| a.sqlalchemy().is_some());
     let mut panels = Vec::new();
     let mut id = 0;
     let mut next = || {
         id += 1;
         id
     };
-    if seed && !stack.apps.is_empty() {
+    if seed {
         let util: Vec<(String, String)> = stack
             .apps
             .iter()
-            .filter(|a| a.max_overflow.value >= 0 && a.pool_size.value > 0)
-            .map(|a| {
-                let cap = u64::from(a.pool_size.value) + a.max_overflow.value as u64;
+            // The seed's metrics are SQLAlchemy's; an unbounded pool has no capacity to divide by.
+            .filter_map(|a| Some((a, a.sqlalchemy()?.capacity()?)))
+            .map(|(a, cap)| {
                 let sel = selector(
                     "sqlalchemy_pool_checked_out",
                     None,
@@ -112,7 +114,7 @@ pub fn body(stack: &Stack, mon: &Monitoring) -> String {
         selector(waiting, Some(job), &[]),
         "PgBouncer {{database}}/{{user}} {{instance}}".to_string(),
     )];
-    if seed && !stack.apps.is_empty() {
+    if seed {
         wait_targets.push((
             "sqlalchemy_pool_waiters".to_string(),
             "app {{pool_name}} {{instance}}".to_string(),
@@ -125,7 +127,7 @@ pub fn body(stack: &Stack, mon: &Monitoring) -> String {
         wait_targets,
         None,
     ));
-    if seed && !stack.apps.is_empty() {
+    if seed {
         let q = |p: f64| {
             (
                 format!(
@@ -217,7 +219,7 @@ pub fn body(stack: &Stack, mon: &Monitoring) -> String {
         vec![(wait_rate, "{{database}} {{instance}}".into())],
         None,
     ));
-    if seed && !stack.apps.is_empty() {
+    if seed {
         panels.push(panel(
             next(),
             "App pool invalidations",
@@ -303,5 +305,30 @@ mod tests {
             inspect(&text.replace("\"x\"", "\"y\"")),
             HeaderState::Edited
         );
+    }
+
+    #[test]
+    fn app_panels_only_for_sqlalchemy_apps() {
+        let sqla = format!("{}\n[monitoring]\n", crate::rules::testing::HEALTHY);
+        let body = |toml: &str| {
+            let stack = crate::rules::testing::stack(toml);
+            let mon = stack.monitoring.as_ref().expect("[monitoring]");
+            super::body(&stack, mon)
+        };
+        let with_app = body(&sqla);
+        assert!(
+            with_app.contains("sqlalchemy_pool_checked_out"),
+            "{with_app}"
+        );
+        assert!(with_app.contains("100 * "), "{with_app}");
+        // A Django app exports none of the seed's SQLAlchemy metrics: no panel divides by a
+        // SQLAlchemy pool it does not have.
+        let django = sqla.replace(
+            "pool_size = 5\nmax_overflow = 5\npre_ping = true\n",
+            "kind = \"django\"\n",
+        );
+        assert!(django.contains("kind = \"django\""));
+        let without = body(&django);
+        assert!(!without.contains("sqlalchemy_pool"), "{without}");
     }
 }

@@ -82,7 +82,11 @@ prepared_statements is not false (Rails' own default is true): Rails names its s
 max_prepared_statements > 0, and even then Rails before 8.1 frees them with SQL `DEALLOCATE`,
 which PgBouncer forwards to a server connection that never had them.
 
-Users see `PG::DuplicatePstatement: ERROR: prepared statement \"a1\" already exists`.
+Users see
+`ActiveRecord::StatementInvalid: PG::DuplicatePstatement: ERROR:  prepared statement \"a1\" already exists`
+or `PG::InvalidSqlStatementName: ERROR:  prepared statement \"a1\" does not exist`, and worse, a
+query can run another query's `a1` on that server connection (`ActiveRecord::RecordNotFound` for
+rows that exist).
 
 How to fix: prepared_statements = false (poolstack's default behind transaction pooling, rendered
 into DATABASE_URL), or PgBouncer 1.21+ with max_prepared_statements > 0 and Rails 8.1.
@@ -94,8 +98,10 @@ Checks every Rails app behind PgBouncer's transaction or statement pooling whose
 not false (Rails' own default is true): migrations take a session-level `pg_advisory_lock` and
 release it later, possibly from another server connection.
 
-Users see `WARNING: you don't own a lock of type ExclusiveLock` and
-`ActiveRecord::ConcurrentMigrationError: Failed to release advisory lock`.
+Users see `WARNING:  you don't own a lock of type ExclusiveLock` and
+`ActiveRecord::ConcurrentMigrationError: Failed to release advisory lock`. The lock stays with a
+server connection PgBouncer keeps open, so later migrations fail with
+`Cannot run migrations because another migration process is currently running.`
 
 How to fix: advisory_locks = false (poolstack's default behind transaction pooling; the Rails
 guide says so for PgBouncer), or run migrations over a direct connection.

@@ -109,7 +109,7 @@ fn pre007_fires_on_rails_prepared_statements_unless_pgbouncer_and_rails_carry_th
     assert_eq!(testing::pointed_text(&st, &d[0]), "true");
     assert!(
         d[0].message
-            .contains("PG::DuplicatePstatement: ERROR: prepared statement \"a1\" already exists"),
+            .contains("PG::DuplicatePstatement: ERROR:  prepared statement \"a1\" already exists"),
         "{}",
         d[0].message
     );
@@ -255,4 +255,35 @@ fn pre010_fires_on_pgx_describe_exec_whatever_the_pgbouncer() {
          [[databases]]\nname = \"app\"\n[[users]]\nname = \"app\"\npassword = { env = \"APP_PASSWORD\" }\n\
          [[apps]]\nname = \"api\"\ndatabase = \"app\"\nuser = \"app\"\nkind = \"pgx\"\ndefault_query_exec_mode = \"describe_exec\"\n";
     assert!(testing::run("PRE010", session).is_empty());
+}
+
+#[test]
+fn pre010_django_on_psycopg_says_it_as_psycopg_pool_does() {
+    let pgb = "version = \"1.22\"\nmax_prepared_statements = 100";
+    let toml = stack(pgb, "kind = \"django\"\nprepare_threshold = 5");
+    let d = testing::run("PRE010", &toml);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let m = &d[0].message;
+    assert!(
+        m.contains("(Django on psycopg, prepare_threshold = 5)"),
+        "{m}"
+    );
+    assert!(m.contains("\"_pg3_0\" already exists"), "{m}");
+    let help = d[0].help.as_deref().unwrap_or_default();
+    assert!(
+        help.contains("set prepare_threshold = \"none\" for `api` (DATABASES OPTIONS"),
+        "{help}"
+    );
+    // The psycopg-pool app gets the same fact in the same words, with its own way to pass None.
+    let pool = stack(pgb, "kind = \"psycopg-pool\"\nprepare_threshold = 5");
+    let p = testing::run("PRE010", &pool);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].message.replace("psycopg_pool,", "Django on psycopg,"),
+        d[0].message
+    );
+    // Django's own default (None) and libpq 17 are clean.
+    assert!(testing::run("PRE010", &stack(pgb, "kind = \"django\"")).is_empty());
+    let libpq = toml.replace("prepare_threshold = 5", "prepare_threshold = 5\nlibpq = 17");
+    assert!(testing::run("PRE010", &libpq).is_empty());
 }

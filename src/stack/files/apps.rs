@@ -4,7 +4,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::formats::dotenv::{EnvEntry, EnvFile};
 use crate::manifest::{Driver, PrepareThreshold, Recycle};
 use crate::source::{FileId, Loc, SourceMap};
-use crate::stack::{App, AppUrl, Origin, Setting};
+use crate::stack::{App, AppUrl, KindSettings, Origin, Setting, SqlAlchemyApp};
 use crate::units::Duration;
 use std::path::Path;
 
@@ -207,35 +207,43 @@ pub fn app(
         None => listen_port.is_some_and(|p| p == port.value),
     };
     let name = app_name(path);
-    // A file that follows another framework's conventions (crate::apps::dotenv) is that kind.
-    let (kind, fw) = match crate::apps::dotenv::detect(env) {
-        Some(k) => (
-            Setting::new(
-                k,
-                Origin::Derived {
-                    formula: format!("{}: the file's variables follow its conventions", k.name()),
-                    inputs: env
-                        .entries
-                        .first()
-                        .map(|e| e.key_loc.clone())
-                        .into_iter()
-                        .collect(),
-                },
-            ),
-            crate::apps::dotenv::settings(k, env, findings),
+    // A file that follows another framework's conventions (crate::apps::dotenv) is that kind;
+    // the SQLAlchemy variables above were still checked (CAT002), as the file holds them.
+    let kind = match crate::apps::dotenv::detect(env) {
+        Some(k) => Setting::new(
+            KindSettings::Framework {
+                kind: k,
+                settings: crate::apps::dotenv::settings(k, env, findings),
+            },
+            Origin::Derived {
+                formula: format!("{}: the file's variables follow its conventions", k.name()),
+                inputs: env
+                    .entries
+                    .first()
+                    .map(|e| e.key_loc.clone())
+                    .into_iter()
+                    .collect(),
+            },
         ),
-        None => (
-            Setting::new(
-                crate::apps::default_kind(),
-                Origin::Default("a .env file with DB_POOL_* variables is read as SQLAlchemy's"),
-            ),
-            crate::apps::FwSettings::default(),
+        None => Setting::new(
+            KindSettings::SqlAlchemy(Box::new(SqlAlchemyApp {
+                driver,
+                libpq: None,
+                pool_size,
+                max_overflow,
+                pool_timeout,
+                pool_recycle,
+                pre_ping,
+                prepare_threshold,
+                statement_cache_size,
+                connect_timeout,
+            })),
+            Origin::Default("a .env file with DB_POOL_* variables is read as SQLAlchemy's"),
         ),
     };
-    let mut app = App {
+    Some(App {
         name: Setting::new(name, Origin::Default("the .env file's name")),
         kind,
-        fw,
         replicas: Setting::new(
             1,
             Origin::Default("a .env file describes one process: counts are per process"),
@@ -244,19 +252,9 @@ pub fn app(
             1,
             Origin::Default("a .env file describes one process: counts are per process"),
         ),
-        driver,
-        libpq: None,
         database: database.clone(),
         user,
         password_env,
-        pool_size,
-        max_overflow,
-        pool_timeout,
-        pool_recycle,
-        pre_ping,
-        prepare_threshold,
-        statement_cache_size,
-        connect_timeout,
         env_file: Setting::new(path.clone(), Origin::Default("the .env file itself")),
         settings_file: None,
         url: AppUrl {
@@ -269,13 +267,7 @@ pub fn app(
             direct: None,
             query_keys,
         },
-    };
-    if !crate::apps::is_default(app.kind()) {
-        // The kind's own settings hold these (e.g. psycopg_pool's prepare_threshold).
-        app.prepare_threshold = None;
-        app.statement_cache_size = None;
-    }
-    Some(app)
+    })
 }
 
 /// The driver of an app whose `.env` has no DATABASE_URL: the seed's `api/config.py` builds the
@@ -589,16 +581,17 @@ mod tests {
         assert!(findings.is_empty(), "{findings:?}");
         let app = a;
         assert_eq!(app.name.value, "api");
+        let s = app.sqlalchemy().expect("read as SQLAlchemy's");
         assert_eq!(
-            app.prepare_threshold.unwrap().value,
+            s.prepare_threshold.as_ref().unwrap().value,
             PrepareThreshold::After(0)
         );
-        assert_eq!(app.pool_size.value, 5);
+        assert_eq!(s.pool_size.value, 5);
         assert_eq!(
-            app.pool_recycle.value,
+            s.pool_recycle.value,
             Recycle::After(Duration(1_800_000_000))
         );
-        assert!(app.url.via_pgbouncer && app.pre_ping.value);
+        assert!(app.url.via_pgbouncer && s.pre_ping.value);
         let loc = app.url.port.loc().unwrap();
         assert_eq!(&text[loc.span.clone()], "6432");
         let loc = app.user.loc().unwrap();
@@ -619,5 +612,30 @@ mod tests {
         // No app at all without the convention's variables.
         let env = dotenv::parse(file, "OTHER=1\n");
         assert!(app(file, &env, &sources, None, &mut findings).is_none());
+    }
+
+    #[test]
+    fn a_file_of_another_framework_carries_its_settings_and_none_of_sqlalchemys() {
+        // asyncpg's conventions (its own DB_POOL_MAX_SIZE), with SQLAlchemy's DB_POOL_RECYCLE
+        // variable too: still checked (CAT002 when unusable), but not the app's setting.
+        let text = "DATABASE_URL=postgresql://trader:${TRADER_PASSWORD}@pgbouncer:6432/mt5\nDB_POOL_MAX_SIZE=5\nDB_STATEMENT_CACHE_SIZE=100\nDB_POOL_RECYCLE=soon\n";
+        let mut sources = SourceMap::default();
+        let file = sources.add(Path::new(".env"), text.to_string());
+        let env = dotenv::parse(file, text);
+        let mut findings = Vec::new();
+        let a = app(file, &env, &sources, Some(6432), &mut findings).unwrap();
+        assert_eq!(a.kind().name(), "asyncpg");
+        assert!(a.sqlalchemy().is_none());
+        let max = a.fw().get("max_size").expect("asyncpg's max_size");
+        assert_eq!(max.value.int(), Some(5));
+        let codes: Vec<_> = findings.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["CAT002"], "{findings:?}");
+        // The seed's file is SQLAlchemy's, with no framework keys.
+        let text = "DB_POOL_SIZE=5\n";
+        let env = dotenv::parse(file, text);
+        let a = app(file, &env, &sources, None, &mut findings).unwrap();
+        assert_eq!(a.kind().name(), "sqlalchemy");
+        assert!(a.fw().0.is_empty());
+        assert_eq!(a.sqlalchemy().map(|s| s.pool_size.value), Some(5));
     }
 }

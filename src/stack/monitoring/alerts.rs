@@ -267,19 +267,21 @@ pub fn plan(stack: &Stack, mon: &Monitoring) -> Plan {
         return p;
     }
     for app in &stack.apps {
-        let pool_name = mon.pool_name(&app.name.value).to_string();
-        let unbounded = app.max_overflow.value < 0 || app.pool_size.value == 0;
-        if unbounded {
+        // The seed's metrics are SQLAlchemy's pool metrics: other kinds export none of them.
+        let Some(sqla) = app.sqlalchemy() else {
             p.omitted.push(Omitted {
                 name: "SQLAlchemyPoolUtilizationHigh",
                 why: format!(
-                    "app {} has no pool capacity to divide by (pool_size {}, max_overflow {})",
-                    app.name.value, app.pool_size.value, app.max_overflow.value
+                    "app {} is a {} app, which exports none of the seed's sqlalchemy_pool_* metrics (nor are SQLAlchemyPoolWaiters and SQLAlchemyCheckoutSlow rendered for it)",
+                    app.name.value,
+                    app.kind().name()
                 ),
-                loc: app.max_overflow.loc().cloned(),
+                loc: app.kind.loc().cloned(),
             });
-        } else {
-            let capacity = u64::from(app.pool_size.value) + app.max_overflow.value as u64;
+            continue;
+        };
+        let pool_name = mon.pool_name(&app.name.value).to_string();
+        if let Some(capacity) = sqla.capacity() {
             p.alerts.push(Alert {
                 name: "SQLAlchemyPoolUtilizationHigh",
                 watch: Watch::AppUtilization {
@@ -292,11 +294,20 @@ pub fn plan(stack: &Stack, mon: &Monitoring) -> Plan {
                 threshold: format!(
                     "more than {}% of {capacity} = {} + {} of app {}",
                     pct(mon.pool_utilization.value),
-                    sourced(stack, "pool_size", &app.pool_size),
-                    sourced(stack, "max_overflow", &app.max_overflow),
+                    sourced(stack, "pool_size", &sqla.pool_size),
+                    sourced(stack, "max_overflow", &sqla.max_overflow),
                     app.name.value
                 ),
                 loc: mon.pool_utilization.loc().cloned(),
+            });
+        } else {
+            p.omitted.push(Omitted {
+                name: "SQLAlchemyPoolUtilizationHigh",
+                why: format!(
+                    "app {} has no pool capacity to divide by (pool_size {}, max_overflow {})",
+                    app.name.value, sqla.pool_size.value, sqla.max_overflow.value
+                ),
+                loc: sqla.max_overflow.loc().cloned(),
             });
         }
         p.alerts.push(Alert {

@@ -1,11 +1,11 @@
-//! `[[apps]]`: each application's driver, pool and connection URL, with the driver-specific
-//! keys checked against the driver.
+//! `[[apps]]`: each application's kind and its settings (SQLAlchemy's in [`super::sqlalchemy`],
+//! the other kinds' by `crate::apps`), password variable, env file and connection URL.
 
 use super::Ctx;
 use crate::defaults as d;
-use crate::diag::{Diagnostic, InputError, Severity};
-use crate::manifest::{Driver, PasswordSource, PoolMode, PrepareThreshold, Recycle, path};
-use crate::stack::{App, AppUrl, Database, Origin, Pgbouncer, Setting, User};
+use crate::diag::InputError;
+use crate::manifest::{PasswordSource, PoolMode, path};
+use crate::stack::{App, AppUrl, Database, KindSettings, Origin, Pgbouncer, Setting, User};
 use std::path::PathBuf;
 
 pub(super) fn apps(
@@ -21,79 +21,26 @@ pub(super) fn apps(
         // The kind (crate::apps) checks its keys; SQLAlchemy's typed keys are resolved here.
         let kind = crate::apps::keys::kind_of(cx.m, n, a)?;
         crate::apps::keys::check_keys(cx.m, n, a, kind.value)?;
-        let sqla = crate::apps::is_default(kind.value);
         let i = n.to_string();
         let p = |k: &str| cx.origin(&["apps", &i, k]);
-        let driver = cx.pick(
-            &["apps", &i, "driver"],
-            a.driver,
-            Driver::Psycopg,
-            "poolstack's default",
-        );
-        if sqla && a.prepare_threshold.is_some() && driver.value != Driver::Psycopg {
-            return Err(cx
-                .input_error(
-                    &["apps", &i, "prepare_threshold"],
-                    true,
-                    format!(
-                        "`prepare_threshold` is a psycopg setting, but app `{}` uses {}",
-                        a.name,
-                        driver.value.as_str()
-                    ),
-                )
-                .with_help(if driver.value == Driver::Asyncpg {
-                    "asyncpg's prepared statements are controlled by `statement_cache_size`"
-                } else {
-                    "psycopg2 never prepares statements: remove the key"
-                }));
-        }
-        if sqla && a.statement_cache_size.is_some() && driver.value != Driver::Asyncpg {
-            return Err(cx
-                .input_error(
-                    &["apps", &i, "statement_cache_size"],
-                    true,
-                    format!(
-                        "`statement_cache_size` is an asyncpg setting, but app `{}` uses {}",
-                        a.name,
-                        driver.value.as_str()
-                    ),
-                )
-                .with_help("psycopg's prepared statements are controlled by `prepare_threshold`"));
-        }
         let db = databases.iter().find(|d| d.name.value == a.database);
         let pool_mode = pgb.map(|b| {
             db.map(|d| d.pool_mode.clone())
                 .unwrap_or_else(|| b.pool_mode.clone())
         });
-        let fw = crate::apps::keys::read(cx.m, n, a, kind.value, pool_mode.as_ref(), pgb)?;
-        let prepare_threshold = (sqla && driver.value == Driver::Psycopg).then(|| {
-            cx.pick(
-                &["apps", &i, "prepare_threshold"],
-                a.prepare_threshold,
-                PrepareThreshold::Disabled,
-                "poolstack's default (psycopg's own is 5, which fails behind transaction pooling)",
-            )
-        });
-        let statement_cache_size =
-            (sqla && driver.value == Driver::Asyncpg).then(|| match a.statement_cache_size {
-                Some(v) => Setting::new(v, p("statement_cache_size")),
-                None => match &pool_mode {
-                    Some(mode) if mode.value != PoolMode::Session => Setting::new(
-                        0,
-                        Origin::Derived {
-                            formula: format!(
-                                "0 behind PgBouncer's {} pooling",
-                                mode.value.as_str()
-                            ),
-                            inputs: mode.loc().cloned().into_iter().collect(),
-                        },
-                    ),
-                    _ => Setting::new(
-                        d::ASYNCPG_STATEMENT_CACHE_SIZE,
-                        Origin::Default("asyncpg's own"),
-                    ),
-                },
-            });
+        let settings = match crate::apps::framework(kind.value) {
+            Some(fw) => KindSettings::Framework {
+                kind: fw,
+                settings: crate::apps::keys::read(cx.m, n, a, fw, pool_mode.as_ref(), pgb)?,
+            },
+            None => KindSettings::SqlAlchemy(Box::new(super::sqlalchemy::settings(
+                cx,
+                n,
+                a,
+                pool_mode.as_ref(),
+            )?)),
+        };
+        let kind = Setting::new(settings, kind.origin);
         let user = users.iter().find(|u| u.name.value == a.user);
         let password_env = match (&a.password_env, user.and_then(|u| u.password.as_ref())) {
             (Some(v), _) => Setting::new(v.clone(), p("password_env")),
@@ -223,11 +170,11 @@ pub(super) fn apps(
                 }
             }
         };
-        let settings_file = settings_file(cx, n, a, kind.value, several, &env_file.value, &out)?;
+        let settings_file =
+            settings_file(cx, n, a, kind.value.kind(), several, &env_file.value, &out)?;
         out.push(App {
             name: Setting::new(a.name.clone(), p("name")),
             kind,
-            fw,
             replicas: cx.pick(
                 &["apps", &i, "replicas"],
                 a.replicas,
@@ -240,49 +187,9 @@ pub(super) fn apps(
                 d::APP_PROCESSES,
                 "poolstack's default",
             ),
-            driver,
-            libpq: cx.opt(&["apps", &i, "libpq"], a.libpq),
             database: Setting::new(a.database.clone(), p("database")),
             user: Setting::new(a.user.clone(), p("user")),
             password_env,
-            pool_size: cx.pick(
-                &["apps", &i, "pool_size"],
-                a.pool_size,
-                d::APP_POOL_SIZE,
-                "SQLAlchemy's default",
-            ),
-            max_overflow: cx.pick(
-                &["apps", &i, "max_overflow"],
-                a.max_overflow,
-                d::APP_MAX_OVERFLOW,
-                "SQLAlchemy's default",
-            ),
-            pool_timeout: cx.pick(
-                &["apps", &i, "pool_timeout"],
-                a.pool_timeout.map(|x| x.0),
-                d::APP_POOL_TIMEOUT,
-                "SQLAlchemy's default",
-            ),
-            pool_recycle: cx.pick(
-                &["apps", &i, "pool_recycle"],
-                a.pool_recycle,
-                Recycle::Never,
-                "SQLAlchemy's default (never)",
-            ),
-            pre_ping: cx.pick(
-                &["apps", &i, "pre_ping"],
-                a.pre_ping,
-                d::APP_PRE_PING,
-                "SQLAlchemy's default",
-            ),
-            prepare_threshold,
-            statement_cache_size,
-            connect_timeout: cx.pick(
-                &["apps", &i, "connect_timeout"],
-                a.connect_timeout.map(|x| x.0),
-                d::APP_CONNECT_TIMEOUT,
-                "poolstack's default (libpq's own waits forever)",
-            ),
             settings_file,
             env_file,
             url,
@@ -367,35 +274,13 @@ fn settings_file(
     Ok(Some(file))
 }
 
-/// CAT002 for a connect_timeout libpq cannot take.
-pub(super) fn connect_timeouts(cx: &mut Ctx<'_>, apps: &[App]) {
-    for app in apps {
-        // libpq's connect_timeout is whole seconds: "600ms" would become 0, which waits forever.
-        if app.driver.value != Driver::Asyncpg && app.connect_timeout.value.whole_secs().is_none() {
-            cx.findings.push(
-                Diagnostic::new(
-                    "CAT002",
-                    Severity::Error,
-                    format!(
-                        "connect_timeout = {} does not convert to whole seconds, the unit of libpq's connect_timeout ({} uses libpq)",
-                        app.connect_timeout.value,
-                        app.driver.value.as_str()
-                    ),
-                )
-                .at(app.connect_timeout.loc().cloned())
-                .help("write whole seconds, e.g. \"2s\" (libpq truncates, and 0 means wait forever)"),
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testing::{
         MINIMAL, cx, default_text, error_place, formula, manifest, written,
     };
     use super::*;
-    use crate::manifest::LoadedManifest;
+    use crate::manifest::{Driver, LoadedManifest, PrepareThreshold};
 
     const PGB: &str = "\n[pgbouncer]\nversion = \"1.22\"\n";
 
@@ -421,10 +306,11 @@ mod tests {
     fn defaults_for_a_single_psycopg_app() {
         let m = manifest(&format!("{MINIMAL}{PGB}{}", app("")));
         let a = &resolved(&m).expect("resolves")[0];
-        assert_eq!(a.driver.value, Driver::Psycopg);
-        let pt = a.prepare_threshold.as_ref().expect("psycopg has one");
+        let s = a.sqlalchemy().expect("the default kind");
+        assert_eq!(s.driver.value, Driver::Psycopg);
+        let pt = s.prepare_threshold.as_ref().expect("psycopg has one");
         assert_eq!(pt.value, PrepareThreshold::Disabled);
-        assert!(a.statement_cache_size.is_none());
+        assert!(s.statement_cache_size.is_none());
         assert_eq!(a.env_file.value, PathBuf::from(".env"));
         assert_eq!(
             default_text(&a.password_env),
@@ -438,8 +324,9 @@ mod tests {
     fn asyncpg_caches_no_statements_behind_transaction_pooling() {
         let m = manifest(&format!("{MINIMAL}{PGB}{}", app("driver = \"asyncpg\"\n")));
         let a = &resolved(&m).expect("resolves")[0];
-        assert_eq!(written(&m, &a.driver), "\"asyncpg\"");
-        let scs = a.statement_cache_size.as_ref().expect("asyncpg has one");
+        let s = a.sqlalchemy().expect("the default kind");
+        assert_eq!(written(&m, &s.driver), "\"asyncpg\"");
+        let scs = s.statement_cache_size.as_ref().expect("asyncpg has one");
         assert_eq!(scs.value, 0);
         assert_eq!(formula(scs), "0 behind PgBouncer's transaction pooling");
 
@@ -448,7 +335,8 @@ mod tests {
             app("driver = \"asyncpg\"\n")
         ));
         let a = &resolved(&m).expect("resolves")[0];
-        let scs = a.statement_cache_size.as_ref().expect("asyncpg has one");
+        let s = a.sqlalchemy().expect("the default kind");
+        let scs = s.statement_cache_size.as_ref().expect("asyncpg has one");
         assert_eq!(scs.value, d::ASYNCPG_STATEMENT_CACHE_SIZE);
     }
 
@@ -511,7 +399,7 @@ mod tests {
             ));
             let apps = resolved(&m).expect("resolves");
             let mut c = cx(&m);
-            connect_timeouts(&mut c, &apps);
+            super::super::sqlalchemy::connect_timeouts(&mut c, &apps);
             c.findings.iter().map(|d| d.code).collect::<Vec<_>>()
         };
         assert_eq!(findings("psycopg"), ["CAT002"]);

@@ -13,6 +13,7 @@ mod monitoring;
 mod outputs;
 mod pgbouncer;
 mod postgres;
+mod sqlalchemy;
 mod startup;
 #[cfg(test)]
 mod testing;
@@ -179,7 +180,7 @@ pub fn resolve(m: &LoadedManifest, out_dir: Option<&Path>) -> Result<Stack, Inpu
             &users,
         ));
     }
-    apps::connect_timeouts(&mut cx, &apps);
+    sqlalchemy::connect_timeouts(&mut cx, &apps);
     let deploy = deploy::resolve(m, &name, man.postgres.version, pgbouncer.as_ref())?;
     let mut stack = Stack {
         sources: m.sources.clone(),
