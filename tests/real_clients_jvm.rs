@@ -200,6 +200,24 @@ fn pgjdbc_prepare_threshold_breaks_and_the_rendered_env_does_not() {
     );
     // PgBouncer never sees more of the app's clients than CON001 counts for it.
     assert!(good.peak_clients <= app, "{good:?} app {app}");
+    // The rendered application.properties, read by java.util.Properties as Spring Boot does,
+    // says what the .env says, and every hikari property binds to a HikariConfig setting.
+    let out = Command::new("java")
+        .args(["-cp", &jvm.classpath, "Workload", "--properties"])
+        .arg(r.dir.join("application.properties"))
+        .arg(r.dir.join(".env"))
+        .output()
+        .unwrap();
+    let props: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "--properties: {e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(props["differences"], serde_json::json!([]), "{props}");
+    assert_eq!(props["unbound"], serde_json::json!([]), "{props}");
+    assert!(props["count"].as_u64().unwrap_or(0) >= 8, "{props}");
 }
 
 #[test]

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,6 +49,10 @@ public final class Workload {
             }
             System.out.println("{\"pgjdbc\": " + json(DriverInfo.DRIVER_VERSION)
                     + ", \"hikaricp\": " + json(hikari) + "}");
+            return;
+        }
+        if (args[0].equals("--properties")) {
+            properties(Path.of(args[1]), Path.of(args[2]));
             return;
         }
         Map<String, String> env = readEnv(Path.of(args[0]));
@@ -133,6 +138,43 @@ public final class Workload {
         System.out.println("{\"ok\": " + ok.get() + ", \"errors\": " + errors.get()
                 + ", \"first_error\": " + json(first.get()) + ", \"distinct_errors\": "
                 + jsonList(new TreeSet<>(seen)) + ", \"ignored\": " + jsonList(ignored) + "}");
+    }
+
+    /**
+     * The rendered application.properties read as Spring Boot reads it (java.util.Properties),
+     * against the .env: every spring.datasource.* property must say what its SPRING_DATASOURCE_*
+     * variable says (the password as the same `${VAR}` placeholder), and every hikari property must
+     * bind to a HikariConfig setter. Prints {"differences": [...], "unbound": [...], "count": n}.
+     */
+    static void properties(Path props, Path envFile) throws Exception {
+        Properties p = new Properties();
+        try (var in = java.nio.file.Files.newBufferedReader(props)) {
+            p.load(in);
+        }
+        Map<String, String> raw = new LinkedHashMap<>();
+        for (String line : java.nio.file.Files.readAllLines(envFile)) {
+            int eq = line.indexOf('=');
+            if (!line.startsWith("#") && eq > 0) {
+                raw.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        List<String> differences = new ArrayList<>();
+        List<String> unbound = new ArrayList<>();
+        for (String name : new TreeSet<>(p.stringPropertyNames())) {
+            // spring.datasource.hikari.maximum-pool-size → SPRING_DATASOURCE_HIKARI_MAXIMUMPOOLSIZE
+            String var = name.replace("-", "").replace('.', '_').toUpperCase();
+            String value = p.getProperty(name);
+            if (!value.equals(raw.get(var))) {
+                differences.add(name + "=" + value + " but " + var + "=" + raw.get(var));
+            }
+            String prefix = "spring.datasource.hikari.";
+            if (name.startsWith(prefix)
+                    && !bind(new HikariConfig(), name.substring(prefix.length()).replace("-", ""), value)) {
+                unbound.add(name);
+            }
+        }
+        System.out.println("{\"differences\": " + jsonList(differences) + ", \"unbound\": "
+                + jsonList(unbound) + ", \"count\": " + p.size() + "}");
     }
 
     /** KEY=VALUE lines; `${VAR}` references expanded from the process environment. */
