@@ -654,3 +654,46 @@ fn pre_commit_hooks_name_both_commands() {
     }
     assert!(Path::new(&root().join("scripts/bench-check")).exists());
 }
+
+/// check builds the monitoring files only when their directory exists (nothing else reads them),
+/// and then still reports one edited by hand.
+#[test]
+fn rendered_monitoring_files_are_compared_when_they_are_there() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("fixtures/mt5/stack.toml"),
+        dir.path().join("stack.toml"),
+    )
+    .unwrap();
+    let manifest = dir.path().join("stack.toml");
+    let manifest = manifest.to_str().unwrap();
+    let rendered = poolstack()
+        .env("POSTGRES_PASSWORD", "pw")
+        .args(["render", manifest])
+        .output()
+        .unwrap();
+    assert!(rendered.status.success(), "{rendered:?}");
+    let rules = dir.path().join("monitoring/prometheus-rules.yml");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let (_, before) = check_json(&[manifest]);
+    assert!(!codes(&before).contains(&"FIL002".to_string()), "{before}");
+    std::fs::write(&rules, text.replacen("for: ", "for:  ", 1)).unwrap();
+    let (_, after) = check_json(&[manifest]);
+    let edited: Vec<&Value> = after["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "FIL002" || d["code"] == "FIL001")
+        .collect();
+    assert!(
+        edited.iter().any(|d| d["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("prometheus-rules.yml")),
+        "{after}"
+    );
+    // Without the directory, nothing about monitoring files.
+    std::fs::remove_dir_all(dir.path().join("monitoring")).unwrap();
+    let (_, gone) = check_json(&[manifest]);
+    assert!(!gone.to_string().contains("prometheus-rules.yml"), "{gone}");
+}

@@ -234,7 +234,7 @@ fn from_manifest(path: &Path) -> Result<Subject, InputError> {
     let mut stack = crate::stack::resolve::resolve(&loaded, None)?;
     let secrets = Secrets::resolve(&stack, Need::IfAvailable)?;
     let existing = Existing::read(&stack);
-    let plan = render::plan(&stack, &secrets, &existing)?;
+    let plan = render::plan_with(&stack, &secrets, &existing, render::Build::ForCheck)?;
     // What render would refuse in the files it builds, check reports (one verdict).
     render::verify::verify(&stack, &plan)?.merge_into(&mut stack);
     let files = facts::gather(&stack, &plan);

@@ -134,6 +134,26 @@ pub fn plan(
     secrets: &Secrets,
     existing: &Existing,
 ) -> Result<RenderPlan, InputError> {
+    plan_with(stack, secrets, existing, Build::All)
+}
+
+/// Which files [`plan_with`] builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// Everything render writes.
+    All,
+    /// What `check` reads back or compares with the disk: the monitoring files only when their
+    /// directory exists (nothing reads them back, and a file that is not there cannot drift).
+    ForCheck,
+}
+
+/// [`plan`], building what `build` asks for.
+pub fn plan_with(
+    stack: &Stack,
+    secrets: &Secrets,
+    existing: &Existing,
+    build: Build,
+) -> Result<RenderPlan, InputError> {
     let env = environment(stack)?;
     let mut files = Vec::new();
     let manifest = stack
@@ -197,7 +217,13 @@ pub fn plan(
         }
     }
 
-    for f in crate::outputs::monitoring::render(stack) {
+    let monitoring_dir = stack.outputs.base.join(crate::defaults::OUT_MONITORING);
+    let monitoring = if build == Build::All || monitoring_dir.is_dir() {
+        crate::outputs::monitoring::render(stack)
+    } else {
+        Vec::new()
+    };
+    for f in monitoring {
         let path = stack
             .outputs
             .base
