@@ -122,6 +122,41 @@ fn django_server_side_cursors_break_and_the_rendered_env_does_not() {
         &[&url, "DB_DISABLE_SERVER_SIDE_CURSORS=false", "THREADS=1"],
     );
     assert_eq!((session.ok, session.errors), (10, 0), "{session:?}");
+    // What CAT002 says Django refuses (in a hand-written .env; an input error in a manifest): its
+    // pool with persistent connections. Django really raises the quoted error.
+    let refused = workload(
+        &r,
+        "django",
+        &["DB_POOL=true", "DB_CONN_MAX_AGE=600", "THREADS=1"],
+    );
+    assert_eq!(refused.ok, 0, "{refused:?}");
+    assert!(
+        refused
+            .first_error
+            .contains("Pooling doesn't support persistent connections."),
+        "{refused:?}"
+    );
+    let hand = tempfile::tempdir().unwrap();
+    std::fs::write(
+        hand.path().join(".env"),
+        format!(
+            "DATABASE_URL={}\nDB_DISABLE_SERVER_SIDE_CURSORS=true\nDB_POOL=true\nDB_CONN_MAX_AGE=600\n",
+            env_value(&r, "DATABASE_URL")
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_poolstack"))
+        .args(["check", "--format", "json"])
+        .arg(r.dir.join("pgbouncer/pgbouncer.ini"))
+        .arg(hand.path().join(".env"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("CAT002")
+            && report.contains("Pooling doesn't support persistent connections."),
+        "{report}"
+    );
     let migrated = workload(&r, "django", &[&url, "MIGRATE=true"]);
     assert_eq!((migrated.ok, migrated.errors), (1, 0), "{migrated:?}");
     let tables = r.pg.query(
@@ -157,6 +192,34 @@ fn node_postgres_statement_timeout_is_refused_and_the_rendered_env_runs() {
         bad.first_error
             .contains("unsupported startup parameter: statement_timeout"),
         "{bad:?}"
+    );
+    // The same key in DATABASE_URL: node-postgres sends it too, and `check` of such a .env says so.
+    let bad_url = workload(&r, "node-postgres", &["?statement_timeout=5000"]);
+    assert_eq!(bad_url.ok, 0, "{bad_url:?}");
+    assert!(
+        bad_url
+            .first_error
+            .contains("unsupported startup parameter: statement_timeout"),
+        "{bad_url:?}"
+    );
+    let env = std::fs::read_to_string(r.dir.join(".env")).unwrap();
+    let hand = tempfile::tempdir().unwrap();
+    std::fs::write(
+        hand.path().join(".env"),
+        env.replace("/appdb\n", "/appdb?statement_timeout=5000\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_poolstack"))
+        .args(["check", "--format", "json"])
+        .arg(r.dir.join("pgbouncer/pgbouncer.ini"))
+        .arg(hand.path().join(".env"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("NET004")
+            && report.contains("unsupported startup parameter: statement_timeout"),
+        "{report}"
     );
     let good = workload(&r, "node-postgres", &[]);
     eprintln!("rendered: {good:?}");

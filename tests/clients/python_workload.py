@@ -130,6 +130,10 @@ def run_django(env, env_file, overrides):
         databases["default"]["DISABLE_SERVER_SIDE_CURSORS"] = (
             overrides["DB_DISABLE_SERVER_SIDE_CURSORS"] == "true"
         )
+    if "DB_POOL" in overrides:
+        databases["default"]["OPTIONS"]["pool"] = overrides["DB_POOL"] == "true"
+    if "DB_CONN_MAX_AGE" in overrides:
+        databases["default"]["CONN_MAX_AGE"] = int(overrides["DB_CONN_MAX_AGE"])
     migrate = overrides.get("MIGRATE") == "true"
     settings.configure(
         DATABASES=databases,

@@ -1,20 +1,24 @@
 // A workload for tests/real_clients.rs: many concurrent clients through the node-postgres Pool an
 // app would build from its rendered .env.
 // usage: node workload.js ENV_FILE [KEY=VALUE ...]   (overrides; `statement_timeout=5000` adds that
-// Pool option). Prints {"ok": n, "errors": n, "first_error": "..."}.
+// Pool option, `?statement_timeout=5000` that DATABASE_URL query key). Prints {"ok": n, "errors": n,
+// "first_error": "..."}.
 const { Pool } = require("pg");
 const { readEnv, expandUrl } = require("./env");
 
 const [envFile, ...args] = process.argv.slice(2);
 const env = readEnv(envFile);
 const extra = {};
+const query = [];
 for (const a of args) {
   const i = a.indexOf("=");
   const [k, v] = [a.slice(0, i), a.slice(i + 1)];
   if (k.startsWith("DB_")) env[k] = v;
+  else if (k.startsWith("?")) query.push(`${k.slice(1)}=${v}`);
   else extra[k] = Number.isNaN(Number(v)) ? v : Number(v);
 }
-const url = expandUrl(env.DATABASE_URL);
+const base = expandUrl(env.DATABASE_URL);
+const url = query.length ? `${base}${base.includes("?") ? "&" : "?"}${query.join("&")}` : base;
 
 const pool = new Pool({
   connectionString: url,
