@@ -323,6 +323,7 @@ impl AppKind for Django {
     fn settings_file(&self) -> Option<SettingsFile> {
         Some(SettingsFile {
             name: "database_settings.py",
+            several: "\"<name>/database_settings.py\" when there are several apps",
             read_as: "a module settings.py imports: `from database_settings import DATABASES`",
         })
     }

@@ -306,6 +306,7 @@ impl AppKind for JdbcHikari {
     fn settings_file(&self) -> Option<SettingsFile> {
         Some(SettingsFile {
             name: "application.properties",
+            several: "\"<name>/application.properties\" when there are several apps",
             read_as: "Spring Boot's application.properties (from the working directory, or `spring.config.import`)",
         })
     }

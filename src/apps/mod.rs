@@ -239,6 +239,8 @@ pub struct EnvLine {
 pub struct SettingsFile {
     /// The file's name, as the framework names it (`database.yml`).
     pub name: &'static str,
+    /// Where it goes when there are several apps, for `explain`: `"<name>/database.yml"`.
+    pub several: &'static str,
     /// How the framework reads it, for its first comment line and `explain`.
     pub read_as: &'static str,
 }

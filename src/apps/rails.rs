@@ -355,6 +355,7 @@ impl AppKind for Rails {
     fn settings_file(&self) -> Option<SettingsFile> {
         Some(SettingsFile {
             name: "database.yml",
+            several: "\"<name>/database.yml\" when there are several apps",
             read_as: "Rails' config/database.yml",
         })
     }

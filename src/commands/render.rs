@@ -145,9 +145,7 @@ fn refused_json(
     io: &mut Io<'_>,
 ) {
     let report = report::Report::new(diags, sources, Some(display_path(manifest)));
-    let mut doc: serde_json::Value =
-        serde_json::from_str(&report.render(crate::cli::Format::Json, false))
-            .unwrap_or_else(|_| serde_json::json!({"version": 1}));
+    let mut doc = report::json::value(&report);
     doc["refused"] = serde_json::json!(true);
     doc["changes"] = serde_json::json!([]);
     doc["steps"] = serde_json::json!([]);

@@ -249,9 +249,7 @@ fn diff(stack: &Stack, kind: &FileKind, path: &Path, old: Option<&str>, new: &st
         });
     }
     // An app's settings file is read whole by its framework at start.
-    if let FileKind::AppSettings { app } = kind
-        && old != Some(new)
-    {
+    if let FileKind::AppSettings { app } = kind {
         out.push(Change {
             component: Component::App,
             file: display_path(path),

@@ -84,7 +84,16 @@ struct JsonBudget {
 }
 
 pub fn report(r: &Report<'_>) -> String {
-    let doc = JsonReport {
+    finish(&document(r))
+}
+
+/// The report as a JSON value, for a command that adds its own keys (render's refusal).
+pub fn value(r: &Report<'_>) -> serde_json::Value {
+    serde_json::to_value(document(r)).unwrap_or_default()
+}
+
+fn document<'a>(r: &'a Report<'a>) -> JsonReport<'a> {
+    JsonReport {
         version: 1,
         diagnostics: diagnostics(r),
         summary: JsonSummary {
@@ -99,8 +108,7 @@ pub fn report(r: &Report<'_>) -> String {
             }),
             skipped: skipped(r),
         },
-    };
-    finish(&doc)
+    }
 }
 
 /// Every stack's diagnostics in one array (each names its file), the total, and per stack its

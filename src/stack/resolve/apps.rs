@@ -232,13 +232,7 @@ fn settings_file(
         Some(f) => Setting::new(PathBuf::from(f), cx.origin(&key)),
         None if several => Setting::new(
             PathBuf::from(&a.name).join(def.name),
-            Origin::Default(match def.name {
-                "database.yml" => "\"<name>/database.yml\" when there are several apps",
-                "database_settings.py" => {
-                    "\"<name>/database_settings.py\" when there are several apps"
-                }
-                _ => "\"<name>/application.properties\" when there are several apps",
-            }),
+            Origin::Default(def.several),
         ),
         None => Setting::new(
             PathBuf::from(def.name),
