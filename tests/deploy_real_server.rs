@@ -305,3 +305,71 @@ fn host_path(compose_dir: &Path, svc: &Value, container_path: &str) -> PathBuf {
     let p = compose_dir.join(src);
     if rest.is_empty() { p } else { p.join(rest) }
 }
+
+/// The Kubernetes preStop hook sends SIGINT because Kubernetes' SIGTERM shuts PgBouncer before
+/// 1.23 down at once: on the real PgBouncer 1.18, a transaction in flight survives SIGINT (the
+/// safe shutdown, after which PgBouncer exits) and is cut by SIGTERM.
+#[test]
+fn sigint_lets_a_transaction_in_flight_finish_and_sigterm_does_not() {
+    let Some(r) = start(&Spec {
+        entries: ENTRIES,
+        ..SCRAM
+    }) else {
+        return;
+    };
+    let pre_stop =
+        std::fs::read_to_string(r.dir.join("deploy/kubernetes/deployment.yaml")).unwrap();
+    assert!(pre_stop.contains("kill -INT 1"), "{pre_stop}");
+    for (signal, survives) in [("-INT", true), ("-TERM", false)] {
+        let dir = servers::server_dir(&r.dir, &format!("shutdown{signal}"));
+        let port = servers::free_port();
+        let ini = std::fs::read_to_string(r.dir.join("pgbouncer/pgbouncer.ini")).unwrap();
+        let path = dir.join("pgbouncer.ini");
+        std::fs::write(&path, with_option(&ini, "listen_port", &port.to_string())).unwrap();
+        servers::give_to_server_user(&path);
+        let mut pgb = Pgbouncer::start(&r.bins, &path, port, &dir.join("pgbouncer.log"));
+        // A transaction that is still running when the signal comes.
+        let client = {
+            let (pg_bin, password) = (r.bins.pg_bin.clone(), PASSWORD);
+            std::thread::spawn(move || {
+                servers::client(
+                    &pg_bin,
+                    port,
+                    "appdb",
+                    "app_user",
+                    password,
+                    "begin; select pg_sleep(3); select 42; commit;",
+                )
+            })
+        };
+        // Signal only once the server runs it (a loaded machine may take a while to connect).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while r.pg.query(
+            "postgres",
+            "select count(*) from pg_stat_activity where query like 'begin; select pg_sleep(3)%'",
+        ) == "0"
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the transaction never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let exited = pgb.signal_and_wait(signal, std::time::Duration::from_secs(15));
+        let out = client.join().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            exited,
+            "PgBouncer did not exit on {signal}:\n{}",
+            pgb.log_text()
+        );
+        assert_eq!(out.status.success(), survives, "{signal}: {said}");
+        if survives {
+            assert!(said.contains("42"), "{said}");
+        }
+    }
+}

@@ -398,6 +398,25 @@ impl Pgbouncer {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Send `signal` (`-INT`, `-TERM`) and wait up to `within` for PgBouncer to exit; whether it did.
+    pub fn signal_and_wait(&mut self, signal: &str, within: Duration) -> bool {
+        let Some(c) = self.child.as_mut() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .args([signal, &c.id().to_string()])
+            .status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = c.try_wait() {
+                self.child = None;
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
 }
 
 impl Drop for Pgbouncer {
