@@ -13,6 +13,16 @@ use std::path::{Path, PathBuf};
 use support::servers::{self, Pgbouncer};
 use support::stack::*;
 
+/// The tests here start PgBouncers on ports picked free a moment before: one at a time, so that
+/// one test's PgBouncer never answers the readiness probe of another's (a refused port).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 const ENTRIES: &str = r#"
 [[databases]]
 name = "appdb"
@@ -146,6 +156,7 @@ fn run_and_compare(
 
 #[test]
 fn pgbouncer_runs_the_ini_of_the_configmap_and_of_the_compose_mounts() {
+    let _serial = one_at_a_time();
     let spec = Spec {
         entries: ENTRIES,
         ..SCRAM
@@ -234,6 +245,7 @@ fn pgbouncer_runs_the_ini_of_the_configmap_and_of_the_compose_mounts() {
 /// while `pg_isready` against PgBouncer still says "ready".
 #[test]
 fn the_compose_healthcheck_fails_when_postgres_is_down() {
+    let _serial = one_at_a_time();
     let spec = Spec {
         entries: ENTRIES,
         ..SCRAM
@@ -311,6 +323,7 @@ fn host_path(compose_dir: &Path, svc: &Value, container_path: &str) -> PathBuf {
 /// safe shutdown, after which PgBouncer exits) and is cut by SIGTERM.
 #[test]
 fn sigint_lets_a_transaction_in_flight_finish_and_sigterm_does_not() {
+    let _serial = one_at_a_time();
     let Some(r) = start(&Spec {
         entries: ENTRIES,
         ..SCRAM
